@@ -1,0 +1,60 @@
+using Stork.Predictions;
+using Stork.Schedules;
+
+namespace Stork.Models;
+
+/// <summary>
+/// The exact denoiser of a <see cref="GaussianMixture"/> under any schedule and parameterisation, computed in double:
+/// the output is <c>P E[x0|x] + Q E[eps|x]</c> for the linear form (P, Q) of the requested prediction.
+/// </summary>
+public sealed class GaussianMixtureDenoiser : IDenoiser
+{
+    private readonly GaussianMixture _mixture;
+
+    public GaussianMixtureDenoiser(GaussianMixture mixture, NoiseSchedule schedule, Prediction prediction)
+    {
+        _mixture = mixture;
+        Schedule = schedule;
+        Prediction = prediction;
+        SampleShape = [mixture.Dimension];
+    }
+
+    public Prediction Prediction { get; }
+
+    public NoiseSchedule Schedule { get; }
+
+    public IReadOnlyList<int> SampleShape { get; }
+
+    public GaussianMixture Mixture => _mixture;
+
+    public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
+    {
+        int d = _mixture.Dimension;
+        if (samples.Length % d != 0 || output.Length != samples.Length)
+        {
+            throw new ArgumentException($"samples must be [batch, {d}] and output the same size.");
+        }
+
+        double a = Schedule.Alpha(time), b = Schedule.Sigma(time);
+        // Output = P x0 + Q eps: epsilon (0,1), sample (1,0), v (-sigma, alpha), flow (alpha', sigma').
+        var (p, q) = Prediction switch
+        {
+            Prediction.Epsilon => (0.0, 1.0),
+            Prediction.Sample => (1.0, 0.0),
+            Prediction.VPrediction => (-b, a),
+            _ => (Schedule.AlphaDerivative(time), Schedule.SigmaDerivative(time)),
+        };
+        Span<double> e = d <= 512 ? stackalloc double[d] : new double[d];
+        Span<double> x0 = d <= 512 ? stackalloc double[d] : new double[d];
+        Span<double> scratch = _mixture.Components <= 512 ? stackalloc double[_mixture.Components] : new double[_mixture.Components];
+        for (int n = 0; n < samples.Length / d; n++)
+        {
+            _mixture.Posterior(samples.Slice(n * d, d), a, b, e, x0, scratch);
+            var o = output.Slice(n * d, d);
+            for (int i = 0; i < d; i++)
+            {
+                o[i] = (float)((p * x0[i]) + (q * e[i]));
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Stork.Schedules;
+
+namespace Stork.Predictions;
+
+/// <summary>
+/// The one place that converts between parameterisations. Every prediction is a linear form
+/// <c>p = P x0 + Q eps</c> in the unknowns (x0, eps); with <c>x = alpha x0 + sigma eps</c> any other form is
+/// <c>q = cx x + cp p</c> with scalar weights computed here in double.
+/// </summary>
+public static class PredictionConverter
+{
+    /// <summary>Weights (cx, cp) such that <c>to = cx * x + cp * from</c> at time <paramref name="t"/>.</summary>
+    public static (double Cx, double Cp) Weights(Prediction from, Prediction to, NoiseSchedule schedule, double t)
+    {
+        if (from == to)
+        {
+            return (0.0, 1.0);
+        }
+
+        double alpha = schedule.Alpha(t), sigma = schedule.Sigma(t);
+        var (p, q) = Form(from, schedule, t, alpha, sigma);
+        var (c, d) = Form(to, schedule, t, alpha, sigma);
+        double det = (alpha * q) - (sigma * p);
+        if (det == 0 || !double.IsFinite(det))
+        {
+            throw new InvalidOperationException(
+                $"cannot convert {from} to {to} at t = {t}: the prediction does not determine the sample there.");
+        }
+
+        return (((c * q) - (d * p)) / det, ((d * alpha) - (c * sigma)) / det);
+    }
+
+    /// <summary>Writes <c>to</c> into <paramref name="destination"/> from the sample and a <c>from</c> output.</summary>
+    public static void Convert(Prediction from, Prediction to, NoiseSchedule schedule, double t,
+        ReadOnlySpan<float> sample, ReadOnlySpan<float> output, Span<float> destination)
+    {
+        var (cx, cp) = Weights(from, to, schedule, t);
+        LinearCombination.Combine(destination, (float)cp, output, (float)cx, sample);
+    }
+
+    private static (double P, double Q) Form(Prediction prediction, NoiseSchedule schedule, double t, double alpha, double sigma) =>
+        prediction switch
+        {
+            Prediction.Epsilon => (0.0, 1.0),
+            Prediction.Sample => (1.0, 0.0),
+            Prediction.VPrediction => (-sigma, alpha),
+            Prediction.FlowVelocity => (schedule.AlphaDerivative(t), schedule.SigmaDerivative(t)),
+            _ => throw new ArgumentOutOfRangeException(nameof(prediction)),
+        };
+}

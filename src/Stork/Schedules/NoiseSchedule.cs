@@ -1,0 +1,71 @@
+namespace Stork.Schedules;
+
+/// <summary>
+/// How noise is mixed into data: <c>x_t = Alpha(t) x0 + Sigma(t) eps</c>, for continuous time <c>t</c> (double).
+/// Sampling integrates the probability-flow ODE from <see cref="TMax"/> (noise) towards <see cref="TMin"/> (data).
+/// Implementations are immutable and pure.
+/// </summary>
+public abstract class NoiseSchedule
+{
+    /// <summary>Smallest time the schedule is defined at (data end).</summary>
+    public abstract double TMin { get; }
+
+    /// <summary>Largest time the schedule is defined at (noise end).</summary>
+    public abstract double TMax { get; }
+
+    /// <summary>True for variance-preserving schedules (<c>Alpha^2 + Sigma^2 = 1</c>).</summary>
+    public abstract bool IsVariancePreserving { get; }
+
+    /// <summary>Signal scale alpha(t).</summary>
+    public abstract double Alpha(double t);
+
+    /// <summary>Noise scale sigma(t).</summary>
+    public abstract double Sigma(double t);
+
+    /// <summary>d alpha / dt.</summary>
+    public abstract double AlphaDerivative(double t);
+
+    /// <summary>d sigma / dt.</summary>
+    public abstract double SigmaDerivative(double t);
+
+    /// <summary>log alpha(t).</summary>
+    public virtual double LogAlpha(double t) => Math.Log(Alpha(t));
+
+    /// <summary>Half log signal-to-noise ratio, lambda(t) = log(alpha / sigma) (DPM-Solver's convention).</summary>
+    public virtual double LogSnr(double t) => LogAlpha(t) - Math.Log(Sigma(t));
+
+    /// <summary>The time at which <see cref="LogSnr"/> equals <paramref name="lambda"/> (LogSnr decreases with t).</summary>
+    public virtual double TimeOfLogSnr(double lambda)
+    {
+        double lo = TMin, hi = TMax;
+        for (int i = 0; i < 200 && hi - lo > 0; i++)
+        {
+            double mid = 0.5 * (lo + hi);
+            if (mid == lo || mid == hi)
+            {
+                break;
+            }
+
+            if (LogSnr(mid) > lambda)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return 0.5 * (lo + hi);
+    }
+
+    /// <summary>
+    /// Coefficients of the probability-flow drift <c>dx/dt = A(t) x + B(t) eps</c>:
+    /// <c>A = alpha'/alpha</c>, <c>B = sigma' - sigma alpha'/alpha</c>.
+    /// </summary>
+    public (double A, double B) Drift(double t)
+    {
+        double a = AlphaDerivative(t) / Alpha(t);
+        return (a, SigmaDerivative(t) - (Sigma(t) * a));
+    }
+}

@@ -1,0 +1,66 @@
+namespace Stork.Schedules;
+
+/// <summary>
+/// Continuous-time variance-preserving schedule with linear beta(t) = b0 + t (b1 - b0) on t in [0, 1]
+/// (the DDPM / score-SDE "VP linear" path, and STORK's noise path):
+/// log alpha(t) = -t^2 (b1 - b0) / 4 - t b0 / 2, sigma = sqrt(1 - alpha^2).
+/// </summary>
+public sealed class VpLinearSchedule : NoiseSchedule
+{
+    /// <summary>Creates the schedule from continuous betas (e.g. 0.1 and 20).</summary>
+    public VpLinearSchedule(double betaMin = 0.1, double betaMax = 20.0)
+    {
+        if (!(betaMin > 0) || !(betaMax > betaMin) || double.IsInfinity(betaMax))
+        {
+            throw new ArgumentException($"VP linear schedule needs 0 < beta_min < beta_max (got {betaMin}, {betaMax}).");
+        }
+
+        BetaMin = betaMin;
+        BetaMax = betaMax;
+    }
+
+    /// <summary>The schedule diffusers' discrete linear betas (beta_start, beta_end over T steps) approximate: b = T beta.</summary>
+    public static VpLinearSchedule FromDiscreteBetas(double betaStart, double betaEnd, int trainSteps) =>
+        new(betaStart * trainSteps, betaEnd * trainSteps);
+
+    public double BetaMin { get; }
+
+    public double BetaMax { get; }
+
+    public override double TMin => 0.0;
+
+    public override double TMax => 1.0;
+
+    public override bool IsVariancePreserving => true;
+
+    /// <summary>beta(t).</summary>
+    public double Beta(double t) => BetaMin + (t * (BetaMax - BetaMin));
+
+    public override double LogAlpha(double t) => (-0.25 * t * t * (BetaMax - BetaMin)) - (0.5 * t * BetaMin);
+
+    public override double Alpha(double t) => Math.Exp(LogAlpha(t));
+
+    public override double Sigma(double t) => Math.Sqrt(-ScalarMath.ExpM1(2.0 * LogAlpha(t)));
+
+    public override double AlphaDerivative(double t) => -0.5 * Beta(t) * Alpha(t);
+
+    public override double SigmaDerivative(double t)
+    {
+        double a = Alpha(t);
+        return 0.5 * Beta(t) * a * a / Sigma(t);
+    }
+
+    public override double LogSnr(double t)
+    {
+        double la = LogAlpha(t);
+        return la - (0.5 * Math.Log(-ScalarMath.ExpM1(2.0 * la)));
+    }
+
+    public override double TimeOfLogSnr(double lambda)
+    {
+        // log alpha = -log(1 + e^{-2 lambda}) / 2; solve (d/4) t^2 + (b0/2) t + log alpha = 0 for t >= 0.
+        double logAlpha = -0.5 * ScalarMath.LogAddExp(0.0, -2.0 * lambda);
+        double d = BetaMax - BetaMin;
+        return -4.0 * logAlpha / (BetaMin + Math.Sqrt((BetaMin * BetaMin) - (4.0 * d * logAlpha)));
+    }
+}

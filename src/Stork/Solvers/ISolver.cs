@@ -1,0 +1,26 @@
+namespace Stork.Solvers;
+
+/// <summary>
+/// A sampler's step rule, in the shape a diffusers-style pipeline drives: every model-evaluation time is known before the
+/// first step (<see cref="Times"/>); for each of them in turn the caller evaluates the model on the current sample at
+/// exactly that time and calls <see cref="Step"/>, which updates the sample in place. After the last call the sample is
+/// the result. A solver is created for one grid and one sample size; it allocates its history on the first step and
+/// nothing after.
+/// </summary>
+public interface ISolver
+{
+    /// <summary>Model-evaluation times, in the schedule's units, in the order <see cref="Step"/> consumes them.</summary>
+    IReadOnlyList<double> Times { get; }
+
+    /// <summary>Number of <see cref="Step"/> calls made so far (the index of the next evaluation time).</summary>
+    int StepIndex { get; }
+
+    /// <summary>
+    /// Consumes the model output (in the model's own parameterisation) evaluated on <paramref name="sample"/> at
+    /// <c>Times[StepIndex]</c> and advances <paramref name="sample"/> in place.
+    /// </summary>
+    void Step(ReadOnlySpan<float> modelOutput, Span<float> sample);
+
+    /// <summary>Forgets the history so that the same solver can sample again.</summary>
+    void Reset();
+}

@@ -1,0 +1,79 @@
+using Stork.Schedules;
+
+namespace Stork.Solvers.Stork;
+
+/// <summary>
+/// The right-hand side of a STORK step in coefficient space. A stage value is a vector of weights over the step's basis
+/// tensors (index 0: the sample at the step start; then the stored model outputs u0 = current, u1, ...). The model output
+/// at stage time c is the virtual (Taylor) value <c>u0 + d D1 + d^2/2 D2 + d^3/6 D3</c>, d = c - t0.
+/// Velocity path (flow): f(c, Y) = that value. Drift path (noise): f(c, Y) = A(c) Y + B(c) eps(c).
+/// </summary>
+internal sealed class StageField
+{
+    private readonly NoiseSchedule? _schedule;
+
+    public StageField(int capacity, NoiseSchedule? driftSchedule)
+    {
+        _schedule = driftSchedule;
+        D1 = new double[capacity];
+        D2 = new double[capacity];
+        D3 = new double[capacity];
+        Taylor = new double[capacity];
+    }
+
+    /// <summary>Basis size of this step.</summary>
+    public int Size { get; private set; }
+
+    /// <summary>Taylor centre (the current evaluation time).</summary>
+    public double Center { get; private set; }
+
+    /// <summary>Highest derivative in use (0 to 3).</summary>
+    public int Order { get; private set; }
+
+    /// <summary>Basis index of the current model output u0.</summary>
+    public int CurrentIndex { get; private set; }
+
+    public double[] D1 { get; }
+
+    public double[] D2 { get; }
+
+    public double[] D3 { get; }
+
+    private double[] Taylor { get; }
+
+    public void Reset(int size, double center, int order, int currentIndex)
+    {
+        Size = size;
+        Center = center;
+        Order = order;
+        CurrentIndex = currentIndex;
+        Array.Clear(D1);
+        Array.Clear(D2);
+        Array.Clear(D3);
+    }
+
+    /// <summary>dst = f(c, y) in coefficients.</summary>
+    public void Evaluate(double c, ReadOnlySpan<double> y, Span<double> dst)
+    {
+        double d = c - Center;
+        double d2 = Order >= 2 ? 0.5 * d * d : 0.0, d3 = Order >= 3 ? d * d * d / 6.0 : 0.0;
+        var tay = Taylor.AsSpan(0, Size);
+        for (int k = 0; k < Size; k++)
+        {
+            tay[k] = (d * D1[k]) + (d2 * D2[k]) + (d3 * D3[k]);
+        }
+
+        tay[CurrentIndex] += 1.0;
+        if (_schedule is null)
+        {
+            tay.CopyTo(dst);
+            return;
+        }
+
+        var (a, b) = _schedule.Drift(c);
+        for (int k = 0; k < Size; k++)
+        {
+            dst[k] = (a * y[k]) + (b * tay[k]);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+using Stork.Grids;
+using Stork.Predictions;
+using Stork.Schedules;
+using Stork.Solvers.Rock4;
+
+namespace Stork.Solvers.Stork;
+
+/// <summary>
+/// STORK (Tan et al., arXiv 2505.24210): one real model evaluation per step; the s stabilised Runge-Kutta stages use
+/// virtual evaluations (a Taylor expansion in time of the model output, derivatives from the last outputs).
+/// Flow models integrate the velocity; noise models the probability-flow drift with a Taylor-expanded epsilon.
+/// Every stage is linear in the sample and the stored outputs, so the stage recurrence runs on a few double weights and
+/// the step is applied in one pass over the tensor. Memory: derivative order + 1 stored outputs (+1 upstream-only
+/// buffer at derivative order 2 on noise models).
+/// </summary>
+public abstract class StorkSolver : ISolver
+{
+    private const int MaxBasis = 5;
+    private readonly ModelSpec _model;
+    private readonly double[] _times;
+    private readonly double _terminal;
+    private readonly bool _driftPath;
+    private readonly Prediction _target;
+    private readonly Rock4Coefficients? _rock4;
+    private readonly StageField _field;
+    private readonly StageBuffers _buffers = new(MaxBasis);
+    private readonly double[][] _rows = [new double[MaxBasis], new double[MaxBasis], new double[MaxBasis]];
+    private readonly double[] _weights = new double[MaxBasis];
+    private readonly double[] _tau = new double[4];
+    private float[][]? _history;
+    private float[]? _previousSample;
+
+    protected StorkSolver(ModelSpec model, int steps, StorkOptions options, FlowSigmaOptions? flowGrid)
+    {
+        options.Validate();
+        Options = options;
+        _model = model;
+        _driftPath = model.Prediction != Prediction.FlowVelocity;
+        _target = _driftPath ? Prediction.Epsilon : Prediction.FlowVelocity;
+        bool upstream = options.Variant == StorkVariant.Upstream;
+        if (_driftPath)
+        {
+            if (steps < 2)
+            {
+                throw new ArgumentException($"STORK on noise models needs at least 2 steps (the last evaluation maps to x0); got {steps}.");
+            }
+
+            if (upstream)
+            {
+                if (model.Schedule is not VpLinearSchedule)
+                {
+                    throw new ArgumentException("upstream STORK's noise path is the continuous linear VP schedule; use --stork-variant corrected for other schedules.");
+                }
+
+                if (options.Order == 2)
+                {
+                    throw new ArgumentException("upstream STORK-2 on noise models integrates epsilon instead of the drift and is not supported; use --stork-variant corrected.");
+                }
+
+                if (model.Prediction != Prediction.Epsilon)
+                {
+                    throw new ArgumentException("upstream STORK on noise models takes epsilon predictions; use --stork-variant corrected for v or x0 models.");
+                }
+            }
+
+            _times = upstream
+                ? UpstreamNoiseTimes(steps, options.StoppingEps)
+                : TimeGrid.UniformTime(steps - 1, model.Schedule.TMax, options.StoppingEps * model.Schedule.TMax);
+            _terminal = _times[^1];
+        }
+        else
+        {
+            if (upstream && model.Schedule is not RectifiedFlowSchedule)
+            {
+                throw new ArgumentException("upstream STORK's flow path assumes rectified flow (alpha = 1 - sigma).");
+            }
+
+            double[] sigmas = TimeGrid.FlowSigmas(steps, flowGrid);
+            _times = sigmas[..^1];
+            _terminal = sigmas[^1];
+        }
+
+        _rock4 = options.Order == 4 ? Rock4Table.Default.Select(options.Substeps) : null;
+        _field = new StageField(MaxBasis, _driftPath ? model.Schedule : null);
+    }
+
+    /// <summary>Creates STORK-2 or STORK-4 as <paramref name="options"/> says.</summary>
+    public static StorkSolver Create(ModelSpec model, int steps, StorkOptions options, FlowSigmaOptions? flowGrid = null) =>
+        options.Order == 2 ? new Stork2(model, steps, options, flowGrid) : new Stork4(model, steps, options, flowGrid);
+
+    /// <summary>The options this solver runs with.</summary>
+    public StorkOptions Options { get; }
+
+    public IReadOnlyList<double> Times => _times;
+
+    /// <summary>The time the last step ends at (flow: the terminal sigma; noise: the stopping time).</summary>
+    public double TerminalTime => _terminal;
+
+    public int StepIndex { get; private set; }
+
+    /// <summary>Sample-sized buffers this solver holds once warm.</summary>
+    public int BufferCount => (_history?.Length ?? 0) + (_previousSample is null ? 0 : 1);
+
+    private bool Upstream => Options.Variant == StorkVariant.Upstream;
+
+    public void Reset() => StepIndex = 0;
+
+    public void Step(ReadOnlySpan<float> modelOutput, Span<float> sample)
+    {
+        int i = StepIndex;
+        if (i >= _times.Length)
+        {
+            throw new InvalidOperationException("the solver has consumed every evaluation time; call Reset to sample again.");
+        }
+
+        if (modelOutput.Length != sample.Length)
+        {
+            throw new ArgumentException($"model output has {modelOutput.Length} values, the sample {sample.Length}.");
+        }
+
+        EnsureBuffers(sample.Length);
+        int ring = _history!.Length;
+        double t = _times[i];
+        var u0 = _history[i % ring];
+        PredictionConverter.Convert(_model.Prediction, _target, _model.Schedule, t, sample, modelOutput, u0);
+        StepIndex = i + 1;
+
+        if (_driftPath && i == _times.Length - 1)
+        {
+            // Last evaluation: x0 = (x - sigma eps) / alpha; upstream omits the division by alpha.
+            double sigma = _model.Schedule.Sigma(t), alpha = Upstream ? 1.0 : _model.Schedule.Alpha(t);
+            LinearCombination.Combine(sample, (float)(1.0 / alpha), sample, (float)(-sigma / alpha), u0);
+            return;
+        }
+
+        double tNext = i + 1 < _times.Length ? _times[i + 1] : _terminal;
+        double h = tNext - t;
+        int available = Math.Min(i + 1, ring);
+        int depth = Options.DerivativeOrder;
+
+        if (Upstream && (i == 0 || (depth == 2 && i == 1)))
+        {
+            UpstreamStartup(i, t, h, sample);
+            return;
+        }
+
+        // Stencil: derivatives at t from the last q + 1 outputs.
+        int q = Upstream ? depth : Math.Min(depth, available - 1);
+        for (int k = 0; k <= q; k++)
+        {
+            _tau[k] = _times[i - k];
+        }
+
+        int size = 2 + q;
+        _field.Reset(size, t, q, 1);
+        if (q > 0)
+        {
+            if (Upstream)
+            {
+                DerivativeStencil.Upstream(_tau, q, _rows, 1);
+            }
+            else
+            {
+                DerivativeStencil.Exact(_tau, q, _rows, 1);
+            }
+
+            _rows[0].AsSpan(0, size).CopyTo(_field.D1);
+            _rows[1].AsSpan(0, size).CopyTo(_field.D2);
+            _rows[2].AsSpan(0, size).CopyTo(_field.D3);
+        }
+
+        Array.Clear(_buffers.X);
+        _buffers.X[0] = 1.0;
+        var w = _weights.AsSpan(0, size);
+        RunRecurrence(t, h, _field, _buffers, w);
+        Apply(w, sample, q);
+    }
+
+    internal abstract void RunRecurrence(double t, double h, StageField field, StageBuffers buffers, Span<double> weights);
+
+    internal Rock4Coefficients Rock4 => _rock4 ?? throw new InvalidOperationException("not a STORK-4 solver.");
+
+    private void Apply(ReadOnlySpan<double> w, Span<float> sample, int q)
+    {
+        int i = StepIndex - 1, ring = _history!.Length;
+        ReadOnlySpan<float> U(int k) => k <= q ? _history[(i - k + (ring * 4)) % ring] : default;
+        LinearCombination.Combine(sample, w, sample, U(0), U(1), U(2), U(3));
+    }
+
+    private void UpstreamStartup(int i, double t, double h, Span<float> sample)
+    {
+        int ring = _history!.Length;
+        var u0 = _history[i % ring];
+        if (i == 0)
+        {
+            // Euler.
+            if (_driftPath)
+            {
+                if (_previousSample is not null)
+                {
+                    sample.CopyTo(_previousSample);
+                }
+
+                var (a, b) = _model.Schedule.Drift(t);
+                LinearCombination.Combine(sample, (float)(1.0 + (h * a)), sample, (float)(h * b), u0);
+            }
+            else
+            {
+                LinearCombination.Combine(sample, 1f, sample, (float)h, u0);
+            }
+
+            return;
+        }
+
+        // Derivative order 2, step 1: x - 1.5 h1 f1 + 0.5 h0 f0 (flow: h0 is the previous step; noise: uniform h).
+        var u1 = _history[(i - 1) % ring];
+        double t0 = _times[i - 1];
+        if (_driftPath)
+        {
+            var (a1, b1) = _model.Schedule.Drift(t);
+            var (a0, b0) = _model.Schedule.Drift(t0);
+            LinearCombination.Combine(sample, (float)(1.0 + (1.5 * h * a1)), sample, (float)(1.5 * h * b1), u0,
+                (float)(-0.5 * h * a0), _previousSample, (float)(-0.5 * h * b0), u1);
+        }
+        else
+        {
+            double h0 = t - t0;
+            LinearCombination.Combine(sample, 1f, sample, (float)(1.5 * h), u0, (float)(-0.5 * h0), u1);
+        }
+    }
+
+    private void EnsureBuffers(int length)
+    {
+        int ring = Options.DerivativeOrder + 1;
+        if (_history is null || _history[0].Length != length)
+        {
+            _history = new float[ring][];
+            for (int k = 0; k < ring; k++)
+            {
+                _history[k] = new float[length];
+            }
+
+            _previousSample = Upstream && _driftPath && Options.DerivativeOrder == 2 ? new float[length] : null;
+        }
+    }
+
+    private static double[] UpstreamNoiseTimes(int steps, double eps)
+    {
+        // numpy: seq = linspace(0, 1, N + 1); seq[0] = eps; seq = seq[:-1][::-1]  ->  (N-1)/N, ..., 1/N, eps.
+        var times = new double[steps];
+        for (int i = 0; i < steps - 1; i++)
+        {
+            times[i] = TimeGrid.Linspace(0.0, 1.0, steps + 1, steps - 1 - i);
+        }
+
+        times[^1] = eps;
+        return times;
+    }
+}
