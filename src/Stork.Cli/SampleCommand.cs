@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Stork.IO;
+using Stork.Models;
+using Stork.Sampling;
+using Stork.Schedules;
+using Stork.Solvers;
+
+namespace Stork.Cli;
+
+/// <summary><c>stork sample</c>: run one solver on a model from given or seeded noise and write the samples.</summary>
+internal static class SampleCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var models = new ModelOptionSet();
+        var solvers = new SolverOptionSet();
+        var noise = new Option<string?>("--noise") { Description = "Initial noise: a .npy file (float32 or float64, C order), shape [batch, ...sample shape]." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of the initial noise when --noise is not given (default 0)." };
+        var batch = new Option<int?>("--batch") { Description = "Number of samples when --noise is not given (default 4)." };
+        var output = new Option<string?>("--out") { Description = "Output file: .npy (raw samples, [batch, ...])." };
+        var dtype = new Option<string>("--out-dtype") { Description = "Element type of a .npy output: float32 or float64.", DefaultValueFactory = _ => "float32" };
+        var timesOut = new Option<string?>("--times-out") { Description = "Also write the model-evaluation times as JSON (times in schedule units and model timesteps)." };
+
+        var command = new Command("sample", "Sample from a model with one solver and write the result.");
+        foreach (var o in models.All.Concat(solvers.All))
+        {
+            command.Add(o);
+        }
+
+        command.Add(noise);
+        command.Add(seed);
+        command.Add(batch);
+        command.Add(output);
+        command.Add(dtype);
+        command.Add(timesOut);
+
+        command.SetAction(r =>
+        {
+            string outPath = r.GetValue(output) ?? throw new CliException("--out is required (a .npy file).");
+            string outType = r.GetValue(dtype)!;
+            if (outType is not ("float32" or "float64"))
+            {
+                throw new CliException($"--out-dtype must be float32 or float64 (got '{outType}').");
+            }
+
+            if (!outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CliException($"--out must end in .npy (got '{outPath}').");
+            }
+
+            var denoiser = models.Load(r);
+            var settings = solvers.Read(r);
+            var shape = denoiser.SampleShape.ToArray();
+            float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize);
+            ISolver solver = SolverRegistry.Create(r.GetValue(solvers.Scheduler)!, ModelSpec.Of(denoiser), r.GetValue(solvers.Steps), settings);
+
+            Sampler.Run(denoiser, solver, x);
+            if (x.Any(v => !float.IsFinite(v)))
+            {
+                throw new CliException("the sampler produced non-finite values; nothing was written.");
+            }
+
+            int[] outShape = [batchSize, .. shape];
+            if (outType == "float64")
+            {
+                NpyFile.Write(outPath, outShape, x.Select(v => (double)v).ToArray());
+            }
+            else
+            {
+                NpyFile.Write(outPath, outShape, x);
+            }
+
+            if (r.GetValue(timesOut) is { } tp)
+            {
+                WriteTimes(tp, solver, denoiser.Schedule);
+            }
+
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {outPath}: {batchSize} samples, {solver.Times.Count} model evaluations ({r.GetValue(solvers.Scheduler)})."));
+            return 0;
+        });
+        return command;
+    }
+
+    private static void WriteTimes(string path, ISolver solver, NoiseSchedule schedule)
+    {
+        double scale = schedule is VpDiscreteSchedule ? 1.0 : 1000.0;
+        var json = new
+        {
+            nfe = solver.Times.Count,
+            times = solver.Times,
+            timesteps = solver.Times.Select(t => t * scale).ToArray(),
+        };
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

@@ -1,0 +1,51 @@
+using Stork.Grids;
+using Stork.Solvers.Stork;
+
+namespace Stork.Solvers;
+
+/// <summary>
+/// Every option a solver may take, with upstream / diffusers defaults. Each solver reads the ones that apply to it;
+/// <see cref="SolverRegistry"/> builds solvers from a name and these settings.
+/// </summary>
+public sealed record SolverSettings
+{
+    /// <summary>Flow-model sigma grid (shift, mu, time-shift type, terminal, spacing).</summary>
+    public FlowSigmaOptions FlowGrid { get; init; } = new();
+
+    /// <summary>STORK: which arithmetic.</summary>
+    public StorkVariant StorkVariant { get; init; } = StorkVariant.Upstream;
+
+    /// <summary>STORK: stabilised Runge-Kutta stages per step (upstream <c>s</c>).</summary>
+    public int Substeps { get; init; } = 50;
+
+    /// <summary>STORK: Taylor derivative order (upstream <c>derivative_order</c>).</summary>
+    public int DerivativeOrder { get; init; } = 1;
+
+    /// <summary>STORK on noise models: where integration stops, as a fraction of T (upstream <c>stopping_eps</c>).</summary>
+    public double StoppingEps { get; init; } = 1e-2;
+
+    /// <summary>Multistep solvers: order (DPM-Solver++, UniPC, DEIS); null means the solver's default.</summary>
+    public int? SolverOrder { get; init; }
+
+    /// <summary>UniPC: <c>bh1</c> or <c>bh2</c>.</summary>
+    public string UniPcVariant { get; init; } = "bh2";
+
+    /// <summary>RK45: relative tolerance.</summary>
+    public double RelativeTolerance { get; init; } = 1e-5;
+
+    /// <summary>RK45: absolute tolerance.</summary>
+    public double AbsoluteTolerance { get; init; } = 1e-5;
+
+    /// <summary>Overrides the solver's own time grid when set (e.g. <c>uniform-time</c>, <c>logsnr</c>, <c>flow</c>).</summary>
+    public string? Grid { get; init; }
+
+    /// <summary>The STORK options these settings describe, for the given order.</summary>
+    public StorkOptions ToStorkOptions(int order) => new()
+    {
+        Order = order,
+        Variant = StorkVariant,
+        Substeps = Substeps,
+        DerivativeOrder = DerivativeOrder,
+        StoppingEps = StoppingEps,
+    };
+}
