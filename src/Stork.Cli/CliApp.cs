@@ -11,7 +11,8 @@ public static class CliApp
     {
         var root = new RootCommand("Stork.NET: fast training-free sampling of diffusion and flow models (STORK and the standard solvers).")
         {
-            SampleCommand.Create(stdout),
+            SampleCommand.Create(stdout, stderr),
+            CompareCommand.Create(stdout, stderr),
         };
 
         var parse = root.Parse(args);

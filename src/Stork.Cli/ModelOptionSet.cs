@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Stork.Models;
+using Stork.Onnx;
 using Stork.Predictions;
 using Stork.Schedules;
 
@@ -9,7 +10,16 @@ namespace Stork.Cli;
 /// <summary>The options that pick a model, and loading it.</summary>
 internal sealed class ModelOptionSet
 {
-    public Option<string?> Model { get; } = new("--model") { Description = "Model: a Gaussian-mixture JSON (weights, means, stds)." };
+    /// <summary>The prefix of <c>--model empirical:PATH</c>.</summary>
+    public const string EmpiricalPrefix = "empirical:";
+
+    public Option<string?> Model { get; } = new("--model")
+    {
+        Description = "Model: an ONNX model card JSON (kind denoiser; e.g. models/fashion-eps-unet.json), a Gaussian-mixture JSON " +
+            "(weights, means, stds; needs --prediction), or empirical:IMAGES.npy, the exact denoiser of a set of images " +
+            "(uint8 [N, H, W] scaled to [-1, 1]; needs --prediction; e.g. empirical:models/fashion-mnist-train1000.npy). " +
+            "Default: the shipped flow model models/" + ShippedModels.DefaultCard + ".",
+    };
 
     public Option<string?> Prediction { get; } = new("--prediction") { Description = "What the model predicts: flow or epsilon (v_prediction and sample too, for the corrected STORK and the diffusers solvers)." };
 
@@ -23,13 +33,18 @@ internal sealed class ModelOptionSet
 
     public IEnumerable<Option> All => [Model, Prediction, BetaSchedule, BetaStart, BetaEnd, TrainSteps];
 
-    /// <summary>Loads the model the options name.</summary>
-    public IDenoiser Load(ParseResult r)
+    /// <summary>Loads the model the options name (the shipped default when --model is absent); dispose it if it is <see cref="IDisposable"/>.</summary>
+    public IDenoiser Load(ParseResult r, OnnxRuntimeOptions? runtime = null)
     {
         string? path = r.GetValue(Model);
         if (string.IsNullOrWhiteSpace(path))
         {
-            throw new CliException("--model is required: a Gaussian-mixture JSON file.");
+            path = ShippedModels.Default();
+        }
+
+        if (path.StartsWith(EmpiricalPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return LoadEmpirical(r, path[EmpiricalPrefix.Length..]);
         }
 
         if (!File.Exists(path))
@@ -37,31 +52,67 @@ internal sealed class ModelOptionSet
             throw new CliException($"model file '{path}' does not exist.");
         }
 
-        if (IsGaussianMixture(path))
+        return ModelJsonKind(path) switch
         {
-            return LoadMixture(r, path);
-        }
-
-        throw new CliException($"'{path}' is not a model this command can load (expected a Gaussian-mixture JSON with weights, means, stds).");
+            "mixture" => LoadMixture(r, path),
+            "card" => LoadCard(r, path, runtime),
+            _ => throw new CliException(
+                $"'{path}' is not a model this command can load (expected an ONNX model card with kind and onnx, or a Gaussian-mixture JSON with weights, means, stds)."),
+        };
     }
 
     private IDenoiser LoadMixture(ParseResult r, string path)
     {
-        string? p = r.GetValue(Prediction) ?? throw new CliException("a Gaussian-mixture model needs --prediction flow|epsilon.");
-        Prediction prediction;
+        var prediction = RequiredPrediction(r, "a Gaussian-mixture model");
+        var mixture = GaussianMixture.Load(path);
+        return new GaussianMixtureDenoiser(mixture, ScheduleFor(r, prediction), prediction);
+    }
+
+    private IDenoiser LoadEmpirical(ParseResult r, string path)
+    {
+        if (string.IsNullOrWhiteSpace(path) || !File.Exists(path))
+        {
+            throw new CliException($"empirical data set '{path}' does not exist (expected {EmpiricalPrefix}IMAGES.npy).");
+        }
+
+        var prediction = RequiredPrediction(r, "an empirical model");
+        return EmpiricalDenoiser.FromNpy(path, ScheduleFor(r, prediction), prediction);
+    }
+
+    private IDenoiser LoadCard(ParseResult r, string path, OnnxRuntimeOptions? runtime)
+    {
+        var card = ModelCard.Load(path);
+        if (card.Kind != ModelKind.Denoiser)
+        {
+            throw new CliException($"model card '{path}' describes a {card.Kind.ToString().ToLowerInvariant()}, not a denoiser.");
+        }
+
+        if (r.GetValue(Prediction) is { } p && ParsePrediction(p) != card.Prediction)
+        {
+            throw new CliException($"--prediction {p} contradicts the model card '{path}' ({PredictionNames.ToName(card.Prediction)}); leave it out.");
+        }
+
+        return new OnnxDenoiser(card, runtime);
+    }
+
+    private Prediction RequiredPrediction(ParseResult r, string what) =>
+        ParsePrediction(r.GetValue(Prediction) ?? throw new CliException($"{what} needs --prediction flow|epsilon."));
+
+    private static Prediction ParsePrediction(string p)
+    {
         try
         {
-            prediction = PredictionNames.Parse(p);
+            return PredictionNames.Parse(p);
         }
         catch (ArgumentException e)
         {
             throw new CliException(e.Message);
         }
-
-        var mixture = GaussianMixture.Load(path);
-        NoiseSchedule schedule = prediction == Predictions.Prediction.FlowVelocity ? RectifiedFlowSchedule.Instance : ContinuousVp(r);
-        return new GaussianMixtureDenoiser(mixture, schedule, prediction);
     }
+
+    /// <summary>Rectified flow for flow models, STORK's continuous VP path for the others.</summary>
+    private NoiseSchedule ScheduleFor(ParseResult r, Prediction prediction) =>
+        prediction == Predictions.Prediction.FlowVelocity ? RectifiedFlowSchedule.Instance : ContinuousVp(r);
 
     /// <summary>STORK's noise path: the continuous linear VP through the first and last discrete beta (times T).</summary>
     private VpLinearSchedule ContinuousVp(ParseResult r)
@@ -88,12 +139,15 @@ internal sealed class ModelOptionSet
         return VpLinearSchedule.FromDiscreteBetas(betas[0], betas[^1], steps);
     }
 
-    private static bool IsGaussianMixture(string path)
+    private static string? ModelJsonKind(string path)
     {
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("means", out _);
+            var root = doc.RootElement;
+            return ModelCard.IsCard(root) ? "card"
+                : root.ValueKind == JsonValueKind.Object && root.TryGetProperty("means", out _) ? "mixture"
+                : null;
         }
         catch (JsonException e)
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Stork.Imaging;
 using Stork.IO;
 using Stork.Models;
 using Stork.Sampling;
@@ -12,19 +13,26 @@ namespace Stork.Cli;
 /// <summary><c>stork sample</c>: run one solver on a model from given or seeded noise and write the samples.</summary>
 internal static class SampleCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var models = new ModelOptionSet();
         var solvers = new SolverOptionSet();
+        var runtime = new RuntimeOptionSet();
         var noise = new Option<string?>("--noise") { Description = "Initial noise: a .npy file (float32 or float64, C order), shape [batch, ...sample shape]." };
         var seed = new Option<long?>("--seed") { Description = "Seed of the initial noise when --noise is not given (default 0)." };
         var batch = new Option<int?>("--batch") { Description = "Number of samples when --noise is not given (default 4)." };
-        var output = new Option<string?>("--out") { Description = "Output file: .npy (raw samples, [batch, ...])." };
+        var output = new Option<string>("--out")
+        {
+            Description = "Output file, by extension: .png (the batch as a grid, data range mapped to 0-255) or .npy (raw samples [batch, ...sample shape] in the model's data range).",
+            DefaultValueFactory = _ => "samples.png",
+        };
+        var scale = new Option<int>("--scale") { Description = "PNG: pixels per sample pixel.", DefaultValueFactory = _ => 4 };
+        var columns = new Option<int?>("--columns") { Description = "PNG: samples per grid row (default: a square grid)." };
         var dtype = new Option<string>("--out-dtype") { Description = "Element type of a .npy output: float32 or float64.", DefaultValueFactory = _ => "float32" };
         var timesOut = new Option<string?>("--times-out") { Description = "Also write the model-evaluation times as JSON (times in schedule units and model timesteps)." };
 
-        var command = new Command("sample", "Sample from a model with one solver and write the result.");
-        foreach (var o in models.All.Concat(solvers.All))
+        var command = new Command("sample", "Sample from a model with one solver and write the result (default: the shipped Fashion-MNIST flow model, STORK-4, 10 steps, samples.png).");
+        foreach (var o in models.All.Concat(solvers.All).Concat(runtime.All))
         {
             command.Add(o);
         }
@@ -34,36 +42,53 @@ internal static class SampleCommand
         command.Add(batch);
         command.Add(output);
         command.Add(dtype);
+        command.Add(scale);
+        command.Add(columns);
         command.Add(timesOut);
 
         command.SetAction(r =>
         {
-            string outPath = r.GetValue(output) ?? throw new CliException("--out is required (a .npy file).");
+            string outPath = r.GetValue(output)!;
             string outType = r.GetValue(dtype)!;
             if (outType is not ("float32" or "float64"))
             {
                 throw new CliException($"--out-dtype must be float32 or float64 (got '{outType}').");
             }
 
-            if (!outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            bool png = outPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
+            if (!png && !outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             {
-                throw new CliException($"--out must end in .npy (got '{outPath}').");
+                throw new CliException($"--out must end in .png or .npy (got '{outPath}').");
             }
 
-            var denoiser = models.Load(r);
+            int pixelScale = r.GetValue(scale);
+            int? gridColumns = r.GetValue(columns);
+            if (pixelScale is < 1 or > 64 || gridColumns is < 1)
+            {
+                throw new CliException($"--scale must be 1 to 64 and --columns at least 1 (got {pixelScale}, {gridColumns}).");
+            }
+
             var settings = solvers.Read(r);
+            var denoiser = models.Load(r, runtime.Read(r));
+            using var disposeModel = denoiser as IDisposable;
+            var range = png ? ModelImages.RequireImage(denoiser, outPath) : default;
             var shape = denoiser.SampleShape.ToArray();
             float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize);
             ISolver solver = SolverRegistry.Create(r.GetValue(solvers.Scheduler)!, ModelSpec.Of(denoiser), r.GetValue(solvers.Steps), settings);
 
-            Sampler.Run(denoiser, solver, x);
+            ProgressDisplay.Run(stderr, $"{r.GetValue(solvers.Scheduler)} on {ModelImages.Name(denoiser)}", solver.Times.Count,
+                progress => Sampler.Run(denoiser, solver, x, progress));
             if (x.Any(v => !float.IsFinite(v)))
             {
                 throw new CliException("the sampler produced non-finite values; nothing was written.");
             }
 
             int[] outShape = [batchSize, .. shape];
-            if (outType == "float64")
+            if (png)
+            {
+                PngFile.Write(outPath, SampleImage.RenderBatch(x, shape, range, pixelScale, gridColumns));
+            }
+            else if (outType == "float64")
             {
                 NpyFile.Write(outPath, outShape, x.Select(v => (double)v).ToArray());
             }

@@ -122,6 +122,25 @@ public static partial class NpyFile
         return new NpyArray(dims, data);
     }
 
+    /// <summary>The dtype string of a file's header (e.g. <c>|u1</c>, <c>&lt;f4</c>), without reading its data.</summary>
+    public static string ReadDType(string path)
+    {
+        var head = new byte[4096];
+        int read;
+        try
+        {
+            using var f = File.OpenRead(path);
+            read = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"cannot read '{path}': {e.Message}", e);
+        }
+
+        var descr = DescrRegex().Match(Encoding.UTF8.GetString(head, 0, read));
+        return descr.Success ? descr.Groups[1].Value : throw new InvalidDataException($"'{path}' is not a valid .npy file: no dtype in its header");
+    }
+
     /// <summary>Writes float32 data.</summary>
     public static void Write(string path, ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
     {

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Stork.Onnx;
+
+namespace Stork.Cli;
+
+/// <summary>ONNX Runtime options: execution provider and threads.</summary>
+internal sealed class RuntimeOptionSet
+{
+    public Option<string> Provider { get; } = new("--provider")
+    {
+        Description = "ONNX models: execution provider, cpu, cuda or dml (cuda and dml need the matching ONNX Runtime package).",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    public Option<int?> Threads { get; } = new("--threads") { Description = "ONNX models: intra-op threads (default: the number of processors)." };
+
+    public IEnumerable<Option> All => [Provider, Threads];
+
+    public OnnxRuntimeOptions Read(ParseResult r)
+    {
+        var options = new OnnxRuntimeOptions { ExecutionProvider = r.GetValue(Provider)!.ToLowerInvariant(), IntraOpThreads = r.GetValue(Threads) };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message.Replace("intra-op threads", "--threads", StringComparison.Ordinal)
+                .Replace("execution provider", "--provider", StringComparison.Ordinal));
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,254 @@
+using System.Text.Json;
+using Stork.Predictions;
+using Stork.Schedules;
+
+namespace Stork.Onnx;
+
+/// <summary>
+/// A model card: the JSON file beside an ONNX model that says what it is (<c>kind</c>), how to feed it (input and output
+/// names, <c>time_input</c>, <c>dtype</c>, <c>layout</c>, <c>sample_shape</c>, <c>data_range</c>) and, for a denoiser,
+/// what it predicts under which schedule. <see cref="Load"/> validates everything the library relies on and throws
+/// <see cref="InvalidDataException"/> with a one-line message naming the card and the key; file paths in the card are
+/// relative to the card's folder.
+/// </summary>
+public sealed class ModelCard
+{
+    private ModelCard(string path, ModelKind kind, string name, string onnxPath, int[] sampleShape, TensorDType dtype,
+        (double Min, double Max) dataRange, IReadOnlyDictionary<string, string> inputs, IReadOnlyDictionary<string, string> outputs,
+        IReadOnlyDictionary<string, string> fixture)
+    {
+        CardPath = path;
+        Kind = kind;
+        Name = name;
+        OnnxPath = onnxPath;
+        SampleShape = sampleShape;
+        DType = dtype;
+        DataRange = dataRange;
+        Inputs = inputs;
+        Outputs = outputs;
+        Fixture = fixture;
+    }
+
+    /// <summary>The card's own path (full).</summary>
+    public string CardPath { get; }
+
+    public ModelKind Kind { get; }
+
+    public string Name { get; }
+
+    /// <summary>The ONNX file (full path).</summary>
+    public string OnnxPath { get; }
+
+    /// <summary>One sample's shape without the batch axis, e.g. [1, 28, 28] (layout NCHW).</summary>
+    public IReadOnlyList<int> SampleShape { get; }
+
+    /// <summary>Element type of the image / sample input and of the outputs.</summary>
+    public TensorDType DType { get; }
+
+    /// <summary>The values that clean data spans (e.g. [-1, 1]); images map this range to [0, 255].</summary>
+    public (double Min, double Max) DataRange { get; }
+
+    /// <summary>Role (<c>sample</c>, <c>time</c>, <c>image</c>) to the network's input name.</summary>
+    public IReadOnlyDictionary<string, string> Inputs { get; }
+
+    /// <summary>Role (<c>out</c> for a denoiser; <c>features</c>, <c>logits</c> for a classifier) to the output name.</summary>
+    public IReadOnlyDictionary<string, string> Outputs { get; }
+
+    /// <summary>Fixture role (<c>x</c>, <c>t</c>, <c>out</c>, <c>features</c>, <c>logits</c>) to a .npy file (full path).</summary>
+    public IReadOnlyDictionary<string, string> Fixture { get; }
+
+    /// <summary>Denoiser: what the network predicts.</summary>
+    public Prediction Prediction { get; private init; }
+
+    /// <summary>Denoiser: the noise schedule it was trained under (with the trained time range).</summary>
+    public CardSchedule? Schedule { get; private init; }
+
+    /// <summary>Denoiser: how time is fed.</summary>
+    public TimeInput TimeInput { get; private init; }
+
+    /// <summary>Classifier: length of the feature vector.</summary>
+    public int FeatureDim { get; private init; }
+
+    /// <summary>Classifier: reference feature statistics (<c>mean</c>, <c>cov</c> .npy files, full paths), if the card has them.</summary>
+    public IReadOnlyDictionary<string, string> TestStats { get; private init; } = new Dictionary<string, string>();
+
+    /// <summary>Classifier: accuracy on the held-out test set, if the card gives it.</summary>
+    public double? TestAccuracy { get; private init; }
+
+    /// <summary>Floats per sample.</summary>
+    public int SampleSize => SampleShape.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>The schedule, for a denoiser card.</summary>
+    public NoiseSchedule NoiseSchedule => Schedule?.Schedule ?? throw new InvalidOperationException($"model card '{CardPath}' is not a denoiser.");
+
+    /// <summary>True when <paramref name="root"/> looks like a model card (has <c>kind</c> and <c>onnx</c>), as opposed to other JSON.</summary>
+    public static bool IsCard(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("onnx", out _) && root.TryGetProperty("kind", out _);
+
+    /// <summary>Reads and validates a card; the ONNX file must exist (it is not opened here).</summary>
+    public static ModelCard Load(string path)
+    {
+        string full = Path.GetFullPath(path);
+        var json = new CardJson(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"cannot read model card '{path}': {e.Message}", e);
+        }
+
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            throw json.Error($"not valid JSON: {e.Message}");
+        }
+
+        using (doc)
+        {
+            return Parse(json, doc.RootElement, full);
+        }
+    }
+
+    private static ModelCard Parse(CardJson json, JsonElement root, string full)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw json.Error("expected a JSON object.");
+        }
+
+        string dir = Path.GetDirectoryName(full)!;
+        string kindName = json.String(root, "kind");
+        var kind = kindName switch
+        {
+            "denoiser" => ModelKind.Denoiser,
+            "classifier" => ModelKind.Classifier,
+            _ => throw json.Error($"unknown kind '{kindName}' (expected denoiser or classifier)."),
+        };
+        string name = json.OptionalString(root, "name") ?? Path.GetFileNameWithoutExtension(full);
+        string onnx = Path.GetFullPath(Path.Combine(dir, json.String(root, "onnx")));
+        if (!File.Exists(onnx))
+        {
+            throw json.Error($"the ONNX file '{onnx}' does not exist.");
+        }
+
+        string layout = json.OptionalString(root, "layout") ?? "NCHW";
+        if (layout != "NCHW")
+        {
+            throw json.Error($"layout '{layout}' is not supported (expected NCHW).");
+        }
+
+        int[] shape = json.IntArray(root, "sample_shape");
+        TensorDType dtype;
+        try
+        {
+            dtype = TensorDTypes.Parse(json.OptionalString(root, "dtype") ?? "float32");
+        }
+        catch (ArgumentException e)
+        {
+            throw json.Error(e.Message);
+        }
+
+        double[] range = json.NumberArray(root, "data_range", 2);
+        if (!(range[1] > range[0]))
+        {
+            throw json.Error($"data_range must be [min, max] with min < max (got [{range[0]}, {range[1]}]).");
+        }
+
+        var inputs = StringMap(json, root, "inputs", required: true);
+        var fixture = StringMap(json, root, "fixture", required: false)
+            .ToDictionary(kv => kv.Key, kv => Path.GetFullPath(Path.Combine(dir, kv.Value)));
+        if (kind == ModelKind.Denoiser)
+        {
+            Need(json, inputs, "inputs", "sample", "time");
+            string output = json.String(root, "output");
+            var schedule = CardSchedule.Parse(json, root);
+            Prediction prediction;
+            TimeInput timeInput;
+            try
+            {
+                prediction = PredictionNames.Parse(json.String(root, "prediction"));
+                timeInput = TimeInputs.Parse(json.String(root, "time_input"));
+            }
+            catch (ArgumentException e)
+            {
+                throw json.Error(e.Message);
+            }
+
+            if (TimeInputs.Incompatibility(timeInput, schedule.Schedule) is { } why)
+            {
+                throw json.Error(why);
+            }
+
+            return new ModelCard(full, kind, name, onnx, shape, dtype, (range[0], range[1]), inputs,
+                new Dictionary<string, string> { ["out"] = output }, fixture)
+            {
+                Prediction = prediction,
+                Schedule = schedule,
+                TimeInput = timeInput,
+            };
+        }
+
+        Need(json, inputs, "inputs", "image");
+        var outputs = StringMap(json, root, "outputs", required: true);
+        Need(json, outputs, "outputs", "features", "logits");
+        int featureDim = json.Integer(root, "feature_dim");
+        if (featureDim < 1)
+        {
+            throw json.Error($"feature_dim must be positive (got {featureDim}).");
+        }
+
+        var stats = StringMap(json, root, "test_stats", required: false)
+            .ToDictionary(kv => kv.Key, kv => Path.GetFullPath(Path.Combine(dir, kv.Value)));
+        return new ModelCard(full, kind, name, onnx, shape, dtype, (range[0], range[1]), inputs, outputs, fixture)
+        {
+            FeatureDim = featureDim,
+            TestStats = stats,
+            TestAccuracy = CardJson.Optional(root, "test_accuracy") is { ValueKind: JsonValueKind.Number } a ? a.GetDouble() : null,
+        };
+    }
+
+    private static Dictionary<string, string> StringMap(CardJson json, JsonElement root, string key, bool required)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        JsonElement? v = required ? json.Required(root, key) : CardJson.Optional(root, key);
+        if (v is not { } obj)
+        {
+            return result;
+        }
+
+        if (obj.ValueKind != JsonValueKind.Object)
+        {
+            throw json.Error($"'{key}' must be an object of names.");
+        }
+
+        foreach (var p in obj.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(p.Value.GetString()))
+            {
+                throw json.Error($"'{key}.{p.Name}' must be a non-empty string.");
+            }
+
+            result[p.Name] = p.Value.GetString()!;
+        }
+
+        return result;
+    }
+
+    private static void Need(CardJson json, Dictionary<string, string> map, string key, params string[] roles)
+    {
+        foreach (string r in roles)
+        {
+            if (!map.ContainsKey(r))
+            {
+                throw json.Error($"missing key '{key}.{r}'.");
+            }
+        }
+    }
+}

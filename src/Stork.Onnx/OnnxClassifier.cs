@@ -1,0 +1,153 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace Stork.Onnx;
+
+/// <summary>
+/// An image classifier in ONNX with a feature layer (card kind <c>classifier</c>): images in the card's data range in,
+/// <c>features</c> [batch, FeatureDim] and <c>logits</c> [batch, Classes] out; the features feed Frechet distances.
+/// Buffers are preallocated per chunk size; large batches run in chunks. Not thread-safe: one call at a time.
+/// </summary>
+public sealed class OnnxClassifier : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly int _chunk;
+    private readonly int? _fixedBatch;
+    private readonly RunOptions _runOptions = new();
+    private (int Batch, TensorBuffer Image, TensorBuffer Features, TensorBuffer Logits, OrtValue[] In, OrtValue[] Out)? _binding;
+
+    public OnnxClassifier(ModelCard card, OnnxRuntimeOptions? options = null)
+    {
+        if (card.Kind != ModelKind.Classifier)
+        {
+            throw new InvalidDataException($"model card '{card.CardPath}' is a {card.Kind.ToString().ToLowerInvariant()}, not a classifier.");
+        }
+
+        options ??= new OnnxRuntimeOptions();
+        Card = card;
+        _session = OnnxSessions.Open(card.OnnxPath, options);
+        try
+        {
+            var sig = new ModelSignature(card, _session);
+            var type = card.DType.ToElementType();
+            string image = card.Inputs["image"], features = card.Outputs["features"], logits = card.Outputs["logits"];
+            int? b1 = sig.CheckBatched(sig.Input("image"), image, type, card.SampleShape);
+            int? b2 = sig.CheckBatched(sig.Output("features"), features, type, [card.FeatureDim]);
+            var logitsNode = sig.Output("logits");
+            if (logitsNode.Dimensions.Length != 2 || logitsNode.Dimensions[1] < 1)
+            {
+                throw new InvalidDataException(
+                    $"model '{card.OnnxPath}' does not match its card '{card.CardPath}': logits '{logits}' has shape {ModelSignature.Dims(logitsNode.Dimensions)}; expected [batch, classes] with a fixed number of classes.");
+            }
+
+            Classes = logitsNode.Dimensions[1];
+            sig.CheckNoOtherInputs();
+            int? b3 = sig.CheckBatched(logitsNode, logits, type, [Classes]);
+            _fixedBatch = b1 ?? b2 ?? b3;
+            _chunk = _fixedBatch ?? options.MaxBatch;
+            _inputNames = [image];
+            _outputNames = [features, logits];
+        }
+        catch
+        {
+            _session.Dispose();
+            _runOptions.Dispose();
+            throw;
+        }
+    }
+
+    public static OnnxClassifier Load(string cardPath, OnnxRuntimeOptions? options = null) => new(ModelCard.Load(cardPath), options);
+
+    public ModelCard Card { get; }
+
+    public int FeatureDim => Card.FeatureDim;
+
+    public int Classes { get; }
+
+    /// <summary>Runs the network on <paramref name="images"/> ([batch, ...sample shape]) and writes features and logits.</summary>
+    public void Run(ReadOnlySpan<float> images, Span<float> features, Span<float> logits)
+    {
+        int size = Card.SampleSize;
+        if (images.Length == 0 || images.Length % size != 0)
+        {
+            throw new ArgumentException($"images must be [batch, {string.Join(", ", Card.SampleShape)}].");
+        }
+
+        int batch = images.Length / size;
+        if (features.Length != batch * FeatureDim || logits.Length != batch * Classes)
+        {
+            throw new ArgumentException($"features must hold [{batch}, {FeatureDim}] and logits [{batch}, {Classes}] values.");
+        }
+
+        for (int start = 0; start < batch; start += _chunk)
+        {
+            int n = Math.Min(_chunk, batch - start);
+            var b = BindingFor(_fixedBatch ?? n);
+            b.Image.CopyFrom(images.Slice(start * size, n * size));
+            _session.Run(_runOptions, _inputNames, b.In, _outputNames, b.Out);
+            b.Features.CopyTo(features.Slice(start * FeatureDim, n * FeatureDim));
+            b.Logits.CopyTo(logits.Slice(start * Classes, n * Classes));
+        }
+    }
+
+    /// <summary>The most likely class of each image.</summary>
+    public int[] Predict(ReadOnlySpan<float> images)
+    {
+        int batch = images.Length / Card.SampleSize;
+        var features = new float[batch * FeatureDim];
+        var logits = new float[batch * Classes];
+        Run(images, features, logits);
+        var result = new int[batch];
+        for (int i = 0; i < batch; i++)
+        {
+            var row = logits.AsSpan(i * Classes, Classes);
+            int best = 0;
+            for (int c = 1; c < Classes; c++)
+            {
+                if (row[c] > row[best])
+                {
+                    best = c;
+                }
+            }
+
+            result[i] = best;
+        }
+
+        return result;
+    }
+
+    private (int Batch, TensorBuffer Image, TensorBuffer Features, TensorBuffer Logits, OrtValue[] In, OrtValue[] Out) BindingFor(int batch)
+    {
+        if (_binding is { } b && b.Batch == batch)
+        {
+            return b;
+        }
+
+        DisposeBinding();
+        var type = Card.DType.ToElementType();
+        var image = new TensorBuffer(type, [batch, .. Card.SampleShape.Select(d => (long)d)]);
+        var features = new TensorBuffer(type, [batch, FeatureDim]);
+        var logits = new TensorBuffer(type, [batch, Classes]);
+        _binding = (batch, image, features, logits, [image.Value], [features.Value, logits.Value]);
+        return _binding.Value;
+    }
+
+    private void DisposeBinding()
+    {
+        if (_binding is { } b)
+        {
+            b.Image.Dispose();
+            b.Features.Dispose();
+            b.Logits.Dispose();
+            _binding = null;
+        }
+    }
+
+    public void Dispose()
+    {
+        DisposeBinding();
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}

@@ -1,0 +1,44 @@
+namespace Stork.Onnx;
+
+/// <summary>How ONNX Runtime sessions are created: execution provider and threads.</summary>
+public sealed record OnnxRuntimeOptions
+{
+    /// <summary>The names <see cref="ExecutionProvider"/> accepts.</summary>
+    public static IReadOnlyList<string> Providers { get; } = ["cpu", "cuda", "dml"];
+
+    /// <summary><c>cpu</c> (default), <c>cuda</c> or <c>dml</c>; the last two need the matching ONNX Runtime package.</summary>
+    public string ExecutionProvider { get; init; } = "cpu";
+
+    /// <summary>GPU device for <c>cuda</c> / <c>dml</c>.</summary>
+    public int DeviceId { get; init; }
+
+    /// <summary>Threads inside one operator; null means <see cref="Environment.ProcessorCount"/>.</summary>
+    public int? IntraOpThreads { get; init; }
+
+    /// <summary>Largest batch one network call gets (bigger batches run in chunks), for networks with a dynamic batch axis.</summary>
+    public int MaxBatch { get; init; } = 64;
+
+    /// <summary>Throws <see cref="ArgumentException"/> for invalid values.</summary>
+    public void Validate()
+    {
+        if (!Providers.Contains(ExecutionProvider))
+        {
+            throw new ArgumentException($"unknown execution provider '{ExecutionProvider}' (expected one of: {string.Join(", ", Providers)}).");
+        }
+
+        if (IntraOpThreads is < 1)
+        {
+            throw new ArgumentException($"intra-op threads must be at least 1 (got {IntraOpThreads}).");
+        }
+
+        if (MaxBatch < 1)
+        {
+            throw new ArgumentException($"max batch must be at least 1 (got {MaxBatch}).");
+        }
+
+        if (DeviceId < 0)
+        {
+            throw new ArgumentException($"device id must be non-negative (got {DeviceId}).");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace Stork.Onnx;
+
+/// <summary>Creates <see cref="InferenceSession"/>s from <see cref="OnnxRuntimeOptions"/> with clear errors.</summary>
+internal static class OnnxSessions
+{
+    private static readonly Dictionary<string, string> NativeNames = new()
+    {
+        ["cuda"] = "CUDAExecutionProvider",
+        ["dml"] = "DmlExecutionProvider",
+    };
+
+    private static readonly Dictionary<string, string> Packages = new()
+    {
+        ["cuda"] = "Microsoft.ML.OnnxRuntime.Gpu",
+        ["dml"] = "Microsoft.ML.OnnxRuntime.DirectML",
+    };
+
+    public static InferenceSession Open(string onnxPath, OnnxRuntimeOptions? options)
+    {
+        options ??= new OnnxRuntimeOptions();
+        options.Validate();
+        var so = new SessionOptions
+        {
+            IntraOpNumThreads = options.IntraOpThreads ?? Environment.ProcessorCount,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        try
+        {
+            if (options.ExecutionProvider != "cpu")
+            {
+                string native = NativeNames[options.ExecutionProvider];
+                if (!OrtEnv.Instance().GetAvailableProviders().Contains(native))
+                {
+                    throw new InvalidOperationException(
+                        $"execution provider '{options.ExecutionProvider}' is not in this ONNX Runtime build (it has: " +
+                        $"{string.Join(", ", OrtEnv.Instance().GetAvailableProviders())}); reference {Packages[options.ExecutionProvider]} instead of Microsoft.ML.OnnxRuntime.");
+                }
+
+                if (options.ExecutionProvider == "cuda")
+                {
+                    so.AppendExecutionProvider_CUDA(options.DeviceId);
+                }
+                else
+                {
+                    so.AppendExecutionProvider_DML(options.DeviceId);
+                }
+            }
+
+            return new InferenceSession(onnxPath, so);
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            throw new InvalidDataException($"cannot open '{onnxPath}' with ONNX Runtime ({options.ExecutionProvider}): {FirstLine(e.Message)}", e);
+        }
+        finally
+        {
+            so.Dispose();
+        }
+    }
+
+    private static string FirstLine(string s)
+    {
+        int i = s.IndexOf('\n', StringComparison.Ordinal);
+        return (i < 0 ? s : s[..i]).Trim();
+    }
+}

@@ -1,0 +1,45 @@
+using Stork.Onnx;
+
+namespace Stork.Tests.Onnx;
+
+public class OnnxClassifierTests
+{
+    internal static void CheckFixture(OnnxClassifier classifier, double tolerance)
+    {
+        var card = classifier.Card;
+        float[] x = TestData.Floats(card.Fixture["x"]);
+        float[] features = TestData.Floats(card.Fixture["features"]);
+        float[] logits = TestData.Floats(card.Fixture["logits"]);
+        int batch = x.Length / card.SampleSize;
+        Assert.Equal(batch * classifier.FeatureDim, features.Length);
+        Assert.Equal(batch * classifier.Classes, logits.Length);
+        var f = new float[features.Length];
+        var l = new float[logits.Length];
+        classifier.Run(x, f, l);
+        Assert.True(TestData.MaxRelativeError(f, features) < tolerance, $"features: {TestData.MaxRelativeError(f, features):E2}");
+        Assert.True(TestData.MaxRelativeError(l, logits) < tolerance, $"logits: {TestData.MaxRelativeError(l, logits):E2}");
+    }
+
+    [Fact]
+    public void TinyClassifierMatchesItsFixture()
+    {
+        using var c = OnnxClassifier.Load(TestData.Onnx("tiny-classifier.json"));
+        Assert.Equal(4, c.FeatureDim);
+        Assert.Equal(3, c.Classes);
+        CheckFixture(c, 1e-4);
+    }
+
+    [Fact]
+    public void PredictTakesTheLargestLogitAndChunksBatches()
+    {
+        float[] x = TestData.Floats(TestData.Onnx("tiny-classifier.fixture-x.npy"));
+        float[] logits = TestData.Floats(TestData.Onnx("tiny-classifier.fixture-logits.npy"));
+        using var c = OnnxClassifier.Load(TestData.Onnx("tiny-classifier.json"), new OnnxRuntimeOptions { MaxBatch = 2 });
+        int[] classes = c.Predict(x);
+        for (int i = 0; i < classes.Length; i++)
+        {
+            var row = logits.AsSpan(i * 3, 3);
+            Assert.Equal(row.IndexOf(row.ToArray().Max()), classes[i]);
+        }
+    }
+}
