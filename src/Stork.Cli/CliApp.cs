@@ -13,6 +13,7 @@ public static class CliApp
         {
             SampleCommand.Create(stdout, stderr),
             CompareCommand.Create(stdout, stderr),
+            Bench.BenchCommand.Create(stdout),
         };
 
         var parse = root.Parse(args);
