@@ -37,6 +37,31 @@ public class CliImageTests
     }
 
     [Fact]
+    public void SampleWithNoOptionsUsesTheShippedFlowModel()
+    {
+        string dir = TestData.TempDir();
+        string png = Path.Combine(dir, "samples.png");
+        string? card = ShippedModels.Find(ShippedModels.DefaultCard);
+        var (code, stdout, stderr) = Run("sample", "--out", png);
+        if (card is null)
+        {
+            Assert.Equal(2, code);
+            Assert.Contains("pass --model", stderr);
+            Assert.False(File.Exists(png));
+            return;
+        }
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("4 samples, 10 model evaluations (stork-4)", stdout);
+        var image = ReadPng(png);
+        Assert.Equal((2 * ((28 * 4) + 2)) + 2, image.Width);
+        Assert.Equal(image.Width, image.Height);
+        // Fashion-MNIST: dark background, bright garments; a real model's samples are neither blank nor noise-grey.
+        double mean = image.Data.Average(b => (double)b);
+        Assert.InRange(mean, 10, 200);
+    }
+
+    [Fact]
     public void WritesRawSamplesAsNpy()
     {
         string npy = Path.Combine(TestData.TempDir(), "s.npy");

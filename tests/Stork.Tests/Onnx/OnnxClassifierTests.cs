@@ -16,8 +16,23 @@ public class OnnxClassifierTests
         var f = new float[features.Length];
         var l = new float[logits.Length];
         classifier.Run(x, f, l);
-        Assert.True(TestData.MaxRelativeError(f, features) < tolerance, $"features: {TestData.MaxRelativeError(f, features):E2}");
-        Assert.True(TestData.MaxRelativeError(l, logits) < tolerance, $"logits: {TestData.MaxRelativeError(l, logits):E2}");
+        Assert.True(TestData.ScaledError(f, features) < tolerance, $"features: {TestData.ScaledError(f, features):E2}");
+        Assert.True(TestData.ScaledError(l, logits) < tolerance, $"logits: {TestData.ScaledError(l, logits):E2}");
+    }
+
+    public static TheoryData<string> ClassifierCards() => TestData.Cards("classifier");
+
+    [Theory]
+    [MemberData(nameof(ClassifierCards))]
+    public void EveryClassifierMatchesItsFixtureAndHasStats(string cardPath)
+    {
+        using var c = OnnxClassifier.Load(cardPath);
+        CheckFixture(c, 1e-4);
+        if (c.Card.TestStats.TryGetValue("mean", out string? mean) && c.Card.TestStats.TryGetValue("cov", out string? cov))
+        {
+            Assert.Equal([c.FeatureDim], Stork.IO.NpyFile.Read(mean).Shape);
+            Assert.Equal([c.FeatureDim, c.FeatureDim], Stork.IO.NpyFile.Read(cov).Shape);
+        }
     }
 
     [Fact]

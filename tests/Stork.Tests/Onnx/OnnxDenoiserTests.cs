@@ -36,6 +36,39 @@ public class OnnxDenoiserTests
         _ => throw new NotSupportedException("fixture time for this card"),
     };
 
+    public static TheoryData<string> DenoiserCards() => TestData.Cards("denoiser");
+
+    [Theory]
+    [MemberData(nameof(DenoiserCards))]
+    public void EveryCardMatchesItsFixture(string cardPath)
+    {
+        using var d = OnnxDenoiser.Load(cardPath);
+        var (mine, expected) = RunFixture(d);
+        double tolerance = d.Card.DType == TensorDType.Float16 ? 1e-2 : 1e-4;
+        double err = TestData.ScaledError(mine, expected);
+        Assert.True(err < tolerance, $"{d.Card.Name}: max relative error {err:E2}");
+    }
+
+    [Theory]
+    [MemberData(nameof(DenoiserCards))]
+    public void EveryCardIsDeterministicAcrossBatchSizes(string cardPath)
+    {
+        using var d = OnnxDenoiser.Load(cardPath);
+        int size = d.Card.SampleSize;
+        float[] x = Stork.Sampling.GaussianNoise.Create(3 * size, 11);
+        double t = 0.5 * (d.Schedule.TMin + d.Schedule.TMax);
+        var a = new float[x.Length];
+        var b = new float[x.Length];
+        var one = new float[size];
+        d.Predict(x, t, a);
+        d.Predict(x, t, b);
+        d.Predict(x.AsSpan(2 * size, size), t, one);
+        Assert.Equal(a, b);
+        Assert.All(a, v => Assert.True(float.IsFinite(v)));
+        Assert.True(TestData.MaxRelativeError(one, a.AsSpan(2 * size, size), 1e-2) < 1e-4);
+        Assert.Equal(d.Card.SampleShape, d.SampleShape);
+    }
+
     [Fact]
     public void TinyModelMatchesItsFixture()
     {
