@@ -107,11 +107,13 @@ def main():
     save("tiny-classifier", {
         "name": "tiny-classifier", "onnx": "tiny-classifier.onnx", "kind": "classifier",
         "inputs": {"image": "x"}, "outputs": {"features": "features", "logits": "logits"}, "feature_dim": 4,
-        "classes": 3, "layout": "NCHW", "sample_shape": [1, 8, 8], "dtype": "float32", "data_range": [-1.0, 1.0], "opset": 17,
+        "num_classes": 3, "classes": ["zero", "one", "two"], "layout": "NCHW", "sample_shape": [1, 8, 8], "dtype": "float32", "data_range": [-1.0, 1.0], "opset": 17,
         "test_accuracy": 0.0,
         "fixture": {"x": "tiny-classifier.fixture-x.npy", "features": "tiny-classifier.fixture-features.npy",
                     "logits": "tiny-classifier.fixture-logits.npy"},
-        "test_stats": {"mean": "tiny-classifier.stats-mean.npy", "cov": "tiny-classifier.stats-cov.npy"},
+        "test_stats": {"mean": "tiny-classifier.stats-mean.npy", "cov": "tiny-classifier.stats-cov.npy",
+                       "images": 3, "dtype": "float64", "cov_ddof": 1},
+        "fixture_labels": [0, 1, 2],
     })
 
 

@@ -69,6 +69,12 @@ public sealed class ModelCard
     /// <summary>Classifier: length of the feature vector.</summary>
     public int FeatureDim { get; private init; }
 
+    /// <summary>Classifier: the class names (<c>classes</c>), index by index, if the card lists them.</summary>
+    public IReadOnlyList<string> ClassNames { get; private init; } = [];
+
+    /// <summary>Classifier: the number of classes the card declares (<c>num_classes</c> or the length of <c>classes</c>), if any.</summary>
+    public int? NumClasses { get; private init; }
+
     /// <summary>Classifier: reference feature statistics (<c>mean</c>, <c>cov</c> .npy files, full paths), if the card has them.</summary>
     public IReadOnlyDictionary<string, string> TestStats { get; private init; } = new Dictionary<string, string>();
 
@@ -204,11 +210,33 @@ public sealed class ModelCard
             throw json.Error($"feature_dim must be positive (got {featureDim}).");
         }
 
-        var stats = StringMap(json, root, "test_stats", required: false)
-            .ToDictionary(kv => kv.Key, kv => Path.GetFullPath(Path.Combine(dir, kv.Value)));
+        // test_stats: the "mean" and "cov" .npy files (other keys, such as the image count, are descriptive).
+        var stats = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (CardJson.Optional(root, "test_stats") is { } statsObject)
+        {
+            foreach (string key in new[] { "mean", "cov" })
+            {
+                if (json.OptionalString(statsObject, key, "test_stats.") is { } file)
+                {
+                    stats[key] = Path.GetFullPath(Path.Combine(dir, file));
+                }
+            }
+        }
+
+        string[] classNames = CardJson.Optional(root, "classes") is { ValueKind: JsonValueKind.Array } names
+            ? names.EnumerateArray().Select(n => n.ValueKind == JsonValueKind.String ? n.GetString()! : throw json.Error("'classes' must be an array of class names.")).ToArray()
+            : [];
+        int? numClasses = CardJson.Optional(root, "num_classes") is null ? null : json.Integer(root, "num_classes");
+        if (numClasses is { } nc && classNames.Length > 0 && nc != classNames.Length)
+        {
+            throw json.Error($"num_classes is {nc} but 'classes' names {classNames.Length}.");
+        }
+
         return new ModelCard(full, kind, name, onnx, shape, dtype, (range[0], range[1]), inputs, outputs, fixture)
         {
             FeatureDim = featureDim,
+            ClassNames = classNames,
+            NumClasses = numClasses ?? (classNames.Length > 0 ? classNames.Length : null),
             TestStats = stats,
             TestAccuracy = CardJson.Optional(root, "test_accuracy") is { ValueKind: JsonValueKind.Number } a ? a.GetDouble() : null,
         };

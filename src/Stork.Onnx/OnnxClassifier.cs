@@ -42,6 +42,12 @@ public sealed class OnnxClassifier : IDisposable
             }
 
             Classes = logitsNode.Dimensions[1];
+            if (card.NumClasses is { } declared && declared != Classes)
+            {
+                throw new InvalidDataException(
+                    $"model '{card.OnnxPath}' does not match its card '{card.CardPath}': logits '{logits}' has {Classes} classes, the card says {declared}.");
+            }
+
             sig.CheckNoOtherInputs();
             int? b3 = sig.CheckBatched(logitsNode, logits, type, [Classes]);
             _fixedBatch = b1 ?? b2 ?? b3;

@@ -51,6 +51,8 @@ public class ModelCardTests
         Assert.Equal(ModelKind.Classifier, classifier.Kind);
         Assert.Equal(4, classifier.FeatureDim);
         Assert.True(File.Exists(classifier.TestStats["cov"]));
+        Assert.Equal(["zero", "one", "two"], classifier.ClassNames);
+        Assert.Equal(3, classifier.NumClasses);
     }
 
     [Fact]
@@ -99,6 +101,7 @@ public class ModelCardTests
         Assert.Contains("invalid schedule", CardError(c =>
             c["schedule"] = new JsonObject { ["type"] = "vp-linear", ["beta_min"] = 5.0, ["beta_max"] = 1.0 }));
         Assert.Contains("missing key 'outputs'", CardError(c => c.Remove("outputs"), "tiny-classifier"));
+        Assert.Contains("num_classes is 4", CardError(c => c["num_classes"] = 4, "tiny-classifier"));
     }
 
     [Fact]
@@ -119,6 +122,13 @@ public class ModelCardTests
         Assert.Contains("has shape [?, 1, 8, 8], the card implies [batch, 1, 9, 9]", ModelError(c => c["sample_shape"] = new JsonArray(1, 9, 9)));
         Assert.Contains("the card implies [batch, 8, 8]", ModelError(c => c["sample_shape"] = new JsonArray(8, 8)));
         Assert.Contains("the card says float16", ModelError(c => c["dtype"] = "float16"));
+    }
+
+    [Fact]
+    public void ClassifierClassCountIsCheckedAgainstTheNetwork()
+    {
+        string path = Variant(c => { c.Remove("classes"); c["num_classes"] = 5; }, "tiny-classifier");
+        Assert.Contains("has 3 classes, the card says 5", Assert.Throws<InvalidDataException>(() => OnnxClassifier.Load(path)).Message);
     }
 
     [Fact]
