@@ -1,4 +1,5 @@
 using Stork.Grids;
+using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
 
 namespace Stork.Solvers;
@@ -27,8 +28,8 @@ public sealed record SolverSettings
     /// <summary>Multistep solvers: order (DPM-Solver++, UniPC, DEIS); null means the solver's default.</summary>
     public int? SolverOrder { get; init; }
 
-    /// <summary>UniPC: <c>bh1</c> or <c>bh2</c>.</summary>
-    public string UniPcVariant { get; init; } = "bh2";
+    /// <summary>UniPC: B(h) = h (bh1) or e^h - 1 (bh2).</summary>
+    public UniPcVariant UniPcVariant { get; init; } = UniPcVariant.Bh2;
 
     /// <summary>RK45: relative tolerance.</summary>
     public double RelativeTolerance { get; init; } = 1e-5;
@@ -36,8 +37,11 @@ public sealed record SolverSettings
     /// <summary>RK45: absolute tolerance.</summary>
     public double AbsoluteTolerance { get; init; } = 1e-5;
 
-    /// <summary>Overrides the solver's own time grid when set (e.g. <c>uniform-time</c>, <c>logsnr</c>, <c>flow</c>).</summary>
-    public string? Grid { get; init; }
+    /// <summary>The time grid of the standard solvers: their diffusers scheduler's own, or an override.</summary>
+    public GridKind Grid { get; init; } = GridKind.Native;
+
+    /// <summary>The diffusers scheduler options of the standard solvers (timestep spacing, final sigmas, DDIM clipping...).</summary>
+    public DiffusersOptions Diffusers { get; init; } = new();
 
     /// <summary>The STORK options these settings describe, for the given order.</summary>
     public StorkOptions ToStorkOptions(int order) => new()
