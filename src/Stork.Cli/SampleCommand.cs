@@ -50,11 +50,22 @@ internal static class SampleCommand
                 throw new CliException($"--out must end in .npy (got '{outPath}').");
             }
 
-            var denoiser = models.Load(r);
-            var settings = solvers.Read(r);
+            var (name, settings, config) = solvers.Resolve(r);
+            var defaults = config is null
+                ? new ModelDefaults { DiscreteNoise = !name.StartsWith("stork-", StringComparison.OrdinalIgnoreCase) }
+                : new ModelDefaults
+                {
+                    DiscreteNoise = !config.ContinuousNoise,
+                    Prediction = config.Prediction,
+                    BetaSchedule = config.BetaSchedule,
+                    BetaStart = config.BetaStart,
+                    BetaEnd = config.BetaEnd,
+                    TrainSteps = config.TrainSteps,
+                };
+            var denoiser = models.Load(r, defaults);
             var shape = denoiser.SampleShape.ToArray();
             float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize);
-            ISolver solver = SolverRegistry.Create(r.GetValue(solvers.Scheduler)!, ModelSpec.Of(denoiser), r.GetValue(solvers.Steps), settings);
+            ISolver solver = SolverRegistry.Create(name, ModelSpec.Of(denoiser), r.GetValue(solvers.Steps), settings);
 
             Sampler.Run(denoiser, solver, x);
             if (x.Any(v => !float.IsFinite(v)))
@@ -78,7 +89,7 @@ internal static class SampleCommand
             }
 
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {outPath}: {batchSize} samples, {solver.Times.Count} model evaluations ({r.GetValue(solvers.Scheduler)})."));
+                $"wrote {outPath}: {batchSize} samples, {solver.Times.Count} model evaluations ({name})."));
             return 0;
         });
         return command;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Stork.Grids;
 using Stork.Solvers;
+using Stork.Solvers.Diffusers;
+using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
 
 namespace Stork.Cli;
@@ -34,17 +36,101 @@ internal sealed class SolverOptionSet
 
     public Option<double> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps).", DefaultValueFactory = _ => 1e-2 };
 
-    public IEnumerable<Option> All => [Scheduler, Steps, Substeps, DerivativeOrder, Variant, Shift, Mu, TimeShift, ShiftTerminal, Spacing, StoppingEps];
+    public Option<int?> SolverOrder { get; } = new("--solver-order") { Description = "Multistep solvers: order (dpm++2m: 2, dpm++3m: 3, unipc: 2, deis: 2 by default; 1 to 3)." };
+
+    public Option<string> UniPcVariant { get; } = new("--unipc-variant") { Description = "UniPC: B(h), bh1 or bh2.", DefaultValueFactory = _ => "bh2" };
+
+    public Option<double> RelativeTolerance { get; } = new("--rtol") { Description = "rk45: relative tolerance.", DefaultValueFactory = _ => 1e-5 };
+
+    public Option<double> AbsoluteTolerance { get; } = new("--atol") { Description = "rk45: absolute tolerance.", DefaultValueFactory = _ => 1e-5 };
+
+    public Option<string> Grid { get; } = new("--grid")
+    {
+        Description = "Standard solvers' time grid: native (the diffusers scheduler's own timesteps / sigmas and final step: FlowMatch sigmas "
+            + "for euler/heun, use_flow_sigmas with flow_shift = --shift for dpm++*/unipc/deis, diffusers' timestep_spacing on noise models), "
+            + "flow (FlowMatch sigmas with --shift/--mu/--sigmas; flow models), uniform-time, logsnr or karras (--steps times from the "
+            + "noisiest time to 1/T (flow) or 0 (discrete VP) or 1e-3 T (continuous VP), then the clean end).",
+        DefaultValueFactory = _ => "native",
+    };
+
+    public Option<string?> SchedulerConfig { get; } = new("--scheduler-config")
+    {
+        Description = "A diffusers scheduler_config.json (_class_name + options) selecting the solver, grid and options: "
+            + string.Join(", ", SchedulerConfigReader.ClassNames) + ". Unsupported options are errors; omitted ones take diffusers' "
+            + "defaults. It replaces --scheduler and the solver options; --steps and --mu still apply.",
+    };
+
+    public IEnumerable<Option> All => [Scheduler, Steps, Substeps, DerivativeOrder, Variant, Shift, Mu, TimeShift, ShiftTerminal, Spacing, StoppingEps,
+        SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, SchedulerConfig];
+
+    /// <summary>The solver name, its settings, and the scheduler configuration when one was given.</summary>
+    public (string Name, SolverSettings Settings, SchedulerConfig? Config) Resolve(ParseResult r)
+    {
+        if (r.GetValue(SchedulerConfig) is not { } path)
+        {
+            return (r.GetValue(Scheduler)!, Read(r), null);
+        }
+
+        Option[] covered = [Scheduler, Substeps, DerivativeOrder, Shift, TimeShift, ShiftTerminal, Spacing, StoppingEps, SolverOrder, UniPcVariant,
+            RelativeTolerance, AbsoluteTolerance, Grid];
+        foreach (var o in covered)
+        {
+            if (r.GetResult(o) is { Implicit: false })
+            {
+                throw new CliException($"{o.Name} cannot be combined with --scheduler-config; set the option in the configuration.");
+            }
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new CliException($"scheduler config '{path}' does not exist.");
+        }
+
+        SchedulerConfig config;
+        try
+        {
+            config = SchedulerConfigReader.Load(path, r.GetValue(Mu));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message);
+        }
+
+        var settings = config.Settings with { StorkVariant = ParseVariant(r.GetValue(Variant)!) };
+        return (config.Solver, settings, config);
+    }
+
+    private static StorkVariant ParseVariant(string variant) => variant.ToLowerInvariant() switch
+    {
+        "upstream" => StorkVariant.Upstream,
+        "corrected" => StorkVariant.Corrected,
+        _ => throw new CliException($"--stork-variant must be upstream or corrected (got '{variant}')."),
+    };
 
     public SolverSettings Read(ParseResult r)
     {
-        string variant = r.GetValue(Variant)!;
-        var storkVariant = variant.ToLowerInvariant() switch
+        var storkVariant = ParseVariant(r.GetValue(Variant)!);
+        string uv = r.GetValue(UniPcVariant)!;
+        var uniPc = uv.ToLowerInvariant() switch
         {
-            "upstream" => StorkVariant.Upstream,
-            "corrected" => StorkVariant.Corrected,
-            _ => throw new CliException($"--stork-variant must be upstream or corrected (got '{variant}')."),
+            "bh1" => Solvers.Standard.UniPcVariant.Bh1,
+            "bh2" => Solvers.Standard.UniPcVariant.Bh2,
+            _ => throw new CliException($"--unipc-variant must be bh1 or bh2 (got '{uv}')."),
         };
+        string g = r.GetValue(Grid)!;
+        var gridKind = g.ToLowerInvariant() switch
+        {
+            "native" => GridKind.Native,
+            "flow" => GridKind.Flow,
+            "uniform-time" => GridKind.UniformTime,
+            "logsnr" => GridKind.LogSnr,
+            "karras" => GridKind.Karras,
+            _ => throw new CliException($"--grid must be native, flow, uniform-time, logsnr or karras (got '{g}')."),
+        };
+        if (r.GetValue(SolverOrder) is { } order && order is < 1 or > 3)
+        {
+            throw new CliException($"--solver-order must be 1, 2 or 3 (got {order}).");
+        }
         string ts = r.GetValue(TimeShift)!;
         var timeShift = ts.ToLowerInvariant() switch
         {
@@ -85,6 +171,11 @@ internal sealed class SolverOptionSet
             Substeps = r.GetValue(Substeps),
             DerivativeOrder = r.GetValue(DerivativeOrder),
             StoppingEps = r.GetValue(StoppingEps),
+            SolverOrder = r.GetValue(SolverOrder),
+            UniPcVariant = uniPc,
+            RelativeTolerance = r.GetValue(RelativeTolerance),
+            AbsoluteTolerance = r.GetValue(AbsoluteTolerance),
+            Grid = gridKind,
         };
     }
 }

@@ -94,7 +94,13 @@ public sealed class Rk45Solver : IAdaptiveSolver
 
     public void Run(IDenoiser denoiser, Span<float> sample, IProgress<StepInfo>? progress, CancellationToken cancellationToken)
     {
-        int size = Sampler.SampleSize(denoiser);
+        int size = 1;
+        var shape = denoiser.SampleShape;
+        for (int d = 0; d < shape.Count; d++)
+        {
+            size *= shape[d];
+        }
+
         if (sample.Length == 0 || sample.Length % size != 0)
         {
             throw new ArgumentException($"the sample buffer holds {sample.Length} floats, not a whole batch of {size}.");
