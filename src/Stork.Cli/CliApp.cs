@@ -12,6 +12,7 @@ public static class CliApp
         var root = new RootCommand("Stork.NET: fast training-free sampling of diffusion and flow models (STORK and the standard solvers).")
         {
             SampleCommand.Create(stdout),
+            Bench.BenchCommand.Create(stdout),
         };
 
         var parse = root.Parse(args);

@@ -77,7 +77,7 @@ public sealed class GaussianMixture
     /// <summary>
     /// Posterior means of the noise and the clean sample for one sample <c>x = a x0 + b e</c>, in double.
     /// </summary>
-    public void Posterior(ReadOnlySpan<float> x, double a, double b, Span<double> eMean, Span<double> x0Mean, Span<double> scratch)
+    public void Posterior(ReadOnlySpan<double> x, double a, double b, Span<double> eMean, Span<double> x0Mean, Span<double> scratch)
     {
         int k = Components, d = Dimension;
         Span<double> logp = scratch[..k];

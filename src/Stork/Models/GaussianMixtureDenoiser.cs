@@ -47,9 +47,16 @@ public sealed class GaussianMixtureDenoiser : IDenoiser
         Span<double> e = d <= 512 ? stackalloc double[d] : new double[d];
         Span<double> x0 = d <= 512 ? stackalloc double[d] : new double[d];
         Span<double> scratch = _mixture.Components <= 512 ? stackalloc double[_mixture.Components] : new double[_mixture.Components];
+        Span<double> xd = d <= 512 ? stackalloc double[d] : new double[d];
         for (int n = 0; n < samples.Length / d; n++)
         {
-            _mixture.Posterior(samples.Slice(n * d, d), a, b, e, x0, scratch);
+            var xs = samples.Slice(n * d, d);
+            for (int i = 0; i < d; i++)
+            {
+                xd[i] = xs[i];
+            }
+
+            _mixture.Posterior(xd, a, b, e, x0, scratch);
             var o = output.Slice(n * d, d);
             for (int i = 0; i < d; i++)
             {

@@ -51,5 +51,6 @@ public sealed record SolverSettings
         Substeps = Substeps,
         DerivativeOrder = DerivativeOrder,
         StoppingEps = StoppingEps,
+        NoiseGrid = Grid is "logsnr" or "log-snr" ? NoiseGrid.LogSnr : NoiseGrid.UniformTime,
     };
 }

@@ -17,6 +17,9 @@ public sealed record StorkOptions
     /// <summary>Noise models: the time the integration stops at, as a fraction of the schedule's T [stopping_eps].</summary>
     public double StoppingEps { get; init; } = 1e-2;
 
+    /// <summary>Corrected variant on noise models: evaluation times uniform in time or in log-SNR (upstream: uniform).</summary>
+    public NoiseGrid NoiseGrid { get; init; } = NoiseGrid.UniformTime;
+
     public void Validate()
     {
         if (Order is not (2 or 4))

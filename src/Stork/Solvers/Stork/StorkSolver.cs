@@ -65,7 +65,9 @@ public abstract class StorkSolver : ISolver
 
             _times = upstream
                 ? UpstreamNoiseTimes(steps, options.StoppingEps)
-                : TimeGrid.UniformTime(steps - 1, model.Schedule.TMax, options.StoppingEps * model.Schedule.TMax);
+                : options.NoiseGrid == NoiseGrid.LogSnr
+                    ? TimeGrid.UniformLogSnr(model.Schedule, steps - 1, model.Schedule.TMax, options.StoppingEps * model.Schedule.TMax)
+                    : TimeGrid.UniformTime(steps - 1, model.Schedule.TMax, options.StoppingEps * model.Schedule.TMax);
             _terminal = _times[^1];
         }
         else

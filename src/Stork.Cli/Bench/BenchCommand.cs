@@ -1,0 +1,16 @@
+using System.CommandLine;
+
+namespace Stork.Cli.Bench;
+
+/// <summary><c>stork bench</c>: measurements (exact-ODE error; sample quality).</summary>
+internal static class BenchCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var command = new Command("bench", "Measure solvers: error against exact ODE solutions, sample quality per model evaluation.")
+        {
+            BenchOdeCommand.Create(stdout),
+        };
+        return command;
+    }
+}

@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Stork.Evaluation;
+using Stork.IO;
+using Stork.Sampling;
+using Stork.Solvers;
+
+namespace Stork.Cli.Bench;
+
+/// <summary>
+/// <c>stork bench ode</c>: RMSE against an exact solution for a list of solvers and NFEs, as a table, CSV and markdown.
+/// </summary>
+internal static class BenchOdeCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var models = new ModelOptionSet();
+        var solverDefaults = new SolverOptionSet();
+        var solvers = new Option<string>("--solvers")
+        {
+            Description = "Comma-separated solvers, each optionally with options: name[variant=corrected,s=10,d=3,order=3]. Keys: variant, s, d, order, rtol, atol, shift, grid.",
+            DefaultValueFactory = _ => "euler,stork-4",
+        };
+        var nfes = new Option<string>("--nfe") { Description = "Comma-separated numbers of model evaluations.", DefaultValueFactory = _ => "10,20,50" };
+        var noise = new Option<string?>("--noise") { Description = "Initial noise .npy [batch, ...] (default: seeded, --seed/--batch)." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of the noise when --noise is not given (default 0)." };
+        var batch = new Option<int?>("--batch") { Description = "Batch when --noise is not given (default 4)." };
+        var exact = new Option<string?>("--exact") { Description = "Exact final samples .npy, same shape as the noise (default: rk45 at rtol = atol = 1e-9)." };
+        var outDir = new Option<string?>("--out-dir") { Description = "Write ode.csv and ode.md (and the plot) here." };
+        var title = new Option<string?>("--title") { Description = "Title of the markdown table and plot." };
+
+        var command = new Command("ode", "Exact-ODE error (RMSE) of solvers against NFE on one model and one noise batch.");
+        foreach (var o in models.All.Concat(solverDefaults.All.Where(o => o != solverDefaults.Scheduler && o != solverDefaults.Steps)))
+        {
+            command.Add(o);
+        }
+
+        foreach (var o in new Option[] { solvers, nfes, noise, seed, batch, exact, outDir, title })
+        {
+            command.Add(o);
+        }
+
+        command.SetAction((r, ct) =>
+        {
+            var denoiser = models.Load(r);
+            var defaults = solverDefaults.Read(r);
+            var specs = SolverSpec.ParseList(r.GetValue(solvers)!, defaults);
+            int[] counts = ParseInts(r.GetValue(nfes)!, "--nfe");
+            var shape = denoiser.SampleShape.ToArray();
+            float[] x0 = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize);
+            float[] reference = ExactSolution(r.GetValue(exact), denoiser, x0, batchSize, shape, defaults, ct);
+
+            var results = new List<OdeErrorResult>();
+            foreach (var spec in specs)
+            {
+                foreach (int n in counts)
+                {
+                    results.Add(OdeError.Measure(denoiser, spec, n, x0, reference, ct));
+                }
+            }
+
+            string md = Markdown(results, counts, r.GetValue(title));
+            stdout.WriteLine(md);
+            if (r.GetValue(outDir) is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                AtomicFile.WriteAllText(Path.Combine(dir, "ode.md"), md);
+                AtomicFile.WriteAllText(Path.Combine(dir, "ode.csv"), Csv(results));
+            }
+
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    private static float[] ExactSolution(string? path, Models.IDenoiser denoiser, float[] noise, int batch, int[] shape, SolverSettings defaults, CancellationToken ct)
+    {
+        if (path is not null)
+        {
+            var a = NpyFile.Read(path);
+            if (a.Data.Length != noise.Length || a.Shape[0] != batch)
+            {
+                throw new CliException($"exact solution '{path}' has shape [{string.Join(", ", a.Shape)}]; the noise is [{batch}, {string.Join(", ", shape)}].");
+            }
+
+            return a.ToSingle();
+        }
+
+        if (!SolverRegistry.Contains("rk45"))
+        {
+            throw new CliException("--exact is required (no adaptive reference solver is available).");
+        }
+
+        var solver = SolverRegistry.Create("rk45", ModelSpec.Of(denoiser), 1, defaults with { RelativeTolerance = 1e-9, AbsoluteTolerance = 1e-9 });
+        var x = (float[])noise.Clone();
+        Sampler.Run(denoiser, solver, x, null, ct);
+        return x;
+    }
+
+    internal static int[] ParseInts(string text, string option)
+    {
+        try
+        {
+            var r = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            if (r.Length == 0 || r.Any(v => v < 1))
+            {
+                throw new FormatException();
+            }
+
+            return r;
+        }
+        catch (FormatException)
+        {
+            throw new CliException($"{option} must be a comma-separated list of positive integers (got '{text}').");
+        }
+    }
+
+    internal static string Markdown(IReadOnlyList<OdeErrorResult> results, int[] counts, string? title)
+    {
+        var sb = new StringBuilder();
+        if (title is not null)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"**{title}**").AppendLine();
+        }
+
+        sb.Append("| solver |");
+        foreach (int n in counts)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" NFE {n} |");
+        }
+
+        sb.AppendLine().Append("|---|").AppendLine(string.Concat(Enumerable.Repeat("---|", counts.Length)));
+        foreach (var g in results.GroupBy(x => x.Solver))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"| {g.Key} |");
+            foreach (int n in counts)
+            {
+                var m = g.First(x => x.RequestedNfe == n);
+                string note = m.Nfe != n ? string.Create(CultureInfo.InvariantCulture, $" ({m.Nfe})") : "";
+                sb.Append(CultureInfo.InvariantCulture, $" {m.Rmse:0.00e+0}{note} |");
+            }
+
+            sb.AppendLine();
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Csv(IEnumerable<OdeErrorResult> results)
+    {
+        var sb = new StringBuilder("solver,requested_nfe,nfe,rmse,seconds\n");
+        foreach (var m in results)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"\"{m.Solver}\",{m.RequestedNfe},{m.Nfe},{m.Rmse:R},{m.Seconds:R}");
+        }
+
+        return sb.ToString();
+    }
+}

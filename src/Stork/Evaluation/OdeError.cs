@@ -1,0 +1,42 @@
+using Stork.Models;
+using Stork.Sampling;
+using Stork.Solvers;
+
+namespace Stork.Evaluation;
+
+/// <summary>Error of a solver against an exact solution of the same ODE from the same noise.</summary>
+public static class OdeError
+{
+    /// <summary>Root mean square error over every element.</summary>
+    public static double Rmse(ReadOnlySpan<float> x, ReadOnlySpan<float> exact)
+    {
+        if (x.Length != exact.Length)
+        {
+            throw new ArgumentException("sample and exact solution differ in size.");
+        }
+
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double d = (double)x[i] - exact[i];
+            sum += d * d;
+        }
+
+        return Math.Sqrt(sum / x.Length);
+    }
+
+    /// <summary>Runs <paramref name="spec"/> at <paramref name="nfe"/> evaluations and measures it.</summary>
+    public static OdeErrorResult Measure(IDenoiser denoiser, SolverSpec spec, int nfe, ReadOnlySpan<float> noise, ReadOnlySpan<float> exact,
+        CancellationToken cancellationToken = default)
+    {
+        var solver = spec.CreateForNfe(ModelSpec.Of(denoiser), nfe);
+        var x = noise.ToArray();
+        var counter = new CountingDenoiser(denoiser);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Sampler.Run(counter, solver, x, null, cancellationToken);
+        return new OdeErrorResult(spec.Label, nfe, counter.Evaluations, Rmse(x, exact), clock.Elapsed.TotalSeconds);
+    }
+}
+
+/// <summary>One measurement: requested and actual model evaluations, RMSE, wall seconds.</summary>
+public sealed record OdeErrorResult(string Solver, int RequestedNfe, int Nfe, double Rmse, double Seconds);

@@ -1,0 +1,108 @@
+using System.Globalization;
+using Stork.Solvers;
+using Stork.Solvers.Stork;
+
+namespace Stork.Evaluation;
+
+/// <summary>
+/// A solver with its own options, written <c>name[key=value,...]</c>, e.g. <c>stork-4[variant=corrected,s=10,d=3]</c>
+/// or <c>unipc[order=3,variant=bh1]</c>. Keys: variant (STORK: upstream|corrected; UniPC: bh1|bh2), s (substeps),
+/// d (derivative order), order (solver order), rtol, atol, shift, grid.
+/// </summary>
+public sealed record SolverSpec(string Name, SolverSettings Settings, string Label)
+{
+    /// <summary>Parses a comma-separated list, brackets protecting their own commas.</summary>
+    public static IReadOnlyList<SolverSpec> ParseList(string text, SolverSettings defaults)
+    {
+        var items = new List<string>();
+        int depth = 0, start = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            depth += text[i] == '[' ? 1 : text[i] == ']' ? -1 : 0;
+            if (text[i] == ',' && depth == 0)
+            {
+                items.Add(text[start..i]);
+                start = i + 1;
+            }
+        }
+
+        items.Add(text[start..]);
+        return items.Select(s => s.Trim()).Where(s => s.Length > 0).Select(s => Parse(s, defaults)).ToList();
+    }
+
+    public static SolverSpec Parse(string text, SolverSettings defaults)
+    {
+        string name = text, args = "";
+        int open = text.IndexOf('[');
+        if (open >= 0)
+        {
+            if (!text.EndsWith(']'))
+            {
+                throw new ArgumentException($"solver '{text}': options must be written name[key=value,...].");
+            }
+
+            name = text[..open];
+            args = text[(open + 1)..^1];
+        }
+
+        if (!SolverRegistry.Contains(name))
+        {
+            throw new ArgumentException($"unknown scheduler '{name}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
+        }
+
+        var s = defaults;
+        foreach (string pair in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"solver '{text}': '{pair}' is not key=value.");
+            }
+
+            string key = pair[..eq].Trim().ToLowerInvariant(), value = pair[(eq + 1)..].Trim();
+            s = key switch
+            {
+                "variant" when name.StartsWith("stork", StringComparison.OrdinalIgnoreCase) => s with { StorkVariant = ParseVariant(value) },
+                "variant" => s with { UniPcVariant = value },
+                "s" or "substeps" => s with { Substeps = Int(key, value) },
+                "d" or "derivative-order" => s with { DerivativeOrder = Int(key, value) },
+                "order" => s with { SolverOrder = Int(key, value) },
+                "rtol" => s with { RelativeTolerance = Double(key, value) },
+                "atol" => s with { AbsoluteTolerance = Double(key, value) },
+                "shift" => s with { FlowGrid = s.FlowGrid with { Shift = Double(key, value) } },
+                "grid" => s with { Grid = value },
+                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid)."),
+            };
+        }
+
+        return new SolverSpec(name.ToLowerInvariant(), s, text.Trim());
+    }
+
+    private static StorkVariant ParseVariant(string v) => v.ToLowerInvariant() switch
+    {
+        "upstream" => StorkVariant.Upstream,
+        "corrected" => StorkVariant.Corrected,
+        _ => throw new ArgumentException($"STORK variant must be upstream or corrected (got '{v}')."),
+    };
+
+    private static int Int(string key, string v) =>
+        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r) ? r : throw new ArgumentException($"{key} must be an integer (got '{v}').");
+
+    private static double Double(string key, string v) =>
+        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) ? r : throw new ArgumentException($"{key} must be a number (got '{v}').");
+
+    /// <summary>Builds the solver with the largest step count whose evaluations do not exceed <paramref name="nfe"/>.</summary>
+    public ISolver CreateForNfe(ModelSpec model, int nfe)
+    {
+        for (int steps = nfe; steps >= 1; steps--)
+        {
+            var solver = SolverRegistry.Create(Name, model, steps, Settings);
+            if (solver is IAdaptiveSolver || solver.Times.Count <= nfe)
+            {
+                return solver;
+            }
+        }
+
+        throw new ArgumentException($"{Label} cannot run with {nfe} model evaluations.");
+    }
+}

@@ -1,0 +1,23 @@
+using Stork.Predictions;
+using Stork.Schedules;
+
+namespace Stork.Models;
+
+/// <summary>Wraps a denoiser and counts its evaluations (the honest NFE of a run).</summary>
+public sealed class CountingDenoiser(IDenoiser inner) : IDenoiser
+{
+    /// <summary>Number of <see cref="Predict"/> calls so far.</summary>
+    public int Evaluations { get; private set; }
+
+    public Prediction Prediction => inner.Prediction;
+
+    public NoiseSchedule Schedule => inner.Schedule;
+
+    public IReadOnlyList<int> SampleShape => inner.SampleShape;
+
+    public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
+    {
+        Evaluations++;
+        inner.Predict(samples, time, output);
+    }
+}
