@@ -110,23 +110,18 @@ internal sealed class SolverOptionSet
     public SolverSettings Read(ParseResult r)
     {
         var storkVariant = ParseVariant(r.GetValue(Variant)!);
-        string uv = r.GetValue(UniPcVariant)!;
-        var uniPc = uv.ToLowerInvariant() switch
+        Solvers.Standard.UniPcVariant uniPc;
+        GridKind gridKind;
+        try
         {
-            "bh1" => Solvers.Standard.UniPcVariant.Bh1,
-            "bh2" => Solvers.Standard.UniPcVariant.Bh2,
-            _ => throw new CliException($"--unipc-variant must be bh1 or bh2 (got '{uv}')."),
-        };
-        string g = r.GetValue(Grid)!;
-        var gridKind = g.ToLowerInvariant() switch
+            uniPc = GridKindNames.ParseUniPcVariant(r.GetValue(UniPcVariant)!);
+            gridKind = GridKindNames.Parse(r.GetValue(Grid)!);
+        }
+        catch (ArgumentException e)
         {
-            "native" => GridKind.Native,
-            "flow" => GridKind.Flow,
-            "uniform-time" => GridKind.UniformTime,
-            "logsnr" => GridKind.LogSnr,
-            "karras" => GridKind.Karras,
-            _ => throw new CliException($"--grid must be native, flow, uniform-time, logsnr or karras (got '{g}')."),
-        };
+            throw new CliException($"--unipc-variant / --grid: {e.Message}");
+        }
+
         if (r.GetValue(SolverOrder) is { } order && order is < 1 or > 3)
         {
             throw new CliException($"--solver-order must be 1, 2 or 3 (got {order}).");

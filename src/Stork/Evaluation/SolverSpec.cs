@@ -1,5 +1,6 @@
 using System.Globalization;
 using Stork.Solvers;
+using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
 
 namespace Stork.Evaluation;
@@ -63,14 +64,14 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
             s = key switch
             {
                 "variant" when name.StartsWith("stork", StringComparison.OrdinalIgnoreCase) => s with { StorkVariant = ParseVariant(value) },
-                "variant" => s with { UniPcVariant = value },
+                "variant" => s with { UniPcVariant = GridKindNames.ParseUniPcVariant(value) },
                 "s" or "substeps" => s with { Substeps = Int(key, value) },
                 "d" or "derivative-order" => s with { DerivativeOrder = Int(key, value) },
                 "order" => s with { SolverOrder = Int(key, value) },
                 "rtol" => s with { RelativeTolerance = Double(key, value) },
                 "atol" => s with { AbsoluteTolerance = Double(key, value) },
                 "shift" => s with { FlowGrid = s.FlowGrid with { Shift = Double(key, value) } },
-                "grid" => s with { Grid = value },
+                "grid" => s with { Grid = GridKindNames.Parse(value) },
                 _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid)."),
             };
         }

@@ -51,6 +51,11 @@ public sealed record SolverSettings
         Substeps = Substeps,
         DerivativeOrder = DerivativeOrder,
         StoppingEps = StoppingEps,
-        NoiseGrid = Grid is "logsnr" or "log-snr" ? NoiseGrid.LogSnr : NoiseGrid.UniformTime,
+        NoiseGrid = Grid switch
+        {
+            GridKind.LogSnr => NoiseGrid.LogSnr,
+            GridKind.Karras => throw new ArgumentException("STORK takes --grid native, flow, uniform-time or logsnr (not karras)."),
+            _ => NoiseGrid.UniformTime,
+        },
     };
 }
