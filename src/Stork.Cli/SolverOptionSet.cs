@@ -18,9 +18,9 @@ internal sealed class SolverOptionSet
 
     public Option<int> Substeps { get; } = new("--substeps") { Description = "STORK: stabilised Runge-Kutta stages per step (upstream s).", DefaultValueFactory = _ => 50 };
 
-    public Option<int> DerivativeOrder { get; } = new("--derivative-order") { Description = "STORK: Taylor derivative order of the virtual evaluations (1 or 2 upstream; 1-3 corrected).", DefaultValueFactory = _ => 1 };
+    public Option<int?> DerivativeOrder { get; } = new("--derivative-order") { Description = "STORK: Taylor derivative order of the virtual evaluations: 1 or 2 upstream (default 1), 1-3 corrected (default 2)." };
 
-    public Option<string> Variant { get; } = new("--stork-variant") { Description = "STORK arithmetic: upstream (the authors' code, defects included) or corrected.", DefaultValueFactory = _ => "upstream" };
+    public Option<string> Variant { get; } = new("--stork-variant") { Description = "STORK arithmetic: corrected (the method as published; measured best, see README) or upstream (the authors' code, defects included).", DefaultValueFactory = _ => "corrected" };
 
     public Option<double> Shift { get; } = new("--shift") { Description = "Flow models: static sigma shift (diffusers shift / flow_shift).", DefaultValueFactory = _ => 1.0 };
 
@@ -32,7 +32,7 @@ internal sealed class SolverOptionSet
 
     public Option<string> Spacing { get; } = new("--sigmas") { Description = "Flow models: sigma spacing, linear, karras, exponential or beta.", DefaultValueFactory = _ => "linear" };
 
-    public Option<double> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps).", DefaultValueFactory = _ => 1e-2 };
+    public Option<double?> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps; default 1e-2 upstream, 1e-3 corrected)." };
 
     public IEnumerable<Option> All => [Scheduler, Steps, Substeps, DerivativeOrder, Variant, Shift, Mu, TimeShift, ShiftTerminal, Spacing, StoppingEps];
 
