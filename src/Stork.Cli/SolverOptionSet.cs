@@ -20,9 +20,9 @@ internal sealed class SolverOptionSet
 
     public Option<int> Substeps { get; } = new("--substeps") { Description = "STORK: stabilised Runge-Kutta stages per step (upstream s).", DefaultValueFactory = _ => 50 };
 
-    public Option<int> DerivativeOrder { get; } = new("--derivative-order") { Description = "STORK: Taylor derivative order of the virtual evaluations (1 or 2 upstream; 1-3 corrected).", DefaultValueFactory = _ => 1 };
+    public Option<int?> DerivativeOrder { get; } = new("--derivative-order") { Description = "STORK: Taylor derivative order of the virtual evaluations: 1 or 2 upstream (default 1), 1-3 corrected (default 2)." };
 
-    public Option<string> Variant { get; } = new("--stork-variant") { Description = "STORK arithmetic: upstream (the authors' code, defects included) or corrected.", DefaultValueFactory = _ => "upstream" };
+    public Option<string> Variant { get; } = new("--stork-variant") { Description = "STORK arithmetic: corrected (the method as published; measured best, see README) or upstream (the authors' code, defects included).", DefaultValueFactory = _ => "corrected" };
 
     public Option<double> Shift { get; } = new("--shift") { Description = "Flow models: static sigma shift (diffusers shift / flow_shift).", DefaultValueFactory = _ => 1.0 };
 
@@ -34,7 +34,7 @@ internal sealed class SolverOptionSet
 
     public Option<string> Spacing { get; } = new("--sigmas") { Description = "Flow models: sigma spacing, linear, karras, exponential or beta.", DefaultValueFactory = _ => "linear" };
 
-    public Option<double> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps).", DefaultValueFactory = _ => 1e-2 };
+    public Option<double?> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps; default 1e-2 upstream, 1e-3 corrected)." };
 
     public Option<int?> SolverOrder { get; } = new("--solver-order") { Description = "Multistep solvers: order (dpm++2m: 2, dpm++3m: 3, unipc: 2, deis: 2 by default; 1 to 3)." };
 
@@ -96,7 +96,10 @@ internal sealed class SolverOptionSet
             throw new CliException(e.Message);
         }
 
-        var settings = config.Settings with { StorkVariant = ParseVariant(r.GetValue(Variant)!) };
+        // A STORKScheduler configuration is the authors' code (upstream) unless --stork-variant says otherwise.
+        var settings = r.GetResult(Variant) is { Implicit: false }
+            ? config.Settings with { StorkVariant = ParseVariant(r.GetValue(Variant)!) }
+            : config.Settings;
         return (config.Solver, settings, config);
     }
 

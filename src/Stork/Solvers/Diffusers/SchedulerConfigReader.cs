@@ -228,8 +228,9 @@ public static partial class SchedulerConfigReader
             {
                 FlowGrid = grid,
                 Substeps = Int("s", 50),
-                DerivativeOrder = Int("derivative_order", 1),
-                StoppingEps = Num("stopping_eps", 1e-2),
+                StorkVariant = global::Stork.Solvers.Stork.StorkVariant.Upstream,
+                DerivativeOrder = NullableNum("derivative_order") is { } d ? checked((int)d) : null,
+                StoppingEps = NullableNum("stopping_eps"),
                 Diffusers = new DiffusersOptions { TrainSteps = grid.TrainSteps, BetaStart = betaStart },
             };
             Done();
