@@ -38,8 +38,8 @@ public class FrechetDistanceTests
         var (mean, cov) = FrechetDistance.Statistics(rows, 3, 2);
         Assert.Equal([3.0, 4.0], mean);
         Assert.Equal(4.0, cov[0], 12);
-        Assert.Equal(-1.0, cov[1], 12);
-        Assert.Equal(1.0, cov[3], 12);
+        Assert.Equal(2.0, cov[1], 12);
+        Assert.Equal(4.0, cov[3], 12);
     }
 
     private static double[] Diag(double[] d)
