@@ -8,7 +8,7 @@ namespace Stork.Evaluation;
 /// <summary>
 /// A solver with its own options, written <c>name[key=value,...]</c>, e.g. <c>stork-4[variant=corrected,s=10,d=3]</c>
 /// or <c>unipc[order=3,variant=bh1]</c>. Keys: variant (STORK: upstream|corrected; UniPC: bh1|bh2), s (substeps),
-/// d (derivative order), order (solver order), rtol, atol, shift, grid.
+/// d (derivative order), order (solver order), rtol, atol, shift, grid, clip (DDIM's clip_sample).
 /// </summary>
 public sealed record SolverSpec(string Name, SolverSettings Settings, string Label)
 {
@@ -72,7 +72,8 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
                 "atol" => s with { AbsoluteTolerance = Double(key, value) },
                 "shift" => s with { FlowGrid = s.FlowGrid with { Shift = Double(key, value) } },
                 "grid" => s with { Grid = GridKindNames.Parse(value) },
-                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid)."),
+                "clip" => s with { Diffusers = s.Diffusers with { ClipSample = Bool(key, value) } },
+                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid, clip)."),
             };
         }
 
@@ -88,6 +89,9 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
 
     private static int Int(string key, string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r) ? r : throw new ArgumentException($"{key} must be an integer (got '{v}').");
+
+    private static bool Bool(string key, string v) =>
+        bool.TryParse(v, out bool r) ? r : throw new ArgumentException($"{key} must be true or false (got '{v}').");
 
     private static double Double(string key, string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) ? r : throw new ArgumentException($"{key} must be a number (got '{v}').");
