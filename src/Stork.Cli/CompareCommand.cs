@@ -35,7 +35,7 @@ internal static class CompareCommand
         var scale = new Option<int>("--scale") { Description = "Pixels per sample pixel.", DefaultValueFactory = _ => 2 };
 
         var command = new Command("compare", "Sample with several solvers at several step counts from the same noise and draw one labelled grid (rows solvers, columns steps).");
-        foreach (var o in models.All.Concat(solvers.All.Where(o => o != solvers.Scheduler && o != solvers.Steps)).Concat(runtime.All))
+        foreach (var o in models.All.Concat(solvers.All.Where(o => o != solvers.Scheduler && o != solvers.Steps && o != solvers.SchedulerConfig)).Concat(runtime.All))
         {
             command.Add(o);
         }
@@ -70,7 +70,8 @@ internal static class CompareCommand
             }
 
             var settings = solvers.Read(r);
-            var denoiser = models.Load(r, runtime.Read(r));
+            // One model for every row: noise models (Gaussian mixture, empirical) take the continuous VP unless --noise-schedule says.
+            var denoiser = models.Load(r, new ModelDefaults { DiscreteNoise = false }, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
             var range = ModelImages.RequireImage(denoiser, outPath);
             var shape = denoiser.SampleShape.ToArray();

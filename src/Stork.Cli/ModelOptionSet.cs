@@ -23,7 +23,7 @@ internal sealed class ModelOptionSet
 
     public Option<string?> Prediction { get; } = new("--prediction") { Description = "What the model predicts: flow or epsilon (v_prediction and sample too, for the corrected STORK and the diffusers solvers)." };
 
-    public Option<string> BetaSchedule { get; } = new("--beta-schedule") { Description = "Noise models: diffusers beta schedule, linear or scaled_linear; STORK builds its continuous VP path from the first and last beta.", DefaultValueFactory = _ => "linear" };
+    public Option<string> BetaSchedule { get; } = new("--beta-schedule") { Description = "Noise models: diffusers beta schedule, linear or scaled_linear (squaredcos_cap_v2 too for the discrete schedule); the continuous VP runs through the first and last beta.", DefaultValueFactory = _ => "linear" };
 
     public Option<double> BetaStart { get; } = new("--beta-start") { Description = "Noise models: first beta.", DefaultValueFactory = _ => 0.0001 };
 
@@ -31,11 +31,22 @@ internal sealed class ModelOptionSet
 
     public Option<int> TrainSteps { get; } = new("--train-steps") { Description = "Noise models: training timesteps T (continuous time t = timestep / T).", DefaultValueFactory = _ => 1000 };
 
-    public IEnumerable<Option> All => [Model, Prediction, BetaSchedule, BetaStart, BetaEnd, TrainSteps];
-
-    /// <summary>Loads the model the options name (the shipped default when --model is absent); dispose it if it is <see cref="IDisposable"/>.</summary>
-    public IDenoiser Load(ParseResult r, OnnxRuntimeOptions? runtime = null)
+    public Option<string?> NoiseSchedule { get; } = new("--noise-schedule")
     {
+        Description = "Noise models: continuous (the linear VP through the first and last beta, t = timestep / T; STORK's noise path) or "
+            + "discrete (diffusers' alphas_cumprod at integer timesteps). Default: continuous for stork-* and STORKScheduler, discrete for the "
+            + "diffusers solvers and their scheduler configs.",
+    };
+
+    public IEnumerable<Option> All => [Model, Prediction, BetaSchedule, BetaStart, BetaEnd, TrainSteps, NoiseSchedule];
+
+    /// <summary>
+    /// Loads the model the options name (the shipped default when --model is absent); <paramref name="defaults"/> fill in
+    /// what the command line leaves out. Dispose the result if it is <see cref="IDisposable"/> (ONNX models).
+    /// </summary>
+    public IDenoiser Load(ParseResult r, ModelDefaults? defaults = null, OnnxRuntimeOptions? runtime = null)
+    {
+        _defaults = defaults ?? new ModelDefaults();
         string? path = r.GetValue(Model);
         if (string.IsNullOrWhiteSpace(path))
         {
@@ -61,9 +72,11 @@ internal sealed class ModelOptionSet
         };
     }
 
+    private ModelDefaults _defaults = new();
+
     private IDenoiser LoadMixture(ParseResult r, string path)
     {
-        var prediction = RequiredPrediction(r, "a Gaussian-mixture model");
+        var prediction = ResolvePrediction(r, "a Gaussian-mixture model");
         var mixture = GaussianMixture.Load(path);
         return new GaussianMixtureDenoiser(mixture, ScheduleFor(r, prediction), prediction);
     }
@@ -75,10 +88,11 @@ internal sealed class ModelOptionSet
             throw new CliException($"empirical data set '{path}' does not exist (expected {EmpiricalPrefix}IMAGES.npy).");
         }
 
-        var prediction = RequiredPrediction(r, "an empirical model");
+        var prediction = ResolvePrediction(r, "an empirical model");
         return EmpiricalDenoiser.FromNpy(path, ScheduleFor(r, prediction), prediction);
     }
 
+    /// <summary>An ONNX model: the card fixes prediction and schedule; options that say otherwise are errors.</summary>
     private IDenoiser LoadCard(ParseResult r, string path, OnnxRuntimeOptions? runtime)
     {
         var card = ModelCard.Load(path);
@@ -87,16 +101,34 @@ internal sealed class ModelOptionSet
             throw new CliException($"model card '{path}' describes a {card.Kind.ToString().ToLowerInvariant()}, not a denoiser.");
         }
 
-        if (r.GetValue(Prediction) is { } p && ParsePrediction(p) != card.Prediction)
+        Prediction? given = r.GetValue(Prediction) is { } p ? ParsePrediction(p) : null;
+        foreach (var (what, implied) in new[] { ("--prediction", given), ("the scheduler configuration's prediction", _defaults.Prediction) })
         {
-            throw new CliException($"--prediction {p} contradicts the model card '{path}' ({PredictionNames.ToName(card.Prediction)}); leave it out.");
+            if (implied is { } other && other != card.Prediction)
+            {
+                throw new CliException(
+                    $"{what} {PredictionNames.ToName(other)} contradicts the model card '{path}' ({PredictionNames.ToName(card.Prediction)}).");
+            }
+        }
+
+        if (r.GetResult(NoiseSchedule) is { Implicit: false })
+        {
+            throw new CliException($"--noise-schedule does not apply to ONNX models: the model card '{path}' fixes the schedule ({card.Schedule!.Type}).");
         }
 
         return new OnnxDenoiser(card, runtime);
     }
 
-    private Prediction RequiredPrediction(ParseResult r, string what) =>
-        ParsePrediction(r.GetValue(Prediction) ?? throw new CliException($"{what} needs --prediction flow|epsilon."));
+    private Prediction ResolvePrediction(ParseResult r, string what)
+    {
+        Prediction? given = r.GetValue(Prediction) is { } p ? ParsePrediction(p) : null;
+        if (given is not null && _defaults.Prediction is { } implied && implied != given)
+        {
+            throw new CliException($"--prediction {PredictionNames.ToName(given.Value)} contradicts the scheduler configuration's {PredictionNames.ToName(implied)}.");
+        }
+
+        return given ?? _defaults.Prediction ?? throw new CliException($"{what} needs --prediction flow|epsilon.");
+    }
 
     private static Prediction ParsePrediction(string p)
     {
@@ -110,21 +142,80 @@ internal sealed class ModelOptionSet
         }
     }
 
-    /// <summary>Rectified flow for flow models, STORK's continuous VP path for the others.</summary>
+    /// <summary>Rectified flow for flow models, the noise schedule the options and defaults pick for the others.</summary>
     private NoiseSchedule ScheduleFor(ParseResult r, Prediction prediction) =>
-        prediction == Predictions.Prediction.FlowVelocity ? RectifiedFlowSchedule.Instance : ContinuousVp(r);
+        prediction == Predictions.Prediction.FlowVelocity ? RectifiedFlowSchedule.Instance : NoiseModelSchedule(r);
 
-    /// <summary>STORK's noise path: the continuous linear VP through the first and last discrete beta (times T).</summary>
-    private VpLinearSchedule ContinuousVp(ParseResult r)
+    /// <summary>A value from the command line, else from the defaults, else the option's default; both given and different is an error.</summary>
+    private static T Pick<T>(ParseResult r, Option<T> option, T? implied)
+        where T : struct
     {
-        string name = r.GetValue(BetaSchedule)!;
-        if (name is not ("linear" or "scaled_linear"))
+        bool explicitly = r.GetResult(option) is { Implicit: false };
+        T value = r.GetValue(option);
+        if (implied is { } d)
         {
-            throw new CliException($"--beta-schedule must be linear or scaled_linear (got '{name}').");
+            if (explicitly && !EqualityComparer<T>.Default.Equals(value, d))
+            {
+                throw new CliException($"{option.Name} {value} contradicts the scheduler configuration's {d}.");
+            }
+
+            return d;
         }
 
-        double start = r.GetValue(BetaStart), end = r.GetValue(BetaEnd);
-        int steps = r.GetValue(TrainSteps);
+        return value;
+    }
+
+    private NoiseSchedule NoiseModelSchedule(ParseResult r)
+    {
+        string kind = r.GetValue(NoiseSchedule) ?? (_defaults.DiscreteNoise ? "discrete" : "continuous");
+        string name = r.GetValue(BetaSchedule)!;
+        if (_defaults.BetaSchedule is { } implied)
+        {
+            if (r.GetResult(BetaSchedule) is { Implicit: false } && name != implied)
+            {
+                throw new CliException($"--beta-schedule {name} contradicts the scheduler configuration's {implied}.");
+            }
+
+            name = implied;
+        }
+
+        double start = Pick(r, BetaStart, _defaults.BetaStart), end = Pick(r, BetaEnd, _defaults.BetaEnd);
+        int steps = Pick(r, TrainSteps, _defaults.TrainSteps);
+        switch (kind)
+        {
+            case "continuous":
+                return ContinuousVp(name, start, end, steps);
+            case "discrete":
+                Check(start, end, steps);
+                try
+                {
+                    return VpDiscreteSchedule.FromBetaSchedule(name, start, end, steps);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CliException($"--beta-schedule: {e.Message}");
+                }
+
+            default:
+                throw new CliException($"--noise-schedule must be continuous or discrete (got '{kind}').");
+        }
+    }
+
+    /// <summary>STORK's noise path: the continuous linear VP through the first and last discrete beta (times T).</summary>
+    private static VpLinearSchedule ContinuousVp(string name, double start, double end, int steps)
+    {
+        if (name is not ("linear" or "scaled_linear"))
+        {
+            throw new CliException($"--beta-schedule must be linear or scaled_linear for the continuous noise schedule (got '{name}').");
+        }
+
+        Check(start, end, steps);
+        double[] betas = BetaSchedules.Create(name, start, end, steps);
+        return VpLinearSchedule.FromDiscreteBetas(betas[0], betas[^1], steps);
+    }
+
+    private static void Check(double start, double end, int steps)
+    {
         if (steps < 2)
         {
             throw new CliException($"--train-steps must be at least 2 (got {steps}).");
@@ -134,9 +225,6 @@ internal sealed class ModelOptionSet
         {
             throw new CliException($"betas must satisfy 0 < --beta-start < --beta-end < 1 (got {start}, {end}).");
         }
-
-        double[] betas = BetaSchedules.Create(name, start, end, steps);
-        return VpLinearSchedule.FromDiscreteBetas(betas[0], betas[^1], steps);
     }
 
     private static string? ModelJsonKind(string path)

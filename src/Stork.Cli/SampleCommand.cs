@@ -68,15 +68,26 @@ internal static class SampleCommand
                 throw new CliException($"--scale must be 1 to 64 and --columns at least 1 (got {pixelScale}, {gridColumns}).");
             }
 
-            var settings = solvers.Read(r);
-            var denoiser = models.Load(r, runtime.Read(r));
+            var (name, settings, config) = solvers.Resolve(r);
+            var defaults = config is null
+                ? new ModelDefaults { DiscreteNoise = !name.StartsWith("stork-", StringComparison.OrdinalIgnoreCase) }
+                : new ModelDefaults
+                {
+                    DiscreteNoise = !config.ContinuousNoise,
+                    Prediction = config.Prediction,
+                    BetaSchedule = config.BetaSchedule,
+                    BetaStart = config.BetaStart,
+                    BetaEnd = config.BetaEnd,
+                    TrainSteps = config.TrainSteps,
+                };
+            var denoiser = models.Load(r, defaults, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
             var range = png ? ModelImages.RequireImage(denoiser, outPath) : default;
             var shape = denoiser.SampleShape.ToArray();
             float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize);
-            ISolver solver = SolverRegistry.Create(r.GetValue(solvers.Scheduler)!, ModelSpec.Of(denoiser), r.GetValue(solvers.Steps), settings);
+            ISolver solver = SolverRegistry.Create(name, ModelSpec.Of(denoiser), r.GetValue(solvers.Steps), settings);
 
-            ProgressDisplay.Run(stderr, $"{r.GetValue(solvers.Scheduler)} on {ModelImages.Name(denoiser)}", solver.Times.Count,
+            ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", solver.Times.Count,
                 progress => Sampler.Run(denoiser, solver, x, progress));
             if (x.Any(v => !float.IsFinite(v)))
             {
@@ -103,7 +114,7 @@ internal static class SampleCommand
             }
 
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {outPath}: {batchSize} samples, {solver.Times.Count} model evaluations ({r.GetValue(solvers.Scheduler)})."));
+                $"wrote {outPath}: {batchSize} samples, {solver.Times.Count} model evaluations ({name})."));
             return 0;
         });
         return command;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Stork.Grids;
 using Stork.Solvers;
+using Stork.Solvers.Diffusers;
+using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
 
 namespace Stork.Cli;
@@ -18,9 +20,9 @@ internal sealed class SolverOptionSet
 
     public Option<int> Substeps { get; } = new("--substeps") { Description = "STORK: stabilised Runge-Kutta stages per step (upstream s).", DefaultValueFactory = _ => 50 };
 
-    public Option<int> DerivativeOrder { get; } = new("--derivative-order") { Description = "STORK: Taylor derivative order of the virtual evaluations (1 or 2 upstream; 1-3 corrected).", DefaultValueFactory = _ => 1 };
+    public Option<int?> DerivativeOrder { get; } = new("--derivative-order") { Description = "STORK: Taylor derivative order of the virtual evaluations: 1 or 2 upstream (default 1), 1-3 corrected (default 2)." };
 
-    public Option<string> Variant { get; } = new("--stork-variant") { Description = "STORK arithmetic: upstream (the authors' code, defects included) or corrected.", DefaultValueFactory = _ => "upstream" };
+    public Option<string> Variant { get; } = new("--stork-variant") { Description = "STORK arithmetic: corrected (the method as published; measured best, see README) or upstream (the authors' code, defects included).", DefaultValueFactory = _ => "corrected" };
 
     public Option<double> Shift { get; } = new("--shift") { Description = "Flow models: static sigma shift (diffusers shift / flow_shift).", DefaultValueFactory = _ => 1.0 };
 
@@ -32,19 +34,101 @@ internal sealed class SolverOptionSet
 
     public Option<string> Spacing { get; } = new("--sigmas") { Description = "Flow models: sigma spacing, linear, karras, exponential or beta.", DefaultValueFactory = _ => "linear" };
 
-    public Option<double> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps).", DefaultValueFactory = _ => 1e-2 };
+    public Option<double?> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps; default 1e-2 upstream, 1e-3 corrected)." };
 
-    public IEnumerable<Option> All => [Scheduler, Steps, Substeps, DerivativeOrder, Variant, Shift, Mu, TimeShift, ShiftTerminal, Spacing, StoppingEps];
+    public Option<int?> SolverOrder { get; } = new("--solver-order") { Description = "Multistep solvers: order (dpm++2m: 2, dpm++3m: 3, unipc: 2, deis: 2 by default; 1 to 3)." };
+
+    public Option<string> UniPcVariant { get; } = new("--unipc-variant") { Description = "UniPC: B(h), bh1 or bh2.", DefaultValueFactory = _ => "bh2" };
+
+    public Option<double> RelativeTolerance { get; } = new("--rtol") { Description = "rk45: relative tolerance.", DefaultValueFactory = _ => 1e-5 };
+
+    public Option<double> AbsoluteTolerance { get; } = new("--atol") { Description = "rk45: absolute tolerance.", DefaultValueFactory = _ => 1e-5 };
+
+    public Option<string> Grid { get; } = new("--grid")
+    {
+        Description = "Standard solvers' time grid: native (the diffusers scheduler's own timesteps / sigmas and final step: FlowMatch sigmas "
+            + "for euler/heun, use_flow_sigmas with flow_shift = --shift for dpm++*/unipc/deis, diffusers' timestep_spacing on noise models), "
+            + "flow (FlowMatch sigmas with --shift/--mu/--sigmas; flow models), uniform-time, logsnr or karras (--steps times from the "
+            + "noisiest time to 1/T (flow) or 0 (discrete VP) or 1e-3 T (continuous VP), then the clean end).",
+        DefaultValueFactory = _ => "native",
+    };
+
+    public Option<string?> SchedulerConfig { get; } = new("--scheduler-config")
+    {
+        Description = "A diffusers scheduler_config.json (_class_name + options) selecting the solver, grid and options: "
+            + string.Join(", ", SchedulerConfigReader.ClassNames) + ". Unsupported options are errors; omitted ones take diffusers' "
+            + "defaults. It replaces --scheduler and the solver options; --steps and --mu still apply.",
+    };
+
+    public IEnumerable<Option> All => [Scheduler, Steps, Substeps, DerivativeOrder, Variant, Shift, Mu, TimeShift, ShiftTerminal, Spacing, StoppingEps,
+        SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, SchedulerConfig];
+
+    /// <summary>The solver name, its settings, and the scheduler configuration when one was given.</summary>
+    public (string Name, SolverSettings Settings, SchedulerConfig? Config) Resolve(ParseResult r)
+    {
+        if (r.GetValue(SchedulerConfig) is not { } path)
+        {
+            return (r.GetValue(Scheduler)!, Read(r), null);
+        }
+
+        Option[] covered = [Scheduler, Substeps, DerivativeOrder, Shift, TimeShift, ShiftTerminal, Spacing, StoppingEps, SolverOrder, UniPcVariant,
+            RelativeTolerance, AbsoluteTolerance, Grid];
+        foreach (var o in covered)
+        {
+            if (r.GetResult(o) is { Implicit: false })
+            {
+                throw new CliException($"{o.Name} cannot be combined with --scheduler-config; set the option in the configuration.");
+            }
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new CliException($"scheduler config '{path}' does not exist.");
+        }
+
+        SchedulerConfig config;
+        try
+        {
+            config = SchedulerConfigReader.Load(path, r.GetValue(Mu));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message);
+        }
+
+        // A STORKScheduler configuration is the authors' code (upstream) unless --stork-variant says otherwise.
+        var settings = r.GetResult(Variant) is { Implicit: false }
+            ? config.Settings with { StorkVariant = ParseVariant(r.GetValue(Variant)!) }
+            : config.Settings;
+        return (config.Solver, settings, config);
+    }
+
+    private static StorkVariant ParseVariant(string variant) => variant.ToLowerInvariant() switch
+    {
+        "upstream" => StorkVariant.Upstream,
+        "corrected" => StorkVariant.Corrected,
+        _ => throw new CliException($"--stork-variant must be upstream or corrected (got '{variant}')."),
+    };
 
     public SolverSettings Read(ParseResult r)
     {
-        string variant = r.GetValue(Variant)!;
-        var storkVariant = variant.ToLowerInvariant() switch
+        var storkVariant = ParseVariant(r.GetValue(Variant)!);
+        Solvers.Standard.UniPcVariant uniPc;
+        GridKind gridKind;
+        try
         {
-            "upstream" => StorkVariant.Upstream,
-            "corrected" => StorkVariant.Corrected,
-            _ => throw new CliException($"--stork-variant must be upstream or corrected (got '{variant}')."),
-        };
+            uniPc = GridKindNames.ParseUniPcVariant(r.GetValue(UniPcVariant)!);
+            gridKind = GridKindNames.Parse(r.GetValue(Grid)!);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--unipc-variant / --grid: {e.Message}");
+        }
+
+        if (r.GetValue(SolverOrder) is { } order && order is < 1 or > 3)
+        {
+            throw new CliException($"--solver-order must be 1, 2 or 3 (got {order}).");
+        }
         string ts = r.GetValue(TimeShift)!;
         var timeShift = ts.ToLowerInvariant() switch
         {
@@ -85,6 +169,11 @@ internal sealed class SolverOptionSet
             Substeps = r.GetValue(Substeps),
             DerivativeOrder = r.GetValue(DerivativeOrder),
             StoppingEps = r.GetValue(StoppingEps),
+            SolverOrder = r.GetValue(SolverOrder),
+            UniPcVariant = uniPc,
+            RelativeTolerance = r.GetValue(RelativeTolerance),
+            AbsoluteTolerance = r.GetValue(AbsoluteTolerance),
+            Grid = gridKind,
         };
     }
 }

@@ -19,7 +19,7 @@ internal static class BenchOdeCommand
         var solverDefaults = new SolverOptionSet();
         var solvers = new Option<string>("--solvers")
         {
-            Description = "Comma-separated solvers, each optionally with options: name[variant=corrected,s=10,d=3,order=3]. Keys: variant, s, d, order, rtol, atol, shift, grid.",
+            Description = "Comma-separated solvers, each optionally with options: name[variant=corrected,s=10,d=3,order=3]. Keys: variant, s, d, order, rtol, atol, shift, grid, clip.",
             DefaultValueFactory = _ => "euler,stork-4",
         };
         var nfes = new Option<string>("--nfe") { Description = "Comma-separated numbers of model evaluations.", DefaultValueFactory = _ => "10,20,50" };

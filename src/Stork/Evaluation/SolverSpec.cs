@@ -1,5 +1,6 @@
 using System.Globalization;
 using Stork.Solvers;
+using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
 
 namespace Stork.Evaluation;
@@ -7,7 +8,7 @@ namespace Stork.Evaluation;
 /// <summary>
 /// A solver with its own options, written <c>name[key=value,...]</c>, e.g. <c>stork-4[variant=corrected,s=10,d=3]</c>
 /// or <c>unipc[order=3,variant=bh1]</c>. Keys: variant (STORK: upstream|corrected; UniPC: bh1|bh2), s (substeps),
-/// d (derivative order), order (solver order), rtol, atol, shift, grid.
+/// d (derivative order), order (solver order), rtol, atol, shift, grid, clip (DDIM's clip_sample).
 /// </summary>
 public sealed record SolverSpec(string Name, SolverSettings Settings, string Label)
 {
@@ -63,15 +64,16 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
             s = key switch
             {
                 "variant" when name.StartsWith("stork", StringComparison.OrdinalIgnoreCase) => s with { StorkVariant = ParseVariant(value) },
-                "variant" => s with { UniPcVariant = value },
+                "variant" => s with { UniPcVariant = GridKindNames.ParseUniPcVariant(value) },
                 "s" or "substeps" => s with { Substeps = Int(key, value) },
                 "d" or "derivative-order" => s with { DerivativeOrder = Int(key, value) },
                 "order" => s with { SolverOrder = Int(key, value) },
                 "rtol" => s with { RelativeTolerance = Double(key, value) },
                 "atol" => s with { AbsoluteTolerance = Double(key, value) },
                 "shift" => s with { FlowGrid = s.FlowGrid with { Shift = Double(key, value) } },
-                "grid" => s with { Grid = value },
-                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid)."),
+                "grid" => s with { Grid = GridKindNames.Parse(value) },
+                "clip" => s with { Diffusers = s.Diffusers with { ClipSample = Bool(key, value) } },
+                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid, clip)."),
             };
         }
 
@@ -87,6 +89,9 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
 
     private static int Int(string key, string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r) ? r : throw new ArgumentException($"{key} must be an integer (got '{v}').");
+
+    private static bool Bool(string key, string v) =>
+        bool.TryParse(v, out bool r) ? r : throw new ArgumentException($"{key} must be true or false (got '{v}').");
 
     private static double Double(string key, string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) ? r : throw new ArgumentException($"{key} must be a number (got '{v}').");

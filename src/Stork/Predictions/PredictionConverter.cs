@@ -34,6 +34,12 @@ public static class PredictionConverter
     public static void Convert(Prediction from, Prediction to, NoiseSchedule schedule, double t,
         ReadOnlySpan<float> sample, ReadOnlySpan<float> output, Span<float> destination)
     {
+        if (from == to)
+        {
+            output.CopyTo(destination);
+            return;
+        }
+
         var (cx, cp) = Weights(from, to, schedule, t);
         LinearCombination.Combine(destination, (float)cp, output, (float)cx, sample);
     }

@@ -1,3 +1,4 @@
+using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
 
 namespace Stork.Solvers;
@@ -12,7 +13,26 @@ public static class SolverRegistry
                 (m, n, s) => new Stork2(m, n, s.ToStorkOptions(2), s.FlowGrid)),
             ["stork-4"] = ("STORK-4: ROCK4 stages with virtual (Taylor) model evaluations, one real evaluation per step",
                 (m, n, s) => new Stork4(m, n, s.ToStorkOptions(4), s.FlowGrid)),
+            ["euler"] = ("Euler (FlowMatchEulerDiscreteScheduler; EulerDiscreteScheduler-style on noise models)",
+                (m, n, s) => new EulerSolver(m, Grid(SolverFamily.Euler, m, n, s))),
+            ["heun"] = ("Heun (FlowMatchHeunDiscreteScheduler): --steps nodes, 2 steps - 1 model evaluations",
+                (m, n, s) => new HeunSolver(m, Grid(SolverFamily.Heun, m, n, s))),
+            ["ddim"] = ("DDIM, eta 0 (DDIMScheduler), noise models",
+                (m, n, s) => new DdimSolver(m, Grid(SolverFamily.Ddim, m, n, s), s.Diffusers.ClipSample ? s.Diffusers.ClipSampleRange : null)),
+            ["dpm++2m"] = ("DPM-Solver++ multistep, order 2 (DPMSolverMultistepScheduler)",
+                (m, n, s) => new DpmSolverPlusPlus(m, Grid(SolverFamily.DpmSolverPlusPlus, m, n, s), s.SolverOrder ?? 2, s.Diffusers)),
+            ["dpm++3m"] = ("DPM-Solver++ multistep, order 3 (DPMSolverMultistepScheduler)",
+                (m, n, s) => new DpmSolverPlusPlus(m, Grid(SolverFamily.DpmSolverPlusPlus, m, n, s), s.SolverOrder ?? 3, s.Diffusers)),
+            ["unipc"] = ("UniPC predictor-corrector, bh1/bh2, order 1-3 (UniPCMultistepScheduler)",
+                (m, n, s) => new UniPcSolver(m, Grid(SolverFamily.UniPc, m, n, s), s.SolverOrder ?? 2, s.UniPcVariant, s.Diffusers)),
+            ["deis"] = ("DEIS multistep, order 1-3 (DEISMultistepScheduler)",
+                (m, n, s) => new DeisSolver(m, Grid(SolverFamily.Deis, m, n, s), s.SolverOrder ?? 2, s.Diffusers.LowerOrderFinal)),
+            ["rk45"] = ("adaptive Dormand-Prince RK45 (--rtol, --atol): the accuracy reference; ignores --steps",
+                (m, n, s) => new Rk45Solver(m, s.RelativeTolerance, s.AbsoluteTolerance)),
         };
+
+    private static StepGrid Grid(SolverFamily family, ModelSpec model, int steps, SolverSettings settings) =>
+        StandardGrids.Build(family, model, steps, settings);
 
     /// <summary>The registered names.</summary>
     public static IReadOnlyCollection<string> Names => Entries.Keys;

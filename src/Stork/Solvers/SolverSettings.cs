@@ -1,4 +1,5 @@
 using Stork.Grids;
+using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
 
 namespace Stork.Solvers;
@@ -12,23 +13,26 @@ public sealed record SolverSettings
     /// <summary>Flow-model sigma grid (shift, mu, time-shift type, terminal, spacing).</summary>
     public FlowSigmaOptions FlowGrid { get; init; } = new();
 
-    /// <summary>STORK: which arithmetic.</summary>
-    public StorkVariant StorkVariant { get; init; } = StorkVariant.Upstream;
+    /// <summary>STORK: which arithmetic (default: corrected, chosen by measurement; see the README).</summary>
+    public StorkVariant StorkVariant { get; init; } = StorkVariant.Corrected;
 
     /// <summary>STORK: stabilised Runge-Kutta stages per step (upstream <c>s</c>).</summary>
     public int Substeps { get; init; } = 50;
 
-    /// <summary>STORK: Taylor derivative order (upstream <c>derivative_order</c>).</summary>
-    public int DerivativeOrder { get; init; } = 1;
+    /// <summary>STORK: Taylor derivative order (upstream <c>derivative_order</c>); null: 1 upstream, 2 corrected.</summary>
+    public int? DerivativeOrder { get; init; }
 
-    /// <summary>STORK on noise models: where integration stops, as a fraction of T (upstream <c>stopping_eps</c>).</summary>
-    public double StoppingEps { get; init; } = 1e-2;
+    /// <summary>
+    /// STORK on noise models: where integration stops, as a fraction of T (upstream <c>stopping_eps</c>);
+    /// null: 1e-2 upstream (the authors' default), 1e-3 corrected.
+    /// </summary>
+    public double? StoppingEps { get; init; }
 
     /// <summary>Multistep solvers: order (DPM-Solver++, UniPC, DEIS); null means the solver's default.</summary>
     public int? SolverOrder { get; init; }
 
-    /// <summary>UniPC: <c>bh1</c> or <c>bh2</c>.</summary>
-    public string UniPcVariant { get; init; } = "bh2";
+    /// <summary>UniPC: B(h) = h (bh1) or e^h - 1 (bh2).</summary>
+    public UniPcVariant UniPcVariant { get; init; } = UniPcVariant.Bh2;
 
     /// <summary>RK45: relative tolerance.</summary>
     public double RelativeTolerance { get; init; } = 1e-5;
@@ -36,17 +40,36 @@ public sealed record SolverSettings
     /// <summary>RK45: absolute tolerance.</summary>
     public double AbsoluteTolerance { get; init; } = 1e-5;
 
-    /// <summary>Overrides the solver's own time grid when set (e.g. <c>uniform-time</c>, <c>logsnr</c>, <c>flow</c>).</summary>
-    public string? Grid { get; init; }
+    /// <summary>The time grid of the standard solvers: their diffusers scheduler's own, or an override.</summary>
+    public GridKind Grid { get; init; } = GridKind.Native;
+
+    /// <summary>The diffusers scheduler options of the standard solvers (timestep spacing, final sigmas, DDIM clipping...).</summary>
+    public DiffusersOptions Diffusers { get; init; } = new();
 
     /// <summary>The STORK options these settings describe, for the given order.</summary>
-    public StorkOptions ToStorkOptions(int order) => new()
+    public StorkOptions ToStorkOptions(int order)
     {
-        Order = order,
-        Variant = StorkVariant,
-        Substeps = Substeps,
-        DerivativeOrder = DerivativeOrder,
-        StoppingEps = StoppingEps,
-        NoiseGrid = Grid is "logsnr" or "log-snr" ? NoiseGrid.LogSnr : NoiseGrid.UniformTime,
-    };
+        bool upstream = StorkVariant == StorkVariant.Upstream;
+        var grid = Grid switch
+        {
+            GridKind.Native => upstream ? NoiseGrid.UniformTime : NoiseGrid.LogSnr,
+            GridKind.LogSnr => NoiseGrid.LogSnr,
+            GridKind.UniformTime or GridKind.Flow => NoiseGrid.UniformTime,
+            _ => throw new ArgumentException($"STORK takes --grid logsnr or uniform-time on noise models (got {Grid})."),
+        };
+        if (upstream && grid != NoiseGrid.UniformTime)
+        {
+            throw new ArgumentException("upstream STORK uses its own uniform noise grid; --grid applies to the corrected variant.");
+        }
+
+        return new StorkOptions
+        {
+            Order = order,
+            Variant = StorkVariant,
+            Substeps = Substeps,
+            DerivativeOrder = DerivativeOrder ?? (upstream ? 1 : 2),
+            StoppingEps = StoppingEps ?? (upstream ? 1e-2 : 1e-3),
+            NoiseGrid = grid,
+        };
+    }
 }

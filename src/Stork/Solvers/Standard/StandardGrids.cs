@@ -1,0 +1,381 @@
+using Stork.Grids;
+using Stork.Schedules;
+
+namespace Stork.Solvers.Standard;
+
+/// <summary>
+/// The grids of the standard solvers: by default the timesteps / sigmas and final-step rule of the diffusers scheduler
+/// each corresponds to (computed in double, never rounded except where diffusers picks integer timesteps of a discrete
+/// model), or an override (<see cref="GridKind"/>).
+/// </summary>
+public static class StandardGrids
+{
+    /// <summary>The grid <paramref name="family"/> walks for <paramref name="steps"/> steps.</summary>
+    public static StepGrid Build(SolverFamily family, ModelSpec model, int steps, SolverSettings settings)
+    {
+        if (steps < 1)
+        {
+            throw new ArgumentException($"the number of steps must be at least 1 (got {steps}).");
+        }
+
+        var d = settings.Diffusers;
+        d.Validate();
+        settings.FlowGrid.Validate();
+        var schedule = model.Schedule;
+        if (settings.Grid != GridKind.Native)
+        {
+            return Override(settings.Grid, schedule, steps, settings);
+        }
+
+        if (schedule is VpDiscreteSchedule vp && vp.TrainSteps != d.TrainSteps)
+        {
+            throw new ArgumentException($"the model has {vp.TrainSteps} training timesteps, the scheduler num_train_timesteps {d.TrainSteps}.");
+        }
+
+        bool flow = schedule is RectifiedFlowSchedule;
+        if (flow)
+        {
+            return FlowNative(family, schedule, steps, settings);
+        }
+
+        return family switch
+        {
+            SolverFamily.Ddim => DdimNative(schedule, steps, d),
+            SolverFamily.Euler or SolverFamily.Heun => StepGrid.Create(schedule, ToTimes(schedule, EulerTimesteps(steps, d), d.TrainSteps), null),
+            _ => StepGrid.Create(schedule, ToTimes(schedule, MultistepTimesteps(steps, d), d.TrainSteps), VpTerminal(family, schedule, d)),
+        };
+    }
+
+    /// <summary>
+    /// Discrete timesteps of DPMSolverMultistep / UniPCMultistep / DEISMultistep (N + 1 candidates, the last dropped).
+    /// </summary>
+    public static double[] MultistepTimesteps(int steps, DiffusersOptions d)
+    {
+        int t = d.TrainSteps;
+        var r = new double[steps];
+        switch (d.Spacing ?? TimestepSpacing.Linspace)
+        {
+            case TimestepSpacing.Linspace:
+                for (int i = 0; i < steps; i++)
+                {
+                    r[i] = Math.Round(TimeGrid.Linspace(0, t - 1, steps + 1, steps - i));
+                }
+
+                break;
+            case TimestepSpacing.Leading:
+                int ratio = t / (steps + 1);
+                for (int i = 0; i < steps; i++)
+                {
+                    r[i] = ((steps - i) * ratio) + d.StepsOffset;
+                }
+
+                break;
+            default:
+                return Trailing(steps, t);
+        }
+
+        return r;
+    }
+
+    /// <summary>Discrete timesteps of DDIMScheduler (N candidates).</summary>
+    public static double[] DdimTimesteps(int steps, DiffusersOptions d)
+    {
+        int t = d.TrainSteps;
+        if (steps > t)
+        {
+            throw new ArgumentException($"DDIM cannot take more steps ({steps}) than training timesteps ({t}).");
+        }
+
+        var r = new double[steps];
+        switch (d.Spacing ?? TimestepSpacing.Leading)
+        {
+            case TimestepSpacing.Linspace:
+                for (int i = 0; i < steps; i++)
+                {
+                    r[i] = Math.Round(TimeGrid.Linspace(0, t - 1, steps, steps - 1 - i));
+                }
+
+                break;
+            case TimestepSpacing.Leading:
+                int ratio = t / steps;
+                for (int i = 0; i < steps; i++)
+                {
+                    r[i] = ((steps - 1 - i) * ratio) + d.StepsOffset;
+                }
+
+                break;
+            default:
+                return Trailing(steps, t);
+        }
+
+        return r;
+    }
+
+    /// <summary>Timesteps of EulerDiscreteScheduler / HeunDiscreteScheduler (linspace ones are not rounded).</summary>
+    public static double[] EulerTimesteps(int steps, DiffusersOptions d)
+    {
+        int t = d.TrainSteps;
+        var r = new double[steps];
+        switch (d.Spacing ?? TimestepSpacing.Linspace)
+        {
+            case TimestepSpacing.Linspace:
+                for (int i = 0; i < steps; i++)
+                {
+                    r[i] = TimeGrid.Linspace(0, t - 1, steps, steps - 1 - i);
+                }
+
+                break;
+            case TimestepSpacing.Leading:
+                int ratio = t / steps;
+                for (int i = 0; i < steps; i++)
+                {
+                    r[i] = ((steps - 1 - i) * ratio) + d.StepsOffset;
+                }
+
+                break;
+            default:
+                return Trailing(steps, t);
+        }
+
+        return r;
+    }
+
+    /// <summary>
+    /// Flow sigmas of DPMSolverMultistep / DEISMultistep with <c>use_flow_sigmas</c>: 1 - linspace(1, 1/T, N + 1),
+    /// shifted, reversed, the trailing 0 dropped.
+    /// </summary>
+    public static double[] DpmFlowSigmas(int steps, int trainSteps, double shift)
+    {
+        var r = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            double s = 1.0 - TimeGrid.Linspace(1.0, 1.0 / trainSteps, steps + 1, steps - i);
+            r[i] = TimeGrid.StaticShift(s, shift);
+        }
+
+        return r;
+    }
+
+    /// <summary>
+    /// Flow sigmas of UniPCMultistep with <c>use_flow_sigmas</c>: linspace(1, 1/T, N + 1)[:-1], shifted (static or
+    /// dynamic), stretched to the terminal, the first moved 1e-6 below 1.
+    /// </summary>
+    public static double[] UniPcFlowSigmas(int steps, FlowSigmaOptions o)
+    {
+        var r = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            double s = TimeGrid.Linspace(1.0, 1.0 / o.TrainSteps, steps + 1, i);
+            r[i] = o.Mu is { } mu ? TimeGrid.TimeShift(mu, s, o.TimeShiftType) : TimeGrid.StaticShift(s, o.Shift);
+        }
+
+        if (o.ShiftTerminal is { } terminal)
+        {
+            double scale = (1.0 - r[^1]) / (1.0 - terminal);
+            for (int i = 0; i < steps; i++)
+            {
+                r[i] = 1.0 - ((1.0 - r[i]) / scale);
+            }
+        }
+
+        if (Math.Abs(r[0] - 1.0) < 1e-6)
+        {
+            r[0] -= 1e-6;
+        }
+
+        return r;
+    }
+
+    private static StepGrid FlowNative(SolverFamily family, NoiseSchedule schedule, int steps, SolverSettings settings)
+    {
+        var o = settings.FlowGrid;
+        var d = settings.Diffusers;
+        switch (family)
+        {
+            case SolverFamily.Euler:
+            case SolverFamily.Heun:
+                double[] sigmas = TimeGrid.FlowSigmas(steps, o);
+                return StepGrid.Create(schedule, sigmas[..^1], null);
+            case SolverFamily.Ddim:
+                throw new ArgumentException("ddim (DDIMScheduler) is for noise models; use euler for flow models.");
+        }
+
+        if (o.Spacing != SigmaSpacing.Linear)
+        {
+            throw new ArgumentException($"{family} with flow sigmas supports only linear sigma spacing (got {o.Spacing}); use --grid karras for Karras spacing.");
+        }
+
+        if (family == SolverFamily.UniPc)
+        {
+            double[] u = UniPcFlowSigmas(steps, o);
+            return StepGrid.Create(schedule, u, (d.FinalSigmas ?? FinalSigmas.Zero) == FinalSigmas.Zero ? null : u[^1]);
+        }
+
+        if (o.ShiftTerminal is not null)
+        {
+            throw new ArgumentException($"{family} with flow sigmas does not support a shift terminal.");
+        }
+
+        if (o.Mu is not null && o.TimeShiftType != TimeShiftType.Exponential)
+        {
+            throw new ArgumentException($"{family} supports dynamic shifting only with the exponential time shift (flow_shift = exp(mu)).");
+        }
+
+        double shift = o.Mu is { } mu ? Math.Exp(mu) : o.Shift;
+        double[] f = DpmFlowSigmas(steps, o.TrainSteps, shift);
+        if (family == SolverFamily.Deis)
+        {
+            // DEISMultistep repeats the last sigma: its final step is the identity.
+            return StepGrid.Create(schedule, f, f[^1]);
+        }
+
+        if ((d.FinalSigmas ?? FinalSigmas.Zero) == FinalSigmas.Zero)
+        {
+            return StepGrid.Create(schedule, f, null);
+        }
+
+        // DPMSolverMultistep's sigma_min is the discrete model's sqrt((1 - alphas_cumprod[0]) / alphas_cumprod[0]), even with flow sigmas.
+        double ac0 = 1.0 - d.BetaStart;
+        return StepGrid.Create(schedule, f, Math.Sqrt((1.0 - ac0) / ac0));
+    }
+
+    private static double? VpTerminal(SolverFamily family, NoiseSchedule schedule, DiffusersOptions d)
+    {
+        var final = family == SolverFamily.Deis ? FinalSigmas.SigmaMin : d.FinalSigmas ?? FinalSigmas.Zero;
+        if (final == FinalSigmas.Zero)
+        {
+            return null;
+        }
+
+        if (schedule is VpDiscreteSchedule)
+        {
+            return 0.0;
+        }
+
+        // A continuous schedule: the time whose log-SNR is that of alphas_cumprod[0] = 1 - beta_start.
+        return schedule.TimeOfLogSnr(0.5 * Math.Log((1.0 - d.BetaStart) / d.BetaStart));
+    }
+
+    private static StepGrid DdimNative(NoiseSchedule schedule, int steps, DiffusersOptions d)
+    {
+        double[] ts = DdimTimesteps(steps, d);
+        int stride = d.TrainSteps / steps;
+        var ea = new double[steps];
+        var es = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            double prev = ts[i] - stride;
+            if (prev >= 0)
+            {
+                double t = TimeOfTimestep(schedule, prev, d.TrainSteps);
+                ea[i] = schedule.Alpha(t);
+                es[i] = schedule.Sigma(t);
+            }
+            else if (d.SetAlphaToOne)
+            {
+                ea[i] = 1.0;
+                es[i] = 0.0;
+            }
+            else
+            {
+                double t = TimeOfTimestep(schedule, 0, d.TrainSteps);
+                ea[i] = schedule.Alpha(t);
+                es[i] = schedule.Sigma(t);
+            }
+        }
+
+        return StepGrid.WithEnds(schedule, ToTimes(schedule, ts, d.TrainSteps), ea, es);
+    }
+
+    private static StepGrid Override(GridKind kind, NoiseSchedule schedule, int steps, SolverSettings settings)
+    {
+        bool flow = schedule is RectifiedFlowSchedule;
+        int trainSteps = settings.Diffusers.TrainSteps;
+        if (kind == GridKind.Flow)
+        {
+            if (!flow)
+            {
+                throw new ArgumentException("--grid flow is for flow models; use uniform-time, logsnr or karras for noise models.");
+            }
+
+            return StepGrid.Create(schedule, TimeGrid.FlowSigmas(steps, settings.FlowGrid)[..^1], null);
+        }
+
+        double start, end;
+        if (flow)
+        {
+            start = kind == GridKind.UniformTime ? 1.0 : 1.0 - (1.0 / trainSteps);
+            end = 1.0 / trainSteps;
+        }
+        else
+        {
+            start = schedule.TMax;
+            end = schedule is VpDiscreteSchedule ? schedule.TMin : Math.Max(schedule.TMin, 1e-3 * schedule.TMax);
+        }
+
+        var times = new double[steps];
+        switch (kind)
+        {
+            case GridKind.UniformTime:
+                for (int i = 0; i < steps; i++)
+                {
+                    times[i] = TimeGrid.Linspace(start, end, steps, i);
+                }
+
+                break;
+            case GridKind.LogSnr:
+                double l0 = schedule.LogSnr(start), l1 = schedule.LogSnr(end);
+                for (int i = 0; i < steps; i++)
+                {
+                    times[i] = i == 0 ? start : i == steps - 1 ? end : schedule.TimeOfLogSnr(TimeGrid.Linspace(l0, l1, steps, i));
+                }
+
+                break;
+            default:
+                double r0 = schedule.Sigma(start) / schedule.Alpha(start), r1 = schedule.Sigma(end) / schedule.Alpha(end);
+                double[] rho = TimeGrid.Karras(r0, r1, steps);
+                for (int i = 0; i < steps; i++)
+                {
+                    times[i] = i == 0 ? start : i == steps - 1 ? end : schedule.TimeOfLogSnr(-Math.Log(rho[i]));
+                }
+
+                break;
+        }
+
+        return StepGrid.Create(schedule, times, null);
+    }
+
+    private static double[] Trailing(int steps, int trainSteps)
+    {
+        // numpy: round(arange(T, 0, -T / N)) - 1.
+        double ratio = (double)trainSteps / steps;
+        int count = (int)Math.Ceiling(trainSteps / ratio);
+        var r = new double[count];
+        for (int k = 0; k < count; k++)
+        {
+            r[k] = Math.Round(trainSteps - (k * ratio)) - 1;
+        }
+
+        if (count != steps)
+        {
+            throw new ArgumentException($"trailing spacing gives {count} timesteps for {steps} steps.");
+        }
+
+        return r;
+    }
+
+    /// <summary>A diffusers timestep in schedule time: itself for a discrete model, timestep / T for a continuous one.</summary>
+    public static double TimeOfTimestep(NoiseSchedule schedule, double timestep, int trainSteps) =>
+        schedule is VpDiscreteSchedule ? timestep : Math.Min(timestep / trainSteps, schedule.TMax);
+
+    private static double[] ToTimes(NoiseSchedule schedule, double[] timesteps, int trainSteps)
+    {
+        var r = new double[timesteps.Length];
+        for (int i = 0; i < r.Length; i++)
+        {
+            r[i] = TimeOfTimestep(schedule, timesteps[i], trainSteps);
+        }
+
+        return r;
+    }
+}

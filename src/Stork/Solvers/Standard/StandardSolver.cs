@@ -1,0 +1,100 @@
+using Stork.Predictions;
+using Stork.Schedules;
+
+namespace Stork.Solvers.Standard;
+
+/// <summary>
+/// Shared plumbing of the standard solvers: the grid, the step counter, argument checks and sample-sized buffers that
+/// are allocated on the first step and reused afterwards (no allocation per step once warm).
+/// </summary>
+public abstract class StandardSolver : ISolver
+{
+    private float[][]? _buffers;
+
+    protected StandardSolver(ModelSpec model, StepGrid grid, int bufferCount)
+    {
+        Model = model;
+        Grid = grid;
+        BufferCount = bufferCount;
+    }
+
+    /// <summary>The model the solver steps.</summary>
+    public ModelSpec Model { get; }
+
+    /// <summary>The grid it walks.</summary>
+    public StepGrid Grid { get; }
+
+    /// <summary>Sample-sized buffers the solver holds once warm.</summary>
+    public int BufferCount { get; }
+
+    public virtual IReadOnlyList<double> Times => Grid.Times;
+
+    public int StepIndex { get; private set; }
+
+    protected NoiseSchedule Schedule => Model.Schedule;
+
+    public virtual void Reset() => StepIndex = 0;
+
+    public void Step(ReadOnlySpan<float> modelOutput, Span<float> sample)
+    {
+        int i = StepIndex;
+        if (i >= Times.Count)
+        {
+            throw new InvalidOperationException("the solver has consumed every evaluation time; call Reset to sample again.");
+        }
+
+        if (modelOutput.Length != sample.Length)
+        {
+            throw new ArgumentException($"model output has {modelOutput.Length} values, the sample {sample.Length}.");
+        }
+
+        if (_buffers is null || (_buffers.Length > 0 && _buffers[0].Length != sample.Length))
+        {
+            _buffers = new float[BufferCount][];
+            for (int k = 0; k < BufferCount; k++)
+            {
+                _buffers[k] = new float[sample.Length];
+            }
+        }
+
+        StepCore(i, modelOutput, sample);
+        StepIndex = i + 1;
+    }
+
+    /// <summary>Step <paramref name="index"/>: advance <paramref name="sample"/> in place.</summary>
+    protected abstract void StepCore(int index, ReadOnlySpan<float> modelOutput, Span<float> sample);
+
+    /// <summary>Preallocated buffer <paramref name="k"/> (valid inside <see cref="StepCore"/>).</summary>
+    protected float[] Buffer(int k) => _buffers![k];
+
+    /// <summary>
+    /// The model output at <paramref name="time"/> in the parameterisation <paramref name="to"/>: the output itself when it
+    /// already is, else converted into <paramref name="scratch"/>.
+    /// </summary>
+    protected ReadOnlySpan<float> As(Prediction to, double time, ReadOnlySpan<float> sample, ReadOnlySpan<float> modelOutput, Span<float> scratch)
+    {
+        if (Model.Prediction == to)
+        {
+            return modelOutput;
+        }
+
+        PredictionConverter.Convert(Model.Prediction, to, Schedule, time, sample, modelOutput, scratch);
+        return scratch;
+    }
+
+    /// <summary>Writes the model output at <paramref name="time"/> converted to <paramref name="to"/> into <paramref name="destination"/>.</summary>
+    protected void ConvertInto(Prediction to, double time, ReadOnlySpan<float> sample, ReadOnlySpan<float> modelOutput, Span<float> destination)
+    {
+        if (Model.Prediction == to)
+        {
+            modelOutput.CopyTo(destination);
+        }
+        else
+        {
+            PredictionConverter.Convert(Model.Prediction, to, Schedule, time, sample, modelOutput, destination);
+        }
+    }
+
+    /// <summary>True when the solver integrates rectified flow in sigma with the velocity (else x / alpha in sigma / alpha with epsilon).</summary>
+    protected bool FlowSpace => Schedule is RectifiedFlowSchedule;
+}
