@@ -36,6 +36,24 @@ public class OnnxClassifierTests
     }
 
     [Fact]
+    public void ShippedClassifierRecognisesTheTrainingImages()
+    {
+        using var c = OnnxClassifier.Load(TestData.Shipped("fashion-classifier.json"));
+        Assert.Equal(128, c.FeatureDim);
+        Assert.Equal(10, c.Classes);
+        Assert.Equal(10, c.Card.ClassNames.Count);
+        var images = Stork.IO.NpyFile.Read(TestData.Shipped("fashion-mnist-train1000.npy"));
+        var labels = Stork.IO.NpyFile.Read(TestData.Shipped("fashion-mnist-train1000-labels.npy"));
+        const int n = 200;
+        // uint8 pixels to the card's data range, as the empirical denoiser and the samples use it.
+        var (lo, hi) = c.Card.DataRange;
+        float[] x = images.Data.Take(n * 784).Select(v => (float)(lo + (v / 255.0 * (hi - lo)))).ToArray();
+        int[] predicted = c.Predict(x);
+        double accuracy = predicted.Where((p, i) => p == (int)labels.Data[i]).Count() / (double)n;
+        Assert.True(accuracy > 0.85, $"accuracy {accuracy:P1}");
+    }
+
+    [Fact]
     public void TinyClassifierMatchesItsFixture()
     {
         using var c = OnnxClassifier.Load(TestData.Onnx("tiny-classifier.json"));
