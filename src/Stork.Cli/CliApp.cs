@@ -13,7 +13,7 @@ public static class CliApp
         {
             SampleCommand.Create(stdout, stderr),
             CompareCommand.Create(stdout, stderr),
-            Bench.BenchCommand.Create(stdout),
+            Bench.BenchCommand.Create(stdout, stderr),
         };
 
         var parse = root.Parse(args);

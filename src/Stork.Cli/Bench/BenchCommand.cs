@@ -5,11 +5,12 @@ namespace Stork.Cli.Bench;
 /// <summary><c>stork bench</c>: measurements (exact-ODE error; sample quality).</summary>
 internal static class BenchCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var command = new Command("bench", "Measure solvers: error against exact ODE solutions, sample quality per model evaluation.")
         {
             BenchOdeCommand.Create(stdout),
+            BenchQualityCommand.Create(stdout, stderr),
         };
         return command;
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Stork.Evaluation;
+using Stork.Imaging;
 using Stork.IO;
 using Stork.Sampling;
 using Stork.Solvers;
@@ -27,7 +28,7 @@ internal static class BenchOdeCommand
         var seed = new Option<long?>("--seed") { Description = "Seed of the noise when --noise is not given (default 0)." };
         var batch = new Option<int?>("--batch") { Description = "Batch when --noise is not given (default 4)." };
         var exact = new Option<string?>("--exact") { Description = "Exact final samples .npy, same shape as the noise (default: rk45 at rtol = atol = 1e-9)." };
-        var outDir = new Option<string?>("--out-dir") { Description = "Write ode.csv and ode.md (and the plot) here." };
+        var outDir = new Option<string?>("--out-dir") { Description = "Write ode.csv, ode.md and the log-log plot ode.png here." };
         var title = new Option<string?>("--title") { Description = "Title of the markdown table and plot." };
 
         var command = new Command("ode", "Exact-ODE error (RMSE) of solvers against NFE on one model and one noise batch.");
@@ -67,6 +68,9 @@ internal static class BenchOdeCommand
                 Directory.CreateDirectory(dir);
                 AtomicFile.WriteAllText(Path.Combine(dir, "ode.md"), md);
                 AtomicFile.WriteAllText(Path.Combine(dir, "ode.csv"), Csv(results));
+                var series = results.GroupBy(x => x.Solver)
+                    .Select(g => new PlotSeries(g.Key, g.Select(m => ((double)m.Nfe, m.Rmse)).ToList())).ToList();
+                PngFile.Write(Path.Combine(dir, "ode.png"), LinePlot.Render(r.GetValue(title) ?? "exact-ODE error", "model evaluations (NFE)", "RMSE", series));
             }
 
             return Task.FromResult(0);

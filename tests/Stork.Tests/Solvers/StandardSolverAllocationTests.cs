@@ -13,6 +13,7 @@ public class StandardSolverAllocationTests
         { "euler", "flow" }, { "heun", "flow" }, { "dpm++2m", "flow" }, { "dpm++3m", "flow" }, { "unipc", "flow" }, { "deis", "flow" },
         { "euler", "epsilon" }, { "heun", "v" }, { "ddim", "epsilon" }, { "ddim", "v" }, { "dpm++2m", "epsilon" }, { "dpm++3m", "sample" },
         { "unipc", "epsilon" }, { "deis", "epsilon" }, { "stork-4", "flow" }, { "rk45", "flow" }, { "rk45", "epsilon" },
+        { "stork-2", "flow" }, { "stork-4", "epsilon" }, { "stork-2", "epsilon" }, { "stork-4", "v" },
     };
 
     [Theory]
