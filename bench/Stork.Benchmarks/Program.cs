@@ -30,14 +30,15 @@ if (summary is null)
 }
 
 // Bytes each step moves, in tensor passes (a pass reads or writes one sample-sized tensor):
-// copy 2; fused STORK (derivative order 2): store the output (2) + combine x, u0, u1, u2 into x (5) = 7;
+// copy 2; fused STORK (derivative order 2), one loop: read the output and x, write the stored output, read u1 and u2,
+// write x = 6;
 // DPM-Solver++ 2M: convert to x0 (3) + combine x, M0, M1 (4) = 7; UniPC bh2 order 2: convert (3) + corrector (4) + copy (2)
 // + predictor (4) = 13; the literal RKG2 recurrence: 21 passes per stage.
 var passes = new Dictionary<string, double>
 {
     ["Copy"] = 2,
-    ["Stork2Fused"] = 7,
-    ["Stork4Fused"] = 7,
+    ["Stork2Fused"] = 6,
+    ["Stork4Fused"] = 6,
     ["Stork2Literal"] = 2 + 3 + (49 * 21) + 2,
     ["DpmSolverPlusPlus2M"] = 7,
     ["UniPc"] = 13,

@@ -98,24 +98,6 @@ public static class LinearCombination
         }
     }
 
-    /// <summary>
-    /// <c>dst = sum_k w[k] t_k</c> for up to five terms (the fused solver step); the terms may alias
-    /// <paramref name="destination"/>.
-    /// </summary>
-    public static void Combine(Span<float> destination, ReadOnlySpan<double> weights, ReadOnlySpan<float> t0,
-        ReadOnlySpan<float> t1, ReadOnlySpan<float> t2, ReadOnlySpan<float> t3, ReadOnlySpan<float> t4)
-    {
-        switch (weights.Length)
-        {
-            case 1: Combine(destination, (float)weights[0], t0); break;
-            case 2: Combine(destination, (float)weights[0], t0, (float)weights[1], t1); break;
-            case 3: Combine(destination, (float)weights[0], t0, (float)weights[1], t1, (float)weights[2], t2); break;
-            case 4: Combine(destination, (float)weights[0], t0, (float)weights[1], t1, (float)weights[2], t2, (float)weights[3], t3); break;
-            case 5: Combine(destination, (float)weights[0], t0, (float)weights[1], t1, (float)weights[2], t2, (float)weights[3], t3, (float)weights[4], t4); break;
-            default: throw new ArgumentException("a fused combination takes 1 to 5 terms.", nameof(weights));
-        }
-    }
-
     private static void Check(Span<float> d, ReadOnlySpan<float> a)
     {
         if (a.Length != d.Length)

@@ -124,10 +124,19 @@ public abstract class StorkSolver : ISolver
         int ring = _history!.Length;
         double t = _times[i];
         var u0 = _history[i % ring];
-        PredictionConverter.Convert(_model.Prediction, _target, _model.Schedule, t, sample, modelOutput, u0);
         StepIndex = i + 1;
+        double tNext = i + 1 < _times.Length ? _times[i + 1] : _terminal;
+        double h = tNext - t;
+        int available = Math.Min(i + 1, ring);
+        int depth = Options.DerivativeOrder;
+        bool final = _driftPath && i == _times.Length - 1;
+        bool startup = Upstream && (i == 0 || (depth == 2 && i == 1));
+        if (final || startup)
+        {
+            PredictionConverter.Convert(_model.Prediction, _target, _model.Schedule, t, sample, modelOutput, u0);
+        }
 
-        if (_driftPath && i == _times.Length - 1)
+        if (final)
         {
             // Last evaluation: x0 = (x - sigma eps) / alpha; upstream omits the division by alpha.
             double sigma = _model.Schedule.Sigma(t), alpha = Upstream ? 1.0 : _model.Schedule.Alpha(t);
@@ -135,12 +144,7 @@ public abstract class StorkSolver : ISolver
             return;
         }
 
-        double tNext = i + 1 < _times.Length ? _times[i + 1] : _terminal;
-        double h = tNext - t;
-        int available = Math.Min(i + 1, ring);
-        int depth = Options.DerivativeOrder;
-
-        if (Upstream && (i == 0 || (depth == 2 && i == 1)))
+        if (startup)
         {
             UpstreamStartup(i, t, h, sample);
             return;
@@ -175,18 +179,20 @@ public abstract class StorkSolver : ISolver
         _buffers.X[0] = 1.0;
         var w = _weights.AsSpan(0, size);
         RunRecurrence(t, h, _field, _buffers, w);
-        Apply(w, sample, q);
+
+        // One pass: store the converted output as u0 and combine x, u0 and the stored outputs.
+        var (cx, cp) = _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
+        FusedStep.StoreAndCombine(sample, u0, modelOutput, cx, cp, w, History(i, 1, q), History(i, 2, q), History(i, 3, q));
     }
 
     internal abstract void RunRecurrence(double t, double h, StageField field, StageBuffers buffers, Span<double> weights);
 
     internal Rock4Coefficients Rock4 => _rock4 ?? throw new InvalidOperationException("not a STORK-4 solver.");
 
-    private void Apply(ReadOnlySpan<double> w, Span<float> sample, int q)
+    private ReadOnlySpan<float> History(int i, int k, int q)
     {
-        int i = StepIndex - 1, ring = _history!.Length;
-        ReadOnlySpan<float> U(int k) => k <= q ? _history[(i - k + (ring * 4)) % ring] : default;
-        LinearCombination.Combine(sample, w, sample, U(0), U(1), U(2), U(3));
+        int ring = _history!.Length;
+        return k <= q ? _history[(i - k + (ring * 4)) % ring] : default;
     }
 
     private void UpstreamStartup(int i, double t, double h, Span<float> sample)
