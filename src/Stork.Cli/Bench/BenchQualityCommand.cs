@@ -118,7 +118,7 @@ internal static class BenchQualityCommand
             AtomicFile.WriteAllText(Path.Combine(dir, "quality.md"), md);
             PngFile.Write(Path.Combine(dir, "fd.png"), LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(rows, specs, x => x.Fd)));
             PngFile.Write(Path.Combine(dir, "rmse.png"), LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(rows, specs, x => x.Rmse)));
-            WriteGrid(Path.Combine(dir, "grid.png"), denoiser, specs, counts, noise.AsSpan(0, 8 * size).ToArray(), range, title, ct);
+            WriteGrid(Path.Combine(dir, "grid.png"), denoiser, specs, counts, noise.AsSpan(0, Math.Min(8, n) * size).ToArray(), range, title, ct);
             stdout.WriteLine(md);
             return Task.FromResult(0);
         });
