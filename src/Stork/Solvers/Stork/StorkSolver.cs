@@ -25,10 +25,16 @@ public abstract class StorkSolver : ISolver
     private readonly StageField _field;
     private readonly StageBuffers _buffers = new(MaxBasis);
     private readonly double[][] _rows = [new double[MaxBasis], new double[MaxBasis], new double[MaxBasis]];
-    private readonly double[] _weights = new double[MaxBasis];
     private readonly double[] _tau = new double[4];
     private float[][]? _history;
     private float[]? _previousSample;
+
+    // Step weights depend on the grid only, not on the data: each step's are computed once, on its first call.
+    private double[] _plan = [];
+    private int[] _planDepth = [];
+    private double[] _planCx = [];
+    private double[] _planCp = [];
+    private bool[] _planned = [];
 
     protected StorkSolver(ModelSpec model, int steps, StorkOptions options, FlowSigmaOptions? flowGrid)
     {
@@ -83,6 +89,11 @@ public abstract class StorkSolver : ISolver
         }
 
         _rock4 = options.Order == 4 ? Rock4Table.Default.Select(options.Substeps) : null;
+        _plan = new double[_times.Length * MaxBasis];
+        _planDepth = new int[_times.Length];
+        _planCx = new double[_times.Length];
+        _planCp = new double[_times.Length];
+        _planned = new bool[_times.Length];
         _field = new StageField(MaxBasis, _driftPath ? model.Schedule : null);
     }
 
@@ -150,8 +161,21 @@ public abstract class StorkSolver : ISolver
             return;
         }
 
+        if (!_planned[i])
+        {
+            Plan(i, t, h, Upstream ? depth : Math.Min(depth, available - 1));
+        }
+
+        // One pass: store the converted output as u0 and combine x, u0 and the stored outputs.
+        int q = _planDepth[i];
+        var w = _plan.AsSpan(i * MaxBasis, 2 + q);
+        FusedStep.StoreAndCombine(sample, u0, modelOutput, _planCx[i], _planCp[i], w, History(i, 1, q), History(i, 2, q), History(i, 3, q));
+    }
+
+    /// <summary>Runs the stage recurrence of step <paramref name="i"/> on coefficient vectors and keeps its weights.</summary>
+    private void Plan(int i, double t, double h, int q)
+    {
         // Stencil: derivatives at t from the last q + 1 outputs.
-        int q = Upstream ? depth : Math.Min(depth, available - 1);
         for (int k = 0; k <= q; k++)
         {
             _tau[k] = _times[i - k];
@@ -177,12 +201,10 @@ public abstract class StorkSolver : ISolver
 
         Array.Clear(_buffers.X);
         _buffers.X[0] = 1.0;
-        var w = _weights.AsSpan(0, size);
-        RunRecurrence(t, h, _field, _buffers, w);
-
-        // One pass: store the converted output as u0 and combine x, u0 and the stored outputs.
-        var (cx, cp) = _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
-        FusedStep.StoreAndCombine(sample, u0, modelOutput, cx, cp, w, History(i, 1, q), History(i, 2, q), History(i, 3, q));
+        RunRecurrence(t, h, _field, _buffers, _plan.AsSpan(i * MaxBasis, size));
+        (_planCx[i], _planCp[i]) = _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
+        _planDepth[i] = q;
+        _planned[i] = true;
     }
 
     internal abstract void RunRecurrence(double t, double h, StageField field, StageBuffers buffers, Span<double> weights);
