@@ -30,28 +30,14 @@ internal static class ExactOde
     }
 
     /// <summary>The velocity field in double.</summary>
-    public static double[] Velocity(GaussianMixture gmm, NoiseSchedule schedule, double t, double[] x)
-    {
-        int d = gmm.Dimension;
-        var v = new double[x.Length];
-        var e = new double[d];
-        var x0 = new double[d];
-        var scratch = new double[gmm.Components];
-        double a = schedule.Alpha(t), b = schedule.Sigma(t), da = schedule.AlphaDerivative(t), db = schedule.SigmaDerivative(t);
-        for (int n = 0; n < x.Length / d; n++)
-        {
-            gmm.Posterior(x.AsSpan(n * d, d), a, b, e, x0, scratch);
-            for (int i = 0; i < d; i++)
-            {
-                v[(n * d) + i] = (da * x0[i]) + (db * e[i]);
-            }
-        }
-
-        return v;
-    }
+    public static double[] Velocity(GaussianMixture gmm, NoiseSchedule schedule, double t, double[] x) =>
+        Posterior(gmm, schedule, t, x, (e, x0) => (schedule.AlphaDerivative(t) * x0) + (schedule.SigmaDerivative(t) * e));
 
     /// <summary>E[eps | x] in double.</summary>
-    public static double[] Epsilon(GaussianMixture gmm, NoiseSchedule schedule, double t, double[] x)
+    public static double[] Epsilon(GaussianMixture gmm, NoiseSchedule schedule, double t, double[] x) =>
+        Posterior(gmm, schedule, t, x, (e, _) => e);
+
+    private static double[] Posterior(GaussianMixture gmm, NoiseSchedule schedule, double t, double[] x, Func<double, double, double> combine)
     {
         int d = gmm.Dimension;
         var r = new double[x.Length];
@@ -61,7 +47,10 @@ internal static class ExactOde
         for (int n = 0; n < x.Length / d; n++)
         {
             gmm.Posterior(x.AsSpan(n * d, d), schedule.Alpha(t), schedule.Sigma(t), e, x0, scratch);
-            e.CopyTo(r, n * d);
+            for (int i = 0; i < d; i++)
+            {
+                r[(n * d) + i] = combine(e[i], x0[i]);
+            }
         }
 
         return r;

@@ -91,15 +91,7 @@ internal static class BenchOdeCommand
             return a.ToSingle();
         }
 
-        if (!SolverRegistry.Contains("rk45"))
-        {
-            throw new CliException("--exact is required (no adaptive reference solver is available).");
-        }
-
-        var solver = SolverRegistry.Create("rk45", ModelSpec.Of(denoiser), 1, defaults with { RelativeTolerance = 1e-9, AbsoluteTolerance = 1e-9 });
-        var x = (float[])noise.Clone();
-        Sampler.Run(denoiser, solver, x, null, ct);
-        return x;
+        return OdeError.ReferenceSolution(denoiser, noise, 1e-9, defaults, cancellationToken: ct);
     }
 
     internal static int[] ParseInts(string text, string option)

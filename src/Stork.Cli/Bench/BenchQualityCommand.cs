@@ -138,17 +138,9 @@ internal static class BenchQualityCommand
             }
         }
 
-        var x = (float[])noise.Clone();
+        float[] x = [];
+        ProgressDisplay.Run(stderr, "RK45 reference", 0, _ => x = OdeError.ReferenceSolution(denoiser, noise, tol, settings, chunk, ct));
         int size = Sampler.SampleSize(denoiser);
-        ProgressDisplay.Run(stderr, "RK45 reference", 0, _ =>
-        {
-            for (int start = 0; start < x.Length; start += chunk * size)
-            {
-                int len = Math.Min(chunk * size, x.Length - start);
-                var solver = SolverRegistry.Create("rk45", ModelSpec.Of(denoiser), 1, settings with { RelativeTolerance = tol, AbsoluteTolerance = tol });
-                Sampler.Run(denoiser, solver, x.AsSpan(start, len), null, ct);
-            }
-        });
         NpyFile.Write(path, [noise.Length / size, .. denoiser.SampleShape], x);
         return x;
     }

@@ -25,6 +25,26 @@ public static class OdeError
         return Math.Sqrt(sum / x.Length);
     }
 
+    /// <summary>
+    /// A high-accuracy solution of the model's ODE from <paramref name="noise"/>: adaptive RK45 at
+    /// rtol = atol = <paramref name="tolerance"/>, run <paramref name="chunk"/> samples at a time.
+    /// </summary>
+    public static float[] ReferenceSolution(IDenoiser denoiser, ReadOnlySpan<float> noise, double tolerance, SolverSettings settings,
+        int chunk = 256, CancellationToken cancellationToken = default)
+    {
+        int size = Sampler.SampleSize(denoiser);
+        var x = noise.ToArray();
+        var tight = settings with { RelativeTolerance = tolerance, AbsoluteTolerance = tolerance };
+        for (int start = 0; start < x.Length; start += chunk * size)
+        {
+            int length = Math.Min(chunk * size, x.Length - start);
+            var solver = SolverRegistry.Create("rk45", ModelSpec.Of(denoiser), 1, tight);
+            Sampler.Run(denoiser, solver, x.AsSpan(start, length), null, cancellationToken);
+        }
+
+        return x;
+    }
+
     /// <summary>Runs <paramref name="spec"/> at <paramref name="nfe"/> evaluations and measures it.</summary>
     public static OdeErrorResult Measure(IDenoiser denoiser, SolverSpec spec, int nfe, ReadOnlySpan<float> noise, ReadOnlySpan<float> exact,
         CancellationToken cancellationToken = default)

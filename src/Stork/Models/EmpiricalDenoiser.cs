@@ -131,13 +131,7 @@ public sealed class EmpiricalDenoiser : IDenoiser
         }
 
         double a = Schedule.Alpha(time), b = Schedule.Sigma(time);
-        var (p, q) = Prediction switch
-        {
-            Prediction.Epsilon => (0.0, 1.0),
-            Prediction.Sample => (1.0, 0.0),
-            Prediction.VPrediction => (-b, a),
-            _ => (Schedule.AlphaDerivative(time), Schedule.SigmaDerivative(time)),
-        };
+        var (p, q) = PredictionConverter.Form(Prediction, Schedule, time);
 
         int batch = samples.Length / d;
         var input = samples.ToArray();

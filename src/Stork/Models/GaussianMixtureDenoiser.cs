@@ -36,14 +36,7 @@ public sealed class GaussianMixtureDenoiser : IDenoiser
         }
 
         double a = Schedule.Alpha(time), b = Schedule.Sigma(time);
-        // Output = P x0 + Q eps: epsilon (0,1), sample (1,0), v (-sigma, alpha), flow (alpha', sigma').
-        var (p, q) = Prediction switch
-        {
-            Prediction.Epsilon => (0.0, 1.0),
-            Prediction.Sample => (1.0, 0.0),
-            Prediction.VPrediction => (-b, a),
-            _ => (Schedule.AlphaDerivative(time), Schedule.SigmaDerivative(time)),
-        };
+        var (p, q) = PredictionConverter.Form(Prediction, Schedule, time);
         Span<double> e = d <= 512 ? stackalloc double[d] : new double[d];
         Span<double> x0 = d <= 512 ? stackalloc double[d] : new double[d];
         Span<double> scratch = _mixture.Components <= 512 ? stackalloc double[_mixture.Components] : new double[_mixture.Components];

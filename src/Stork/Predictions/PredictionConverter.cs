@@ -18,8 +18,8 @@ public static class PredictionConverter
         }
 
         double alpha = schedule.Alpha(t), sigma = schedule.Sigma(t);
-        var (p, q) = Form(from, schedule, t, alpha, sigma);
-        var (c, d) = Form(to, schedule, t, alpha, sigma);
+        var (p, q) = Form(from, schedule, t);
+        var (c, d) = Form(to, schedule, t);
         double det = (alpha * q) - (sigma * p);
         if (det == 0 || !double.IsFinite(det))
         {
@@ -44,12 +44,13 @@ public static class PredictionConverter
         LinearCombination.Combine(destination, (float)cp, output, (float)cx, sample);
     }
 
-    private static (double P, double Q) Form(Prediction prediction, NoiseSchedule schedule, double t, double alpha, double sigma) =>
+    /// <summary>The linear form (P, Q) of a prediction at time t: <c>prediction = P x0 + Q eps</c>.</summary>
+    public static (double P, double Q) Form(Prediction prediction, NoiseSchedule schedule, double t) =>
         prediction switch
         {
             Prediction.Epsilon => (0.0, 1.0),
             Prediction.Sample => (1.0, 0.0),
-            Prediction.VPrediction => (-sigma, alpha),
+            Prediction.VPrediction => (-schedule.Sigma(t), schedule.Alpha(t)),
             Prediction.FlowVelocity => (schedule.AlphaDerivative(t), schedule.SigmaDerivative(t)),
             _ => throw new ArgumentOutOfRangeException(nameof(prediction)),
         };

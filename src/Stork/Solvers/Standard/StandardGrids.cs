@@ -49,87 +49,47 @@ public static class StandardGrids
     /// <summary>
     /// Discrete timesteps of DPMSolverMultistep / UniPCMultistep / DEISMultistep (N + 1 candidates, the last dropped).
     /// </summary>
-    public static double[] MultistepTimesteps(int steps, DiffusersOptions d)
-    {
-        int t = d.TrainSteps;
-        var r = new double[steps];
-        switch (d.Spacing ?? TimestepSpacing.Linspace)
-        {
-            case TimestepSpacing.Linspace:
-                for (int i = 0; i < steps; i++)
-                {
-                    r[i] = Math.Round(TimeGrid.Linspace(0, t - 1, steps + 1, steps - i));
-                }
-
-                break;
-            case TimestepSpacing.Leading:
-                int ratio = t / (steps + 1);
-                for (int i = 0; i < steps; i++)
-                {
-                    r[i] = ((steps - i) * ratio) + d.StepsOffset;
-                }
-
-                break;
-            default:
-                return Trailing(steps, t);
-        }
-
-        return r;
-    }
+    public static double[] MultistepTimesteps(int steps, DiffusersOptions d) =>
+        Spaced(steps, steps + 1, d.Spacing ?? TimestepSpacing.Linspace, d, round: true);
 
     /// <summary>Discrete timesteps of DDIMScheduler (N candidates).</summary>
     public static double[] DdimTimesteps(int steps, DiffusersOptions d)
     {
-        int t = d.TrainSteps;
-        if (steps > t)
+        if (steps > d.TrainSteps)
         {
-            throw new ArgumentException($"DDIM cannot take more steps ({steps}) than training timesteps ({t}).");
+            throw new ArgumentException($"DDIM cannot take more steps ({steps}) than training timesteps ({d.TrainSteps}).");
         }
 
-        var r = new double[steps];
-        switch (d.Spacing ?? TimestepSpacing.Leading)
-        {
-            case TimestepSpacing.Linspace:
-                for (int i = 0; i < steps; i++)
-                {
-                    r[i] = Math.Round(TimeGrid.Linspace(0, t - 1, steps, steps - 1 - i));
-                }
-
-                break;
-            case TimestepSpacing.Leading:
-                int ratio = t / steps;
-                for (int i = 0; i < steps; i++)
-                {
-                    r[i] = ((steps - 1 - i) * ratio) + d.StepsOffset;
-                }
-
-                break;
-            default:
-                return Trailing(steps, t);
-        }
-
-        return r;
+        return Spaced(steps, steps, d.Spacing ?? TimestepSpacing.Leading, d, round: true);
     }
 
     /// <summary>Timesteps of EulerDiscreteScheduler / HeunDiscreteScheduler (linspace ones are not rounded).</summary>
-    public static double[] EulerTimesteps(int steps, DiffusersOptions d)
+    public static double[] EulerTimesteps(int steps, DiffusersOptions d) =>
+        Spaced(steps, steps, d.Spacing ?? TimestepSpacing.Linspace, d, round: false);
+
+    /// <summary>
+    /// diffusers' timestep_spacing: the first <paramref name="steps"/> (descending) of <paramref name="candidates"/>
+    /// timesteps spaced linspace (rounded where the scheduler rounds), leading (integer ratio plus steps_offset) or trailing.
+    /// </summary>
+    private static double[] Spaced(int steps, int candidates, TimestepSpacing spacing, DiffusersOptions d, bool round)
     {
         int t = d.TrainSteps;
         var r = new double[steps];
-        switch (d.Spacing ?? TimestepSpacing.Linspace)
+        switch (spacing)
         {
             case TimestepSpacing.Linspace:
                 for (int i = 0; i < steps; i++)
                 {
-                    r[i] = TimeGrid.Linspace(0, t - 1, steps, steps - 1 - i);
+                    double v = TimeGrid.Linspace(0, t - 1, candidates, candidates - 1 - i);
+                    r[i] = round ? Math.Round(v) : v;
                 }
 
                 break;
             case TimestepSpacing.Leading:
-                int ratio = t / steps;
+                int ratio = t / candidates;
                 for (int i = 0; i < steps; i++)
                 {
-                    r[i] = ((steps - 1 - i) * ratio) + d.StepsOffset;
+                    r[i] = ((candidates - 1 - i) * ratio) + d.StepsOffset;
                 }
 
                 break;

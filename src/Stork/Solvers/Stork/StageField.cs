@@ -30,8 +30,8 @@ internal sealed class StageField
     /// <summary>Highest derivative in use (0 to 3).</summary>
     public int Order { get; private set; }
 
-    /// <summary>Basis index of the current model output u0.</summary>
-    public int CurrentIndex { get; private set; }
+    /// <summary>Basis index of the current model output u0 (index 0 is the step's start sample).</summary>
+    public const int CurrentIndex = 1;
 
     public double[] D1 { get; }
 
@@ -41,12 +41,11 @@ internal sealed class StageField
 
     private double[] Taylor { get; }
 
-    public void Reset(int size, double center, int order, int currentIndex)
+    public void Reset(int size, double center, int order)
     {
         Size = size;
         Center = center;
         Order = order;
-        CurrentIndex = currentIndex;
         Array.Clear(D1);
         Array.Clear(D2);
         Array.Clear(D3);

@@ -30,11 +30,11 @@ public abstract class StorkSolver : ISolver
     private float[]? _previousSample;
 
     // Step weights depend on the grid only, not on the data: each step's are computed once, on its first call.
-    private double[] _plan = [];
-    private int[] _planDepth = [];
-    private double[] _planCx = [];
-    private double[] _planCp = [];
-    private bool[] _planned = [];
+    private readonly double[] _plan;
+    private readonly int[] _planDepth;
+    private readonly double[] _planCx;
+    private readonly double[] _planCp;
+    private readonly bool[] _planned;
 
     protected StorkSolver(ModelSpec model, int steps, StorkOptions options, FlowSigmaOptions? flowGrid)
     {
@@ -182,7 +182,7 @@ public abstract class StorkSolver : ISolver
         }
 
         int size = 2 + q;
-        _field.Reset(size, t, q, 1);
+        _field.Reset(size, t, q);
         if (q > 0)
         {
             if (Upstream)
