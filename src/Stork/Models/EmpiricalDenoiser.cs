@@ -122,6 +122,10 @@ public sealed class EmpiricalDenoiser : IDenoiser
         return r;
     }
 
+    private float[] _input = [];
+    private float[] _result = [];
+
+    /// <summary>Evaluates the exact denoiser (not safe for concurrent calls on one instance: it reuses its buffers).</summary>
     public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
     {
         int d = Dimension;
@@ -134,8 +138,16 @@ public sealed class EmpiricalDenoiser : IDenoiser
         var (p, q) = PredictionConverter.Form(Prediction, Schedule, time);
 
         int batch = samples.Length / d;
-        var input = samples.ToArray();
-        var result = new float[output.Length];
+        if (_input.Length < samples.Length)
+        {
+            _input = new float[samples.Length];
+            _result = new float[samples.Length];
+        }
+
+        // Parallel.For cannot capture spans: the batch goes through buffers kept between calls (no allocation once warm).
+        var input = _input;
+        var result = _result;
+        samples.CopyTo(input);
         Parallel.For(0, batch, n =>
         {
             var s = _scratch.Value!;
@@ -150,7 +162,7 @@ public sealed class EmpiricalDenoiser : IDenoiser
                 o[i] = (float)((p * x0) + (q * e));
             }
         });
-        result.CopyTo(output);
+        result.AsSpan(0, output.Length).CopyTo(output);
     }
 
     /// <summary>Writes E[x0|x] into <c>scratch.X0</c> for one sample.</summary>
