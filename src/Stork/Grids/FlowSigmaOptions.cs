@@ -21,6 +21,13 @@ public sealed record FlowSigmaOptions
     /// <summary>Re-space the sigmas (Karras, exponential, beta) between the shifted end points.</summary>
     public SigmaSpacing Spacing { get; init; } = SigmaSpacing.Linear;
 
+    /// <summary>
+    /// The unshifted sigmas a pipeline passes (diffusers' <c>set_timesteps(sigmas=...)</c>; FLUX.1, SD3 and Qwen-Image
+    /// pass <c>linspace(1, 1/N, N)</c>), in place of the scheduler's own <c>linspace(1, 1/T shifted, N)</c>. They are
+    /// then shifted, stretched and re-spaced as usual. Null: the scheduler's own. Its length must be the step count.
+    /// </summary>
+    public IReadOnlyList<double>? BaseSigmas { get; init; }
+
     public void Validate()
     {
         if (TrainSteps < 2)
@@ -41,6 +48,17 @@ public sealed record FlowSigmaOptions
         if (ShiftTerminal is { } st && !(st > 0 && st < 1))
         {
             throw new ArgumentException($"shift_terminal must be in (0, 1) (got {st}).");
+        }
+
+        if (BaseSigmas is { } b)
+        {
+            for (int i = 0; i < b.Count; i++)
+            {
+                if (!(b[i] > 0 && b[i] <= 1) || (i > 0 && !(b[i] < b[i - 1])))
+                {
+                    throw new ArgumentException($"base sigmas must decrease strictly within (0, 1] (sigma {i} is {b[i]}).");
+                }
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ public static class TimeGrid
     /// Flow-matching sigmas exactly as diffusers' FlowMatchEulerDiscreteScheduler.set_timesteps computes them
     /// (in double): <paramref name="steps"/> sigmas from 1 to the (shifted) smallest training sigma, shifted statically or
     /// dynamically, optionally stretched to a terminal value and re-spaced, then a terminal 0. Length steps + 1.
+    /// With <see cref="FlowSigmaOptions.BaseSigmas"/> those replace the linspace, as <c>set_timesteps(sigmas=...)</c> does.
     /// </summary>
     public static double[] FlowSigmas(int steps, FlowSigmaOptions? options = null)
     {
@@ -28,11 +29,15 @@ public static class TimeGrid
             sigmaMin = StaticShift(sigmaMin, options.Shift);
         }
 
+        if (options.BaseSigmas is { } given && given.Count != steps)
+        {
+            throw new ArgumentException($"{given.Count} base sigmas were given for {steps} steps.");
+        }
+
         var sigmas = new double[steps + 1];
         for (int i = 0; i < steps; i++)
         {
-            double timestep = Linspace(sigmaMax * trainSteps, sigmaMin * trainSteps, steps, i);
-            double s = timestep / trainSteps;
+            double s = options.BaseSigmas is { } b ? b[i] : Linspace(sigmaMax * trainSteps, sigmaMin * trainSteps, steps, i) / trainSteps;
             sigmas[i] = dynamic ? TimeShift(options.Mu!.Value, s, options.TimeShiftType) : StaticShift(s, options.Shift);
         }
 
@@ -111,6 +116,21 @@ public static class TimeGrid
         {
             double timestep = 1.0 - Linspace(0.0, 1.0, count, i);
             r[i] = sigmaMin + (BetaDistribution.InverseCdf(timestep, alpha, beta) * (sigmaMax - sigmaMin));
+        }
+
+        return r;
+    }
+
+    /// <summary>
+    /// The unshifted sigmas FLUX.1, SD3 and Qwen-Image pass to their scheduler: <c>numpy.linspace(1, 1/N, N)</c>.
+    /// </summary>
+    public static double[] PipelineSigmas(int steps)
+    {
+        RequireSteps(steps);
+        var r = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            r[i] = Linspace(1.0, 1.0 / steps, steps, i);
         }
 
         return r;

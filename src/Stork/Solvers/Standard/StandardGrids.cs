@@ -150,6 +150,12 @@ public static class StandardGrids
     {
         var o = settings.FlowGrid;
         var d = settings.Diffusers;
+        if (o.BaseSigmas is not null && family != SolverFamily.Ddim)
+        {
+            // A pipeline's own sigmas (set_timesteps(sigmas=...)): every solver walks them, then steps to 0.
+            return StepGrid.Create(schedule, TimeGrid.FlowSigmas(steps, o)[..^1], null);
+        }
+
         switch (family)
         {
             case SolverFamily.Euler:

@@ -1,0 +1,75 @@
+using Stork.Grids;
+using Stork.Predictions;
+using Stork.Schedules;
+using Stork.Solvers;
+using Stork.Solvers.Diffusers;
+
+namespace Stork.Pipelines;
+
+/// <summary>
+/// Builds the solver of a flow-matching pipeline (FLUX.1, SD3, Qwen-Image) the way diffusers' <c>retrieve_timesteps</c>
+/// drives a scheduler: the pipeline's own unshifted sigmas <c>linspace(1, 1/N, N)</c>, shifted statically or, when the
+/// configuration sets <c>use_dynamic_shifting</c>, with <c>mu = calculate_shift(image_seq_len, ...)</c> from the same
+/// configuration's <c>base_image_seq_len</c>, <c>max_image_seq_len</c>, <c>base_shift</c>, <c>max_shift</c>.
+/// </summary>
+internal static class FlowScheduler
+{
+    public sealed record Resolved(ISolver Solver, string Name, double? Mu);
+
+    /// <summary>
+    /// The solver for <paramref name="steps"/> steps: <paramref name="choice"/>'s name or configuration file, else the
+    /// model folder's configuration; always on the pipeline's sigmas.
+    /// </summary>
+    public static Resolved Create(string folderConfigPath, SchedulerChoice? choice, int steps, int imageSequenceLength)
+    {
+        if (choice is { Name: not null, ConfigPath: not null })
+        {
+            throw new ArgumentException("choose the scheduler by name or by configuration file, not both.");
+        }
+
+        string configPath = choice?.ConfigPath ?? folderConfigPath;
+        if (!File.Exists(configPath))
+        {
+            throw new FileNotFoundException($"scheduler config '{configPath}' does not exist.", configPath);
+        }
+
+        var json = JsonConfig.Load(configPath);
+        double? mu = null;
+        if (json.Bool("use_dynamic_shifting", false))
+        {
+            mu = TimeGrid.MuFromSequenceLength(imageSequenceLength,
+                json.Int("base_image_seq_len", 256), json.Int("max_image_seq_len", 4096),
+                json.Number("base_shift", 0.5), json.Number("max_shift", 1.15));
+        }
+
+        var config = SchedulerConfigReader.Parse(File.ReadAllText(configPath), mu, configPath);
+        if (config.Prediction != Prediction.FlowVelocity)
+        {
+            throw new ArgumentException(
+                $"{configPath}: prediction_type {PredictionNames.ToName(config.Prediction)} does not fit this pipeline, whose transformer predicts the flow velocity.");
+        }
+
+        string name;
+        SolverSettings settings;
+        if (choice?.Name is { } n)
+        {
+            if (!SolverRegistry.Contains(n))
+            {
+                throw new ArgumentException($"unknown scheduler '{n}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
+            }
+
+            name = n;
+            settings = (choice.Settings ?? new SolverSettings()) with { FlowGrid = config.Settings.FlowGrid };
+        }
+        else
+        {
+            name = config.Solver;
+            settings = config.Settings;
+        }
+
+        settings = settings with { FlowGrid = settings.FlowGrid with { BaseSigmas = TimeGrid.PipelineSigmas(steps) } };
+        var solver = SolverRegistry.Create(name, new ModelSpec(Prediction.FlowVelocity, RectifiedFlowSchedule.Instance), steps, settings);
+        string label = choice?.ConfigPath is { } p ? $"{name} ({Path.GetFileName(p)})" : choice?.Name is null ? $"{name} (model scheduler_config.json)" : name;
+        return new Resolved(solver, label, mu);
+    }
+}

@@ -1,0 +1,48 @@
+namespace Stork.Pipelines;
+
+/// <summary>
+/// What to generate (diffusers' <c>__call__</c> arguments; null means the family's default, see
+/// <see cref="ITextToImagePipeline.Defaults"/>). Image k of a request starts from the noise of seed <c>Seed + k</c>, so
+/// any image can be regenerated alone with <c>Seed + k</c> and <c>Count = 1</c>.
+/// </summary>
+public sealed record GenerationRequest
+{
+    public required string Prompt { get; init; }
+
+    /// <summary>The negative prompt (FLUX.1: used with true classifier-free guidance, <see cref="TrueCfgScale"/> &gt; 1).</summary>
+    public string? NegativePrompt { get; init; }
+
+    /// <summary>num_inference_steps.</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>guidance_scale (FLUX.1-dev: the embedded guidance; ignored by schnell, which has none).</summary>
+    public double? GuidanceScale { get; init; }
+
+    /// <summary>true_cfg_scale: with a negative prompt and a value above 1, two passes per step.</summary>
+    public double? TrueCfgScale { get; init; }
+
+    public int? Height { get; init; }
+
+    public int? Width { get; init; }
+
+    /// <summary>T5 tokens (max_sequence_length).</summary>
+    public int? MaxSequenceLength { get; init; }
+
+    /// <summary>Seed of image 0; image k uses Seed + k.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Images per prompt (num_images_per_prompt); null: the number of given latents, else 1.</summary>
+    public int? Count { get; init; }
+
+    /// <summary>Initial latents in place of seeded noise: unpacked [Count, C, h, w] or, for FLUX.1, packed [Count, S, 4C].</summary>
+    public LatentsInput? Latents { get; init; }
+
+    /// <summary>The solver; null: the model folder's <c>scheduler/scheduler_config.json</c>.</summary>
+    public SchedulerChoice? Scheduler { get; init; }
+
+    /// <summary>Called after every step with the step index and the predicted clean images [Count, H, W, 3] in [0, 1].</summary>
+    public Action<int, GeneratedImages>? Stepwise { get; init; }
+}
+
+/// <summary>Initial latents: values (C order) and their shape.</summary>
+public sealed record LatentsInput(float[] Values, int[] Shape);

@@ -1,0 +1,65 @@
+namespace Stork.Pipelines;
+
+/// <summary>The outcome of <see cref="ITextToImagePipeline.Generate"/>: images, final latents and how they were made.</summary>
+public sealed record GenerationResult
+{
+    public required GeneratedImages Images { get; init; }
+
+    /// <summary>The latents after the last step, in the pipeline's form (FLUX.1: packed [Count, S, 4C]).</summary>
+    public required float[] FinalLatents { get; init; }
+
+    public required int[] FinalLatentsShape { get; init; }
+
+    /// <summary>The settings actually used, defaults filled in.</summary>
+    public required ResolvedGeneration Settings { get; init; }
+
+    /// <summary>Seeds of the images (Seed + k), or null when latents were given.</summary>
+    public long[]? Seeds { get; init; }
+
+    /// <summary>What the run changed or ignored (a prompt truncated to the tokenizer's length, a guidance scale the model has no use for).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    public required GenerationTimings Timings { get; init; }
+}
+
+/// <summary>A request with every default resolved: what a user needs to reproduce a run.</summary>
+public sealed record ResolvedGeneration
+{
+    public required string Model { get; init; }
+
+    public required string Prompt { get; init; }
+
+    public string? NegativePrompt { get; init; }
+
+    public required int Steps { get; init; }
+
+    public double? GuidanceScale { get; init; }
+
+    public double? TrueCfgScale { get; init; }
+
+    public required int Height { get; init; }
+
+    public required int Width { get; init; }
+
+    public required int MaxSequenceLength { get; init; }
+
+    public required long Seed { get; init; }
+
+    public required int Count { get; init; }
+
+    /// <summary>The solver's name and, when it came from a configuration file, the file.</summary>
+    public required string Scheduler { get; init; }
+
+    /// <summary>The dynamic shift, when the scheduler configuration asks for one.</summary>
+    public double? Mu { get; init; }
+
+    /// <summary>Model-evaluation times (sigmas for flow models) in the order the loop used them.</summary>
+    public required IReadOnlyList<double> Times { get; init; }
+}
+
+/// <summary>Where the time of a run went. <see cref="OnnxRuntime"/> is the part inside ONNX Runtime's <c>Run</c>.</summary>
+public sealed record GenerationTimings(TimeSpan Total, TimeSpan OnnxRuntime, TimeSpan Loading, TimeSpan TextEncoding, TimeSpan Denoising, TimeSpan Decoding)
+{
+    /// <summary>Time outside ONNX Runtime's calls and session loading, as a fraction of the total.</summary>
+    public double Overhead => Total <= TimeSpan.Zero ? 0 : Math.Max(0, (Total - OnnxRuntime - Loading).TotalSeconds) / Total.TotalSeconds;
+}

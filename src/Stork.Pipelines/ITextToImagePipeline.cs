@@ -1,0 +1,24 @@
+using Stork.Pipelines.Tokenizers;
+
+namespace Stork.Pipelines;
+
+/// <summary>
+/// A text-to-image pipeline over a model folder: load once, generate many. Thread-compatible, not thread-safe: one
+/// <see cref="Generate"/> at a time.
+/// </summary>
+public interface ITextToImagePipeline : IDisposable
+{
+    ModelFolder Folder { get; }
+
+    /// <summary>The family's defaults (steps, guidance, size, sequence length, scheduler) for this folder.</summary>
+    GenerationDefaults Defaults { get; }
+
+    /// <summary>Runs the pipeline. Cancellation is honoured between network calls.</summary>
+    GenerationResult Generate(GenerationRequest request, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The ids each tokenizer gives for <paramref name="prompt"/>, padded as the pipeline feeds them, keyed by component.</summary>
+    IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int? maxSequenceLength = null);
+}
+
+/// <summary>A family's defaults, as diffusers' pipeline and the checkpoint's configuration give them.</summary>
+public sealed record GenerationDefaults(int Steps, double? GuidanceScale, int Height, int Width, int MaxSequenceLength, string Scheduler);

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Stork.Onnx;
+
+namespace Stork.Pipelines.Onnx;
+
+/// <summary>
+/// One component's ONNX graph with its inputs and outputs bound by name: every required port must be there, every
+/// graph input must be one the pipeline knows, and element types and ranks come from the session's metadata. External
+/// weights (<c>model.onnx_data</c>, <c>model.onnx.data</c>) are found by ONNX Runtime beside the graph. Time spent
+/// inside ONNX Runtime is accumulated in <see cref="RunTime"/>.
+/// </summary>
+internal sealed class OnnxGraph : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly Dictionary<string, GraphPort> _inputs;
+    private readonly Dictionary<string, GraphPort> _outputs;
+    private readonly RunOptions _runOptions = new();
+    private readonly Stopwatch _clock = new();
+
+    private OnnxGraph(string component, string path, InferenceSession session, Dictionary<string, GraphPort> inputs, Dictionary<string, GraphPort> outputs)
+    {
+        Component = component;
+        Path = path;
+        _session = session;
+        _inputs = inputs;
+        _outputs = outputs;
+    }
+
+    /// <summary>The component folder name (<c>transformer</c>, <c>text_encoder_2</c>, ...).</summary>
+    public string Component { get; }
+
+    public string Path { get; }
+
+    /// <summary>Wall time spent in <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string})"/>.</summary>
+    public TimeSpan RunTime => _clock.Elapsed;
+
+    /// <summary>Opens <paramref name="path"/> and binds <paramref name="inputs"/> and <paramref name="outputs"/>.</summary>
+    public static OnnxGraph Open(string component, string path, OnnxRuntimeOptions? runtime, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"component '{component}' has no graph: '{path}' does not exist.", path);
+        }
+
+        var session = OnnxSessions.Open(path, runtime);
+        try
+        {
+            var boundInputs = Bind(component, "input", session.InputMetadata, inputs, rejectUnknown: true);
+            var boundOutputs = Bind(component, "output", session.OutputMetadata, outputs, rejectUnknown: false);
+            return new OnnxGraph(component, path, session, boundInputs, boundOutputs);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    private static Dictionary<string, GraphPort> Bind(string component, string kind, IReadOnlyDictionary<string, NodeMetadata> metadata,
+        IReadOnlyList<PortSpec> specs, bool rejectUnknown)
+    {
+        var bound = new Dictionary<string, GraphPort>(StringComparer.Ordinal);
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var spec in specs)
+        {
+            string? name = spec.Names.FirstOrDefault(metadata.ContainsKey);
+            if (name is null)
+            {
+                if (spec.Required)
+                {
+                    throw new InvalidDataException(
+                        $"{component}: the graph has no {kind} '{spec.Name}'{Alternatives(spec)} (expected {kind}s: {Expected(specs)}; found: {string.Join(", ", metadata.Keys)}).");
+                }
+
+                continue;
+            }
+
+            var m = metadata[name];
+            if (!m.IsTensor)
+            {
+                throw new InvalidDataException($"{component}: {kind} '{name}' is not a tensor.");
+            }
+
+            bound[spec.Name] = new GraphPort(spec.Name, name, m.ElementDataType, m.Dimensions.ToArray());
+            used.Add(name);
+        }
+
+        if (rejectUnknown)
+        {
+            var unknown = metadata.Keys.Where(k => !used.Contains(k)).ToArray();
+            if (unknown.Length > 0)
+            {
+                throw new InvalidDataException(
+                    $"{component}: unexpected {kind}{(unknown.Length > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"'{u}'"))} (expected {kind}s: {Expected(specs)}; found: {string.Join(", ", metadata.Keys)}).");
+            }
+        }
+
+        return bound;
+    }
+
+    private static string Alternatives(PortSpec spec) => spec.Aliases.Length == 0 ? "" : $" or {string.Join(" or ", spec.Aliases.Select(a => $"'{a}'"))}";
+
+    private static string Expected(IReadOnlyList<PortSpec> specs) =>
+        string.Join(", ", specs.Select(s => s.Required ? s.Name : s.Name + " (optional)"));
+
+    public bool HasInput(string logical) => _inputs.ContainsKey(logical);
+
+    public GraphPort Input(string logical) =>
+        _inputs.TryGetValue(logical, out var p) ? p : throw new InvalidOperationException($"{Component}: input '{logical}' is not bound.");
+
+    public GraphPort Output(string logical) =>
+        _outputs.TryGetValue(logical, out var p) ? p : throw new InvalidOperationException($"{Component}: output '{logical}' is not bound.");
+
+    /// <summary>Runs the graph on the given inputs and returns the requested outputs (ONNX Runtime allocates them).</summary>
+    public IDisposableReadOnlyCollection<OrtValue> Run(IReadOnlyList<(string Logical, OrtValue Value)> inputs, IReadOnlyList<string> outputs)
+    {
+        var names = inputs.Select(i => Input(i.Logical).Name).ToArray();
+        var values = inputs.Select(i => i.Value).ToArray();
+        var outNames = outputs.Select(o => Output(o).Name).ToArray();
+        _clock.Start();
+        try
+        {
+            return _session.Run(_runOptions, names, values, outNames);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw Failed(e);
+        }
+        finally
+        {
+            _clock.Stop();
+        }
+    }
+
+    /// <summary>A prepared call: input and output names resolved once, values preallocated by the caller.</summary>
+    public Call Prepare(IReadOnlyList<(string Logical, OrtValue Value)> inputs, IReadOnlyList<(string Logical, OrtValue Value)> outputs) =>
+        new(this, inputs.Select(i => Input(i.Logical).Name).ToArray(), inputs.Select(i => i.Value).ToArray(),
+            outputs.Select(o => Output(o.Logical).Name).ToArray(), outputs.Select(o => o.Value).ToArray());
+
+    /// <summary>A call with its names and preallocated tensors fixed: runs without allocating managed memory.</summary>
+    internal sealed class Call(OnnxGraph graph, string[] inputNames, OrtValue[] inputValues, string[] outputNames, OrtValue[] outputValues)
+    {
+        public void Run()
+        {
+            graph._clock.Start();
+            try
+            {
+                graph._session.Run(graph._runOptions, inputNames, inputValues, outputNames, outputValues);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw graph.Failed(e);
+            }
+            finally
+            {
+                graph._clock.Stop();
+            }
+        }
+    }
+
+    private InvalidDataException Failed(OnnxRuntimeException e)
+    {
+        string message = e.Message;
+        int nl = message.IndexOf('\n', StringComparison.Ordinal);
+        return new InvalidDataException($"{Component}: ONNX Runtime failed while running '{Path}': {(nl < 0 ? message : message[..nl]).Trim()}", e);
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Stork.IO;
+using Stork.Pipelines;
+
+namespace Stork.Tests.Pipelines;
+
+/// <summary>A golden diffusers pipeline run (Data/pipelines, see its PROVENANCE.md).</summary>
+internal sealed class PipelineCase
+{
+    private PipelineCase(string name, JsonElement json)
+    {
+        Name = name;
+        Json = json;
+    }
+
+    public static string Root => Path.Combine(AppContext.BaseDirectory, "Data", "pipelines");
+
+    public string Name { get; }
+
+    public JsonElement Json { get; }
+
+    public static IEnumerable<string> Names(string prefix) =>
+        Directory.GetFiles(Root, prefix + "*.json").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)!;
+
+    public static TheoryData<string> Flux() => new(Names("flux-"));
+
+    public static PipelineCase Load(string name) =>
+        new(name, JsonDocument.Parse(System.IO.File.ReadAllText(Path.Combine(Root, name + ".json"))).RootElement.Clone());
+
+    public string ModelFolder => Path.Combine(Root, Json.GetProperty("model").GetString()!);
+
+    public string File(string suffix) => Path.Combine(Root, $"{Name}.{suffix}");
+
+    public NpyArray Array(string suffix) => NpyFile.Read(File(suffix));
+
+    public string Prompt => Json.GetProperty("prompt").GetString()!;
+
+    public string? NegativePrompt => Json.GetProperty("negative_prompt").ValueKind == JsonValueKind.String ? Json.GetProperty("negative_prompt").GetString() : null;
+
+    public double? Number(string key) => Json.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    public int Int(string key) => Json.GetProperty(key).GetInt32();
+
+    public double ImageTolerance => Json.GetProperty("tolerance").GetProperty("image_abs").GetDouble();
+
+    public double LatentsTolerance => Json.GetProperty("tolerance").GetProperty("latents_rel_l2").GetDouble();
+
+    /// <summary>The case's full scheduler configuration as a scheduler_config.json file (written to a temp folder).</summary>
+    public string WriteSchedulerConfig(string folder)
+    {
+        var scheduler = Json.GetProperty("scheduler");
+        var node = JsonNode.Parse(scheduler.GetProperty("config").GetRawText())!.AsObject();
+        node.Insert(0, "_class_name", scheduler.GetProperty("class").GetString());
+        string path = Path.Combine(folder, Name + ".scheduler_config.json");
+        System.IO.File.WriteAllText(path, node.ToJsonString());
+        return path;
+    }
+
+    /// <summary>The token ids diffusers fed the text encoders, in call order.</summary>
+    public int[][] TextEncoderCalls(string graph) =>
+        Json.GetProperty("text_encoder_calls").EnumerateArray()
+            .Where(c => c.GetProperty("graph").GetString() == graph)
+            .Select(c => c.GetProperty("input_ids")[0].EnumerateArray().Select(e => e.GetInt32()).ToArray())
+            .ToArray();
+
+    public GenerationRequest Request(string schedulerConfig)
+    {
+        var latents = Array("latents.npy");
+        return new GenerationRequest
+        {
+            Prompt = Prompt,
+            NegativePrompt = NegativePrompt,
+            Steps = Int("num_inference_steps"),
+            GuidanceScale = Number("guidance_scale"),
+            TrueCfgScale = Number("true_cfg_scale"),
+            Height = Int("height"),
+            Width = Int("width"),
+            MaxSequenceLength = Int("max_sequence_length"),
+            Count = Int("num_images_per_prompt"),
+            Latents = new LatentsInput(latents.ToSingle(), latents.Shape),
+            Scheduler = SchedulerChoice.FromConfig(schedulerConfig),
+        };
+    }
+
+    public static double MaxAbs(ReadOnlySpan<float> a, ReadOnlySpan<double> reference)
+    {
+        double m = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            m = Math.Max(m, Math.Abs(a[i] - reference[i]));
+        }
+
+        return m;
+    }
+}
