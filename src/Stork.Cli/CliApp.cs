@@ -14,6 +14,8 @@ public static class CliApp
             SampleCommand.Create(stdout, stderr),
             CompareCommand.Create(stdout, stderr),
             Bench.BenchCommand.Create(stdout, stderr),
+            GenerateCommand.Create(stdout, stderr),
+            TokenizeCommand.Create(stdout, stderr),
         };
 
         var parse = root.Parse(args);

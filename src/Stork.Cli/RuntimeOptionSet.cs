@@ -6,9 +6,9 @@ namespace Stork.Cli;
 /// <summary>ONNX Runtime options: execution provider and threads.</summary>
 internal sealed class RuntimeOptionSet
 {
-    public Option<string> Provider { get; } = new("--provider")
+    public Option<string> Provider { get; } = new("--provider", "--device")
     {
-        Description = "ONNX models: execution provider, cpu, cuda or dml (cuda and dml need the matching ONNX Runtime package).",
+        Description = "ONNX models: execution provider (alias --device): cpu, cuda, directml (dml) or coreml; all but cpu need the matching ONNX Runtime package.",
         DefaultValueFactory = _ => "cpu",
     };
 

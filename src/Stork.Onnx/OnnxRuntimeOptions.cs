@@ -4,10 +4,20 @@ namespace Stork.Onnx;
 public sealed record OnnxRuntimeOptions
 {
     /// <summary>The names <see cref="ExecutionProvider"/> accepts.</summary>
-    public static IReadOnlyList<string> Providers { get; } = ["cpu", "cuda", "dml"];
+    public static IReadOnlyList<string> Providers { get; } = ["cpu", "cuda", "dml", "coreml"];
 
-    /// <summary><c>cpu</c> (default), <c>cuda</c> or <c>dml</c>; the last two need the matching ONNX Runtime package.</summary>
-    public string ExecutionProvider { get; init; } = "cpu";
+    /// <summary>
+    /// <c>cpu</c> (default), <c>cuda</c>, <c>dml</c> (DirectML; <c>directml</c> is accepted) or <c>coreml</c>; all but
+    /// the CPU need the matching ONNX Runtime package (Microsoft.ML.OnnxRuntime.Gpu, .DirectML; CoreML ships in the
+    /// macOS build of Microsoft.ML.OnnxRuntime).
+    /// </summary>
+    public string ExecutionProvider
+    {
+        get => _provider;
+        init => _provider = value.Equals("directml", StringComparison.OrdinalIgnoreCase) ? "dml" : value.ToLowerInvariant();
+    }
+
+    private readonly string _provider = "cpu";
 
     /// <summary>GPU device for <c>cuda</c> / <c>dml</c>.</summary>
     public int DeviceId { get; init; }

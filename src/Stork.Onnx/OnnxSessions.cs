@@ -9,12 +9,14 @@ internal static class OnnxSessions
     {
         ["cuda"] = "CUDAExecutionProvider",
         ["dml"] = "DmlExecutionProvider",
+        ["coreml"] = "CoreMLExecutionProvider",
     };
 
     private static readonly Dictionary<string, string> Packages = new()
     {
         ["cuda"] = "Microsoft.ML.OnnxRuntime.Gpu",
         ["dml"] = "Microsoft.ML.OnnxRuntime.DirectML",
+        ["coreml"] = "Microsoft.ML.OnnxRuntime (its macOS build)",
     };
 
     public static InferenceSession Open(string onnxPath, OnnxRuntimeOptions? options)
@@ -45,9 +47,13 @@ internal static class OnnxSessions
                 {
                     so.AppendExecutionProvider_CUDA(options.DeviceId);
                 }
-                else
+                else if (options.ExecutionProvider == "dml")
                 {
                     so.AppendExecutionProvider_DML(options.DeviceId);
+                }
+                else
+                {
+                    so.AppendExecutionProvider_CoreML();
                 }
             }
 

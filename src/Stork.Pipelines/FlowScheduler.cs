@@ -64,7 +64,7 @@ internal static class FlowScheduler
         else
         {
             name = config.Solver;
-            settings = config.Settings;
+            settings = choice?.Variant is { } v ? config.Settings with { StorkVariant = v } : config.Settings;
         }
 
         settings = settings with { FlowGrid = settings.FlowGrid with { BaseSigmas = TimeGrid.PipelineSigmas(steps) } };

@@ -19,6 +19,12 @@ public sealed record SchedulerChoice
     /// <summary>A diffusers scheduler configuration file, used in place of the model folder's.</summary>
     public string? ConfigPath { get; init; }
 
+    /// <summary>
+    /// With a configuration (the folder's or <see cref="ConfigPath"/>): the STORK arithmetic to use in place of the one
+    /// the configuration implies (a <c>STORKScheduler</c> configuration means the authors' code, upstream).
+    /// </summary>
+    public Solvers.Stork.StorkVariant? Variant { get; init; }
+
     public static SchedulerChoice Named(string name, SolverSettings? settings = null) => new() { Name = name, Settings = settings };
 
     public static SchedulerChoice FromConfig(string path) => new() { ConfigPath = path };

@@ -1,0 +1,410 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Stork.Imaging;
+using Stork.IO;
+using Stork.Pipelines;
+using Stork.Sampling;
+using Stork.Solvers;
+using Stork.Solvers.Stork;
+
+namespace Stork.Cli;
+
+/// <summary>
+/// <c>stork generate</c>: text to image on a diffusers / Optimum ONNX model folder, in the spirit of mflux-generate.
+/// </summary>
+internal static class GenerateCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var model = new Option<string>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component).", Required = true };
+        var prompt = new Option<string?>("--prompt") { Description = "The prompt." };
+        var promptFile = new Option<string?>("--prompt-file") { Description = "A UTF-8 text file of prompts, one per non-empty line (in place of --prompt)." };
+        var negative = new Option<string?>("--negative-prompt") { Description = "Negative prompt (FLUX.1: used with --true-cfg above 1)." };
+        var steps = new Option<int?>("--steps") { Description = "Denoising steps (num_inference_steps; default per family: schnell 4, dev 28)." };
+        var scheduler = new Option<string?>("--scheduler") { Description = "Solver in place of the model's scheduler_config.json: " + string.Join(", ", SolverRegistry.Names) + "; it walks the pipeline's own sigmas." };
+        var schedulerConfig = new Option<string?>("--scheduler-config") { Description = "A diffusers scheduler_config.json in place of the model's (a STORKScheduler configuration runs the authors' arithmetic unless --stork-variant says otherwise)." };
+        var substeps = new Option<int?>("--substeps") { Description = "STORK: stabilised Runge-Kutta stages per step (s; default 50)." };
+        var derivativeOrder = new Option<int?>("--derivative-order") { Description = "STORK: Taylor derivative order (1-2 upstream, 1-3 corrected; default 1 upstream, 2 corrected)." };
+        var variant = new Option<string?>("--stork-variant") { Description = "STORK arithmetic: corrected (default with --scheduler) or upstream (default for a STORKScheduler configuration)." };
+        var solverOrder = new Option<int?>("--solver-order") { Description = "Multistep solvers: order 1-3." };
+        var uniPc = new Option<string?>("--unipc-variant") { Description = "UniPC: bh1 or bh2 (default bh2)." };
+        var guidance = new Option<double?>("--guidance") { Description = "guidance_scale (FLUX.1-dev: embedded guidance, default 3.5; schnell has none)." };
+        var trueCfg = new Option<double?>("--true-cfg") { Description = "true_cfg_scale: with --negative-prompt and a value above 1, classifier-free guidance with two passes per step." };
+        var height = new Option<int?>("--height") { Description = "Image height in pixels, a multiple of 16 for FLUX.1 (default 1024, or from --latents)." };
+        var width = new Option<int?>("--width") { Description = "Image width in pixels (as --height)." };
+        var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: dev 512, schnell 256; at most 512)." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of image 0 (default 0); image k uses seed + k, so any image can be regenerated alone." };
+        var count = new Option<int?>("--count") { Description = "Images per prompt (default 1, or the number of --latents)." };
+        var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w], or FLUX.1's packed [N, S, 64]." };
+        var output = new Option<string>("--out")
+        {
+            Description = "Output: FILE.png (one PNG per image, numbered -0, -1, ... when there are several; prompt, seed, steps, scheduler and model in PNG text chunks) or FILE.npy (float32 [N, H, W, 3] in [0, 1]).",
+            DefaultValueFactory = _ => "image.png",
+        };
+        var metadata = new Option<bool>("--metadata") { Description = "Also write the run's settings, seeds, timings and warnings as JSON beside the output (FILE.json)." };
+        var stepwise = new Option<string?>("--stepwise-dir") { Description = "Write the predicted clean image after every step into this folder (step-NNN-K.png)." };
+        var runtime = new RuntimeOptionSet();
+
+        var command = new Command("generate", "Text to image with a FLUX.1 ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
+        Option[] all = [model, prompt, promptFile, negative, steps, scheduler, schedulerConfig, substeps, derivativeOrder, variant, solverOrder, uniPc,
+            guidance, trueCfg, height, width, maxSequence, seed, count, latents, output, metadata, stepwise];
+        foreach (var o in all.Concat(runtime.All))
+        {
+            command.Add(o);
+        }
+
+        command.SetAction((r, cancellationToken) =>
+        {
+            string outPath = r.GetValue(output)!;
+            bool png = outPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
+            if (!png && !outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CliException($"--out must end in .png or .npy (got '{outPath}').");
+            }
+
+            var prompts = ReadPrompts(r.GetValue(prompt), r.GetValue(promptFile));
+            var choice = ResolveScheduler(r, scheduler, schedulerConfig, substeps, derivativeOrder, variant, solverOrder, uniPc);
+            LatentsInput? initial = null;
+            if (r.GetValue(latents) is { } latentsPath)
+            {
+                if (r.GetValue(seed) is not null)
+                {
+                    throw new CliException("give either --latents or --seed, not both.");
+                }
+
+                if (prompts.Count > 1)
+                {
+                    throw new CliException("--latents applies to one prompt; use --prompt.");
+                }
+
+                initial = ReadLatents(latentsPath);
+            }
+
+            string? stepDir = r.GetValue(stepwise);
+            if (stepDir is not null && File.Exists(stepDir))
+            {
+                throw new CliException($"--stepwise-dir '{stepDir}' is a file.");
+            }
+
+            var options = new PipelineOptions { Runtime = runtime.Read(r) };
+            using var pipeline = TextToImage.Load(r.GetValue(model)!, options);
+            var results = new List<GenerationResult>();
+            for (int p = 0; p < prompts.Count; p++)
+            {
+                var request = new GenerationRequest
+                {
+                    Prompt = prompts[p],
+                    NegativePrompt = r.GetValue(negative),
+                    Steps = r.GetValue(steps),
+                    GuidanceScale = r.GetValue(guidance),
+                    TrueCfgScale = r.GetValue(trueCfg),
+                    Height = r.GetValue(height),
+                    Width = r.GetValue(width),
+                    MaxSequenceLength = r.GetValue(maxSequence),
+                    Seed = r.GetValue(seed) ?? 0,
+                    Count = r.GetValue(count),
+                    Latents = initial,
+                    Scheduler = choice,
+                    Stepwise = stepDir is null ? null : (step, images) => WriteStep(stepDir, prompts.Count > 1 ? p : null, step, images),
+                };
+                var result = Run(pipeline, request, stderr, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root))} [{p + 1}/{prompts.Count}]", cancellationToken);
+                foreach (string w in result.Warnings)
+                {
+                    stderr.WriteLine($"warning: {w}");
+                }
+
+                results.Add(result);
+            }
+
+            var written = Write(outPath, png, results);
+            if (r.GetValue(metadata))
+            {
+                string metaPath = Path.ChangeExtension(outPath, ".json");
+                AtomicFile.WriteAllText(metaPath, Metadata(results, written));
+                written.Add(metaPath);
+            }
+
+            var first = results[0];
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {string.Join(", ", written)}: {results.Sum(x => x.Images.Count)} image(s) {first.Images.Width}x{first.Images.Height}, {first.Settings.Steps} steps ({first.Settings.Scheduler}), {results.Sum(x => x.Timings.Total.TotalSeconds):0.0} s."));
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    private static List<string> ReadPrompts(string? prompt, string? file)
+    {
+        if ((prompt is null) == (file is null))
+        {
+            throw new CliException("give exactly one of --prompt and --prompt-file.");
+        }
+
+        if (prompt is not null)
+        {
+            return [prompt];
+        }
+
+        var info = new FileInfo(file!);
+        if (!info.Exists)
+        {
+            throw new CliException($"prompt file '{file}' does not exist.");
+        }
+
+        if (info.Length > 16 << 20)
+        {
+            throw new CliException($"prompt file '{file}' is larger than 16 MB.");
+        }
+
+        var lines = File.ReadAllLines(file!).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        if (lines.Count is 0 or > 100_000)
+        {
+            throw new CliException($"prompt file '{file}' must hold 1 to 100000 non-empty lines (has {lines.Count}).");
+        }
+
+        return lines;
+    }
+
+    private static SchedulerChoice? ResolveScheduler(ParseResult r, Option<string?> scheduler, Option<string?> config, Option<int?> substeps,
+        Option<int?> derivativeOrder, Option<string?> variant, Option<int?> solverOrder, Option<string?> uniPc)
+    {
+        string? name = r.GetValue(scheduler);
+        string? path = r.GetValue(config);
+        if (name is not null && path is not null)
+        {
+            throw new CliException("give either --scheduler or --scheduler-config, not both.");
+        }
+
+        StorkVariant? storkVariant = r.GetValue(variant)?.ToLowerInvariant() switch
+        {
+            null => null,
+            "upstream" => StorkVariant.Upstream,
+            "corrected" => StorkVariant.Corrected,
+            var v => throw new CliException($"--stork-variant must be upstream or corrected (got '{v}')."),
+        };
+        if (path is not null)
+        {
+            foreach (var o in (Option[])[substeps, derivativeOrder, solverOrder, uniPc])
+            {
+                if (r.GetResult(o) is { Implicit: false })
+                {
+                    throw new CliException($"{o.Name} cannot be combined with --scheduler-config; set the option in the configuration.");
+                }
+            }
+
+            if (!File.Exists(path))
+            {
+                throw new CliException($"scheduler config '{path}' does not exist.");
+            }
+
+            return new SchedulerChoice { ConfigPath = path, Variant = storkVariant };
+        }
+
+        if (name is null)
+        {
+            if (r.GetResult(substeps) is { Implicit: false } || r.GetResult(derivativeOrder) is { Implicit: false } || r.GetResult(solverOrder) is { Implicit: false })
+            {
+                throw new CliException("solver options need --scheduler (the model's own scheduler configuration takes none).");
+            }
+
+            return storkVariant is null ? null : new SchedulerChoice { Variant = storkVariant };
+        }
+
+        if (!SolverRegistry.Contains(name))
+        {
+            throw new CliException($"unknown scheduler '{name}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
+        }
+
+        if (r.GetValue(solverOrder) is { } order && order is < 1 or > 3)
+        {
+            throw new CliException($"--solver-order must be 1, 2 or 3 (got {order}).");
+        }
+
+        Solvers.Standard.UniPcVariant bh = Solvers.Standard.UniPcVariant.Bh2;
+        if (r.GetValue(uniPc) is { } u)
+        {
+            try
+            {
+                bh = Solvers.Standard.GridKindNames.ParseUniPcVariant(u);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException($"--unipc-variant: {e.Message}");
+            }
+        }
+
+        var settings = new SolverSettings
+        {
+            StorkVariant = storkVariant ?? StorkVariant.Corrected,
+            Substeps = r.GetValue(substeps) ?? 50,
+            DerivativeOrder = r.GetValue(derivativeOrder),
+            SolverOrder = r.GetValue(solverOrder),
+            UniPcVariant = bh,
+        };
+        return SchedulerChoice.Named(name, settings);
+    }
+
+    private static LatentsInput ReadLatents(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliException($"latents file '{path}' does not exist.");
+        }
+
+        var array = NpyFile.Read(path);
+        if (array.Shape.Length is not (3 or 4) || array.Shape.Any(d => d < 1))
+        {
+            throw new CliException($"latents '{path}' have shape [{string.Join(", ", array.Shape)}]; expected [N, C, h, w] or packed [N, S, 64].");
+        }
+
+        if (array.Data.Any(v => !double.IsFinite(v)))
+        {
+            throw new CliException($"latents '{path}' hold non-finite values.");
+        }
+
+        return new LatentsInput(array.ToSingle(), array.Shape);
+    }
+
+    private static GenerationResult Run(ITextToImagePipeline pipeline, GenerationRequest request, TextWriter stderr, string label, CancellationToken cancellationToken)
+    {
+        GenerationResult? result = null;
+        int total = request.Steps ?? pipeline.Defaults.Steps;
+        ProgressDisplay.Run(stderr, label, total, steps =>
+        {
+            var sink = steps is null ? null : new StageSink(steps);
+            result = pipeline.Generate(request, sink, cancellationToken);
+        });
+        return result!;
+    }
+
+    private sealed class StageSink(IProgress<StepInfo> steps) : IProgress<GenerationProgress>
+    {
+        public void Report(GenerationProgress value)
+        {
+            if (value.Stage == GenerationStage.Denoising)
+            {
+                steps.Report(new StepInfo(value.Step, value.Steps, value.Time));
+            }
+        }
+    }
+
+    private static List<string> Write(string outPath, bool png, List<GenerationResult> results)
+    {
+        if (!png)
+        {
+            var first = results[0].Images;
+            int n = results.Sum(r => r.Images.Count);
+            var pixels = results.SelectMany(r => r.Images.Pixels).ToArray();
+            NpyFile.Write(outPath, [n, first.Height, first.Width, 3], pixels);
+            return [outPath];
+        }
+
+        var files = new List<(string Path, byte[] Bytes)>();
+        int total = results.Sum(r => r.Images.Count);
+        int index = 0;
+        foreach (var result in results)
+        {
+            for (int k = 0; k < result.Images.Count; k++, index++)
+            {
+                string path = total == 1 ? outPath : NumberedPath(outPath, index);
+                files.Add((path, EncodePng(result, k)));
+            }
+        }
+
+        foreach (var (path, bytes) in files)
+        {
+            AtomicFile.WriteAllBytes(path, bytes);
+        }
+
+        return files.Select(f => f.Path).ToList();
+    }
+
+    private static string NumberedPath(string path, int index) =>
+        Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}-{index}{Path.GetExtension(path)}");
+
+    private static byte[] EncodePng(GenerationResult result, int k)
+    {
+        var s = result.Settings;
+        var text = new List<KeyValuePair<string, string>>
+        {
+            new("prompt", s.Prompt),
+            new("seed", result.Seeds is { } seeds ? seeds[k].ToString(CultureInfo.InvariantCulture) : "latents"),
+            new("steps", s.Steps.ToString(CultureInfo.InvariantCulture)),
+            new("scheduler", s.Scheduler),
+            new("model", s.Model),
+            new("size", string.Create(CultureInfo.InvariantCulture, $"{s.Width}x{s.Height}")),
+        };
+        if (s.NegativePrompt is { } neg)
+        {
+            text.Add(new("negative_prompt", neg));
+        }
+
+        if (s.GuidanceScale is { } g)
+        {
+            text.Add(new("guidance", g.ToString("R", CultureInfo.InvariantCulture)));
+        }
+
+        if (s.TrueCfgScale is { } t)
+        {
+            text.Add(new("true_cfg", t.ToString("R", CultureInfo.InvariantCulture)));
+        }
+
+        text.Add(new("software", "Stork.NET"));
+        return PngText.Insert(PngFile.Encode(ToRaster(result.Images, k)), text);
+    }
+
+    /// <summary>diffusers' <c>numpy_to_pil</c>: <c>(x * 255).round()</c> to 8 bits.</summary>
+    internal static Raster ToRaster(GeneratedImages images, int k)
+    {
+        var raster = new Raster(images.Width, images.Height);
+        var src = images.Image(k);
+        for (int i = 0; i < src.Length; i++)
+        {
+            raster.Pixels[i] = (byte)Math.Clamp(Math.Round(src[i] * 255.0, MidpointRounding.ToEven), 0, 255);
+        }
+
+        return raster;
+    }
+
+    private static void WriteStep(string dir, int? prompt, int step, GeneratedImages images)
+    {
+        Directory.CreateDirectory(dir);
+        for (int k = 0; k < images.Count; k++)
+        {
+            string name = prompt is { } p ? $"step-{step:D3}-p{p}-{k}.png" : $"step-{step:D3}-{k}.png";
+            PngFile.Write(Path.Combine(dir, name), ToRaster(images, k));
+        }
+    }
+
+    private static string Metadata(List<GenerationResult> results, List<string> files)
+    {
+        var runs = results.Select(r => new
+        {
+            prompt = r.Settings.Prompt,
+            negative_prompt = r.Settings.NegativePrompt,
+            model = r.Settings.Model,
+            scheduler = r.Settings.Scheduler,
+            steps = r.Settings.Steps,
+            guidance_scale = r.Settings.GuidanceScale,
+            true_cfg_scale = r.Settings.TrueCfgScale,
+            height = r.Settings.Height,
+            width = r.Settings.Width,
+            max_sequence_length = r.Settings.MaxSequenceLength,
+            seeds = r.Seeds,
+            mu = r.Settings.Mu,
+            sigmas = r.Settings.Times,
+            warnings = r.Warnings,
+            timings_seconds = new
+            {
+                total = r.Timings.Total.TotalSeconds,
+                onnx_runtime = r.Timings.OnnxRuntime.TotalSeconds,
+                loading = r.Timings.Loading.TotalSeconds,
+                text_encoding = r.Timings.TextEncoding.TotalSeconds,
+                denoising = r.Timings.Denoising.TotalSeconds,
+                decoding = r.Timings.Decoding.TotalSeconds,
+                overhead_fraction = r.Timings.Overhead,
+            },
+        });
+        return JsonSerializer.Serialize(new { files, runs }, new JsonSerializerOptions { WriteIndented = true });
+    }
+}
