@@ -12,6 +12,10 @@ namespace Stork.Pipelines.Tokenizers;
 /// charsmap). Written here rather than on Microsoft.ML.Tokenizers 2.0.1: its <c>SentencePieceTokenizer.Create</c>
 /// throws <see cref="IndexOutOfRangeException"/> on T5's <c>spiece.model</c> (which has no BOS piece,
 /// <c>bos_id = -1</c>), and it reads no <c>tokenizer.json</c>.
+/// Both files are encoded with SentencePiece's own rules (longest charsmap match, its whitespace handling). Hugging
+/// Face's <c>Precompiled</c> normaliser looks up whole grapheme clusters first and its Metaspace/Replace steps differ
+/// in form; they give the same ids on every cases.json prompt and on the edge cases in the tests, but a text where
+/// a grapheme cluster has its own charsmap rule could still differ.
 /// </remarks>
 public sealed class T5Tokenizer : ITextTokenizer
 {

@@ -50,6 +50,54 @@ public sealed class TokenizerTests
     [MemberData(nameof(CaseIds))]
     public void T5_from_tokenizer_json_matches_hugging_face(string id) => CheckT5(T5Json.Value, id);
 
+    /// <summary>
+    /// Edge cases beyond cases.json (full-mapping lowercase of U+0130, letters outside the BMP, NFC composition and
+    /// reordering, added tokens inside words, contractions, marks, digits); the ids are Hugging Face's Rust tokenizers
+    /// (npm <c>tokenizers</c> 0.23.2): CLIP on a tokenizer.json built from clip-l's vocab/merges as transformers'
+    /// CLIPConverter builds it (it reproduces all 43 cases.json lists), T5 on Data/tokenizers/t5/tokenizer.json.
+    /// </summary>
+    public static TheoryData<string, int[]> ExtraClipCases() => new()
+    {
+        { "\u0130stanbul", [49406, 328, 16384, 11231, 49407] },
+        { "\U0001d400\U0001d401\U0001d402 bold \U0001d49c math", [49406, 15889, 222, 15889, 223, 15889, 480, 8911, 43387, 506, 6025, 49407] },
+        { "a\u0301 A\u030a \u212b", [49406, 22229, 127, 354, 127, 354, 49407] },
+        { "\u01c5emal", [49406, 131, 228, 908, 566, 49407] },
+        { "hello<|endoftext|>world", [49406, 3306, 49407, 1002, 49407] },
+        { "\u03a3\u0391\u03a3 \u1e9e stra\u00dfe", [49406, 139, 225, 138, 109, 139, 481, 127, 509, 1894, 127, 253, 324, 49407] },
+        { "\u1e9b\u0323 q\u0307\u0323", [49406, 157, 118, 505, 136, 352, 336, 136, 96, 16384, 49407] },
+        { "\ufb01 x\u00a0y\u3000z", [49406, 171, 105, 479, 343, 344, 345, 49407] },
+        { "it''s 'S ''ll'd", [49406, 585, 8445, 338, 568, 8445, 865, 1896, 49407] },
+        { "\u0915\u094d\u0937 \u0e01\u0e33", [49406, 22067, 19389, 3124, 371, 31474, 367, 49407] },
+        { "1\u00b2\u2153 \u0661\u0662", [49406, 272, 41175, 158, 227, 497, 149, 350, 149, 351, 49407] },
+        { "\U0001f468\u200d\U0001f469 \u00ad", [49406, 25023, 964, 358, 22618, 49407] },
+    };
+
+    public static TheoryData<string, int[]> ExtraT5Cases() => new()
+    {
+        { "hello </s> world", [21820, 1, 296, 1] },
+        { "hello</s>world", [21820, 1, 7276, 1] },
+        { "<extra_id_0> x <extra_id_12>y", [32099, 3, 226, 32087, 63, 1] },
+        { "   a   b  ", [3, 9, 3, 115, 1] },
+        { "\u0130stanbul \u01c5 \ufb00", [3, 2, 5627, 6724, 309, 2, 3, 89, 89, 1] },
+        { "a\u0000b", [3, 9, 2, 115, 1] },
+        { "x <pad>", [3, 226, 0, 1] },
+        { "\u03a9 \u2103 \u2460 \u337f \U0001d400\U0001d401", [3, 2, 3, 1956, 254, 209, 3, 2, 3, 5359, 1] },
+        { "hello  </s>   world  ", [21820, 1, 296, 1] },
+    };
+
+    [Theory]
+    [MemberData(nameof(ExtraClipCases))]
+    public void ClipL_matches_hugging_face_on_edge_cases(string text, int[] expected) =>
+        Assert.Equal(expected, ClipL.Value.Encode(text));
+
+    [Theory]
+    [MemberData(nameof(ExtraT5Cases))]
+    public void T5_matches_hugging_face_on_edge_cases(string text, int[] expected)
+    {
+        Assert.Equal(expected, T5Json.Value.Encode(text));
+        Assert.Equal(expected, T5Spiece.Value.Encode(text));
+    }
+
     [Fact]
     public void Loader_picks_the_tokenizer_kind()
     {
