@@ -152,8 +152,16 @@ public static class StandardGrids
         var d = settings.Diffusers;
         if (o.BaseSigmas is not null && family != SolverFamily.Ddim)
         {
-            // A pipeline's own sigmas (set_timesteps(sigmas=...)): every solver walks them, then steps to 0.
-            return StepGrid.Create(schedule, TimeGrid.FlowSigmas(steps, o)[..^1], null);
+            // A pipeline's own sigmas (set_timesteps(sigmas=...)): every solver walks them, then steps to 0. UniPC and
+            // DEIS work in sigma / alpha, infinite at sigma = 1: as diffusers' UniPC flow grid does, their first sigma
+            // moves 1e-6 below 1 (the model is evaluated there).
+            double[] given = TimeGrid.FlowSigmas(steps, o)[..^1];
+            if (family is SolverFamily.UniPc or SolverFamily.Deis && given[0] > 1.0 - 1e-6)
+            {
+                given[0] = 1.0 - 1e-6;
+            }
+
+            return StepGrid.Create(schedule, given, null);
         }
 
         switch (family)
