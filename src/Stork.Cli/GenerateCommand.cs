@@ -43,12 +43,13 @@ internal static class GenerateCommand
             DefaultValueFactory = _ => "image.png",
         };
         var metadata = new Option<bool>("--metadata") { Description = "Also write the run's settings, seeds, timings and warnings as JSON beside the output (FILE.json)." };
+        var keepLoaded = new Option<bool>("--keep-loaded") { Description = "Keep every component loaded between prompts of a --prompt-file (faster; peak memory is then the sum of the components, not the largest)." };
         var stepwise = new Option<string?>("--stepwise-dir") { Description = "Write the predicted clean image after every step into this folder (step-NNN-K.png)." };
         var runtime = new RuntimeOptionSet();
 
         var command = new Command("generate", "Text to image with a FLUX.1 ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
         Option[] all = [model, prompt, promptFile, negative, steps, scheduler, schedulerConfig, substeps, derivativeOrder, variant, solverOrder, uniPc,
-            guidance, trueCfg, height, width, maxSequence, seed, count, latents, output, metadata, stepwise];
+            guidance, trueCfg, height, width, maxSequence, seed, count, latents, output, metadata, stepwise, keepLoaded];
         foreach (var o in all.Concat(runtime.All))
         {
             command.Add(o);
@@ -87,7 +88,7 @@ internal static class GenerateCommand
                 throw new CliException($"--stepwise-dir '{stepDir}' is a file.");
             }
 
-            var options = new PipelineOptions { Runtime = runtime.Read(r) };
+            var options = new PipelineOptions { Runtime = runtime.Read(r), KeepLoaded = r.GetValue(keepLoaded) };
             using var pipeline = TextToImage.Load(r.GetValue(model)!, options);
             var results = new List<GenerationResult>();
             for (int p = 0; p < prompts.Count; p++)

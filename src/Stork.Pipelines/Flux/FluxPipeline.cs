@@ -50,8 +50,8 @@ public sealed class FluxPipeline : ITextToImagePipeline
         _t5 = new(() => new TextEncoder("text_encoder_2", t5Graph, runtime, [Onnx.PortSpec.Of("last_hidden_state")]), keep);
         _transformer = new(() => new FluxTransformer(folder, runtime), keep);
         _vae = new(() => new VaeDecoder(folder, runtime), keep);
-        _clipTokenizer = new(() => TokenizerLoader.Load(clipTokenizer));
-        _t5Tokenizer = new(() => TokenizerLoader.Load(t5Tokenizer));
+        _clipTokenizer = new(() => Timed(() => TokenizerLoader.Load(clipTokenizer)));
+        _t5Tokenizer = new(() => Timed(() => TokenizerLoader.Load(t5Tokenizer)));
         Defaults = _guidanceEmbeds
             ? new GenerationDefaults(28, 3.5, DefaultSampleSize * _vaeScale, DefaultSampleSize * _vaeScale, 512, "model scheduler_config.json")
             : new GenerationDefaults(4, null, DefaultSampleSize * _vaeScale, DefaultSampleSize * _vaeScale, 256, "model scheduler_config.json");
@@ -78,6 +78,8 @@ public sealed class FluxPipeline : ITextToImagePipeline
     public GenerationResult Generate(GenerationRequest request, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var clock = Stopwatch.StartNew();
+        var loadBefore = LoadTime;
         var warnings = new List<string>();
         int maxSequence = ResolveSequenceLength(request.MaxSequenceLength);
         var clip = _clipTokenizer.Value.EncodePadded(request.Prompt, _clipTokenizer.Value.ModelMaxLength ?? 77);
@@ -98,7 +100,14 @@ public sealed class FluxPipeline : ITextToImagePipeline
             Warn(warnings, negT5!, "tokenizer_2 (T5)", "the negative prompt");
         }
 
-        return GenerateFromTokens(request, new PromptTokens(clip.Ids, t5.Ids, negClip?.Ids, negT5?.Ids), warnings, progress, cancellationToken);
+        var tokenizing = clock.Elapsed;
+        var tokenizerLoading = LoadTime - loadBefore;
+        var result = GenerateFromTokens(request, new PromptTokens(clip.Ids, t5.Ids, negClip?.Ids, negT5?.Ids), warnings, progress, cancellationToken);
+        var t = result.Timings;
+        return result with
+        {
+            Timings = t with { Total = t.Total + tokenizing, Loading = t.Loading + tokenizerLoading, TextEncoding = t.TextEncoding + tokenizing },
+        };
     }
 
     /// <summary>The token ids of a run: CLIP and T5, of the prompt and (true CFG) of the negative prompt.</summary>
@@ -187,7 +196,17 @@ public sealed class FluxPipeline : ITextToImagePipeline
         };
     }
 
-    private TimeSpan LoadTime => _clip.LoadTime + _t5.LoadTime + _transformer.LoadTime + _vae.LoadTime;
+    private TimeSpan LoadTime => _clip.LoadTime + _t5.LoadTime + _transformer.LoadTime + _vae.LoadTime + _tokenizerLoadTime;
+
+    private TimeSpan _tokenizerLoadTime;
+
+    private T Timed<T>(Func<T> load)
+    {
+        var clock = Stopwatch.StartNew();
+        var value = load();
+        _tokenizerLoadTime += clock.Elapsed;
+        return value;
+    }
 
     private TimeSpan OnnxTime => _onnxTime;
 
