@@ -134,7 +134,7 @@ public sealed class ModelCard
             _ => throw json.Error($"unknown kind '{kindName}' (expected denoiser or classifier)."),
         };
         string name = json.OptionalString(root, "name") ?? Path.GetFileNameWithoutExtension(full);
-        string onnx = Path.GetFullPath(Path.Combine(dir, json.String(root, "onnx")));
+        string onnx = FilePath(json, dir, json.String(root, "onnx"), "onnx");
         if (!File.Exists(onnx))
         {
             throw json.Error($"the ONNX file '{onnx}' does not exist.");
@@ -183,7 +183,7 @@ public sealed class ModelCard
 
         var inputs = StringMap(json, root, "inputs", required: true);
         var fixture = StringMap(json, root, "fixture", required: false)
-            .ToDictionary(kv => kv.Key, kv => Path.GetFullPath(Path.Combine(dir, kv.Value)));
+            .ToDictionary(kv => kv.Key, kv => FilePath(json, dir, kv.Value, "fixture." + kv.Key));
         if (kind == ModelKind.Denoiser)
         {
             Need(json, inputs, "inputs", "sample", "time");
@@ -232,7 +232,7 @@ public sealed class ModelCard
             {
                 if (json.OptionalString(statsObject, key, "test_stats.") is { } file)
                 {
-                    stats[key] = Path.GetFullPath(Path.Combine(dir, file));
+                    stats[key] = FilePath(json, dir, file, "test_stats." + key);
                 }
             }
         }
@@ -259,6 +259,19 @@ public sealed class ModelCard
             TestStats = stats,
             TestAccuracy = CardJson.Optional(root, "test_accuracy") is { ValueKind: JsonValueKind.Number } a ? a.GetDouble() : null,
         };
+    }
+
+    /// <summary>A file named in the card, relative to the card's folder; a name no file system accepts is a card error.</summary>
+    private static string FilePath(CardJson json, string dir, string file, string key)
+    {
+        try
+        {
+            return Path.GetFullPath(Path.Combine(dir, file));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw json.Error($"'{key}' is not a usable file name: {e.Message}");
+        }
     }
 
     private static Dictionary<string, string> StringMap(CardJson json, JsonElement root, string key, bool required)
