@@ -6,9 +6,8 @@ namespace Stork.IO;
 /// length it had when checked. Directories, FIFOs, sockets and devices are refused before they are opened, so nothing
 /// blocks on a pipe without a writer and nothing reads <c>/dev/zero</c> until memory runs out. .NET does not expose the
 /// file type on Unix; FIFOs, character and block devices and <c>/proc</c> files all report a length of 0, so an empty
-/// file is refused too (no input format of this library is valid when empty). Errors are
-/// <see cref="InvalidDataException"/> (or <see cref="FileNotFoundException"/> for a missing file) with one line naming
-/// the file and what it was meant to be.
+/// file is refused too (no input format of this library is valid when empty). Errors, a missing file included, are
+/// <see cref="InvalidDataException"/> with one line naming the file and what it was meant to be.
 /// </summary>
 public static class InputFile
 {
@@ -51,7 +50,7 @@ public static class InputFile
 
         if (info is not FileInfo file || !file.Exists)
         {
-            throw new FileNotFoundException($"{what} '{path}' does not exist.", path);
+            throw new InvalidDataException($"cannot read {what} '{path}': it does not exist.");
         }
 
         if ((file.Attributes & FileAttributes.Device) != 0)
