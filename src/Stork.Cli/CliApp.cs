@@ -2,44 +2,83 @@ using System.CommandLine;
 
 namespace Stork.Cli;
 
-/// <summary>The <c>stork</c> command line: subcommands, and the one rule for errors (one line on stderr, exit 2).</summary>
+/// <summary>
+/// The <c>stork</c> command line: subcommands, and the rules for errors: bad input prints one <c>error: ...</c> line
+/// on stderr and exits 2; cancellation (Ctrl-C, SIGTERM) prints <c>error: cancelled.</c> and exits 130 / 143; anything
+/// else is a bug: one line asking to report it, exit 70. No stack trace is ever printed.
+/// </summary>
 public static class CliApp
 {
     public const int UsageError = 2;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Exit code of an unexpected exception (a bug; EX_SOFTWARE).</summary>
+    public const int InternalError = 70;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
+
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, Interrupts? interrupts)
     {
-        var root = new RootCommand("Stork.NET: fast training-free sampling of diffusion and flow models (STORK and the standard solvers).")
-        {
-            SampleCommand.Create(stdout, stderr),
-            CompareCommand.Create(stdout, stderr),
-            Bench.BenchCommand.Create(stdout, stderr),
-            GenerateCommand.Create(stdout, stderr),
-            TokenizeCommand.Create(stdout, stderr),
-        };
-
-        var parse = root.Parse(args);
-        bool help = args.Any(a => a is "-h" or "--help" or "-?");
-        if (parse.Errors.Count > 0 && !help)
-        {
-            stderr.WriteLine($"error: {parse.Errors[0].Message}");
-            return UsageError;
-        }
-
         try
         {
-            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            var root = new RootCommand("Stork.NET: fast training-free sampling of diffusion and flow models (STORK and the standard solvers).")
+            {
+                SampleCommand.Create(stdout, stderr),
+                CompareCommand.Create(stdout, stderr),
+                Bench.BenchCommand.Create(stdout, stderr),
+                GenerateCommand.Create(stdout, stderr),
+                TokenizeCommand.Create(stdout, stderr),
+            };
+
+            var parse = root.Parse(args);
+            bool help = args.Any(a => a is "-h" or "--help" or "-?");
+            if (parse.Errors.Count > 0 && !help)
+            {
+                return Fail(stderr, parse.Errors[0].Message, UsageError);
+            }
+
+            var token = interrupts?.Token ?? CancellationToken.None;
+            var config = new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            };
+            return parse.InvokeAsync(config, token).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is CliException or ArgumentException or InvalidDataException or FileNotFoundException
-            or DirectoryNotFoundException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e)
         {
-            stderr.WriteLine($"error: {e.Message}");
-            return UsageError;
+            return Report(stderr, Unwrap(e), interrupts);
         }
-        catch (OperationCanceledException)
+    }
+
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } a)
         {
-            stderr.WriteLine("error: cancelled.");
-            return 130;
+            e = a.InnerExceptions[0];
         }
+
+        return e is AggregateException many && many.Flatten().InnerExceptions.All(x => x is OperationCanceledException)
+            ? many.Flatten().InnerExceptions[0]
+            : e;
+    }
+
+    private static int Report(TextWriter stderr, Exception e, Interrupts? interrupts) => e switch
+    {
+        OperationCanceledException => Fail(stderr, "cancelled.", interrupts?.ExitCode ?? 130),
+        CliException or ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException
+            or UnauthorizedAccessException or InvalidOperationException or NotSupportedException => Fail(stderr, e.Message, UsageError),
+        OverflowException => Fail(stderr, $"a number is too large for this run ({e.Message})", UsageError),
+        OutOfMemoryException => Fail(stderr, $"out of memory; make the run smaller (--batch, --samples) or set {MemoryBudget.Variable} lower so that it is refused up front.", UsageError),
+        _ => Fail(stderr, $"internal error ({e.GetType().Name}: {e.Message}). This is a bug in stork; please report it with the command line that caused it.", InternalError),
+    };
+
+    /// <summary>Writes one line, whatever newlines the message holds.</summary>
+    private static int Fail(TextWriter stderr, string message, int code)
+    {
+        string line = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        stderr.WriteLine($"error: {line}");
+        return code;
     }
 }

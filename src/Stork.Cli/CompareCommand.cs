@@ -14,6 +14,9 @@ namespace Stork.Cli;
 /// </summary>
 internal static class CompareCommand
 {
+    /// <summary>Most cells (solvers x step counts) one grid may have.</summary>
+    public const int MaxCells = 400;
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var models = new ModelOptionSet();
@@ -45,7 +48,7 @@ internal static class CompareCommand
             command.Add(o);
         }
 
-        command.SetAction(r =>
+        command.SetAction((r, ct) =>
         {
             string outPath = r.GetValue(output)!;
             if (!outPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
@@ -61,21 +64,36 @@ internal static class CompareCommand
 
             int[] counts = ParseList(r.GetValue(steps)!, "--steps").Select(s =>
                 int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1
-                    ? v
-                    : throw new CliException($"--steps must be a comma-separated list of positive integers (got '{s}').")).ToArray();
+                    ? SolverOptionSet.CheckSteps(v, "--steps")
+                    : throw new CliException($"--steps must be a comma-separated list of positive integers up to {SolverOptionSet.MaxSteps} (got '{s}').")).ToArray();
+            if (names.Length * (long)counts.Length > MaxCells)
+            {
+                throw new CliException($"--schedulers x --steps make {names.Length} x {counts.Length} cells; the grid holds at most {MaxCells}.");
+            }
+
             int batchSize = r.GetValue(batch), pixelScale = r.GetValue(scale);
             if (batchSize is < 1 or > 64 || pixelScale is < 1 or > 16)
             {
                 throw new CliException($"--batch must be 1 to 64 and --scale 1 to 16 (got {batchSize}, {pixelScale}).");
             }
 
+            var files = new OutputFiles();
+            files.Output(outPath, "--out");
+            models.DeclareInputs(r, files);
             var settings = solvers.Read(r);
             // One model for every row: noise models (Gaussian mixture, empirical) take the continuous VP unless --noise-schedule says.
             var denoiser = models.Load(r, new ModelDefaults { DiscreteNoise = false }, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
+            ModelOptionSet.DeclareInputs(denoiser, files);
             var range = ModelImages.RequireImage(denoiser, outPath);
             var shape = denoiser.SampleShape.ToArray();
-            float[] noise = GaussianNoise.Create(checked(batchSize * Sampler.SampleSize(denoiser)), r.GetValue(seed));
+            long size = shape.Aggregate(1L, (a, b) => a * b);
+            int floats = MemoryBudget.Floats(batchSize, size, "--batch");
+            // Every cell keeps its raster (3 bytes per pixel, scale^2 pixels per value) until the grid is drawn, then the grid and its PNG.
+            double cellsBytes = (double)names.Length * counts.Length * floats * pixelScale * pixelScale * 3 * 3;
+            MemoryBudget.Check(cellsBytes + (floats * (double)MemoryBudget.SolverBytesPerFloat * 2),
+                $"compare with {names.Length} x {counts.Length} cells of {batchSize} samples", "--batch, --scale or the number of --schedulers / --steps");
+            float[] noise = GaussianNoise.Create(floats, r.GetValue(seed));
 
             // Build every solver first: a bad combination fails before any sampling.
             var spec = ModelSpec.Of(denoiser);
@@ -90,7 +108,7 @@ internal static class CompareCommand
 
             var cells = new Raster[names.Length, counts.Length];
             var seconds = new double[names.Length, counts.Length];
-            int total = grid.Cast<ISolver>().Sum(s => s.Times.Count);
+            int total = (int)Math.Min(int.MaxValue, grid.Cast<ISolver>().Sum(s => (long)s.Times.Count));
             ProgressDisplay.Run(stderr, $"compare on {ModelImages.Name(denoiser)}", total, progress =>
             {
                 for (int i = 0; i < names.Length; i++)
@@ -99,7 +117,7 @@ internal static class CompareCommand
                     {
                         var x = (float[])noise.Clone();
                         var clock = Stopwatch.StartNew();
-                        Sampler.Run(denoiser, grid[i, j], x, progress);
+                        Sampler.Run(denoiser, grid[i, j], x, progress, ct);
                         seconds[i, j] = clock.Elapsed.TotalSeconds;
                         cells[i, j] = SampleImage.RenderBatch(x, shape, range, pixelScale, columns: batchSize);
                     }
@@ -109,7 +127,8 @@ internal static class CompareCommand
             string[] columnLabels = counts.Select((c, j) =>
                 Enumerable.Range(0, names.Length).All(i => grid[i, j].Times.Count == c) ? $"NFE {c}" : $"{c} steps").ToArray();
             string title = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}, seed {r.GetValue(seed)}");
-            PngFile.Write(outPath, LabelledGrid.Compose(cells, names, columnLabels, title));
+            files.Set(outPath, PngFile.Encode(LabelledGrid.Compose(cells, names, columnLabels, title)));
+            files.Commit(ct);
 
             var table = new Table().AddColumns("scheduler", "steps", "NFE", "seconds");
             for (int i = 0; i < names.Length; i++)
@@ -129,7 +148,7 @@ internal static class CompareCommand
             });
             console.Write(table);
             stdout.WriteLine($"wrote {outPath}: {names.Length} schedulers x {counts.Length} step counts, {batchSize} samples per cell.");
-            return 0;
+            return Task.FromResult(0);
         });
         return command;
     }

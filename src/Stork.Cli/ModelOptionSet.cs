@@ -74,6 +74,28 @@ internal sealed class ModelOptionSet
 
     private ModelDefaults _defaults = new();
 
+    /// <summary>Declares the model files the options name as inputs (outputs may not replace them).</summary>
+    public void DeclareInputs(ParseResult r, OutputFiles files)
+    {
+        string? path = r.GetValue(Model);
+        if (path is not null && path.StartsWith(EmpiricalPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            path = path[EmpiricalPrefix.Length..];
+        }
+
+        files.Input(path);
+    }
+
+    /// <summary>Declares the files a loaded model was read from (an ONNX model's network, the shipped card).</summary>
+    public static void DeclareInputs(IDenoiser denoiser, OutputFiles files)
+    {
+        if (denoiser is OnnxDenoiser onnx)
+        {
+            files.Input(onnx.Card.CardPath);
+            files.Input(onnx.Card.OnnxPath);
+        }
+    }
+
     private IDenoiser LoadMixture(ParseResult r, string path)
     {
         var prediction = ResolvePrediction(r, "a Gaussian-mixture model");
@@ -231,7 +253,7 @@ internal sealed class ModelOptionSet
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            using var doc = JsonDocument.Parse(Stork.IO.InputFile.ReadAllText(path, "model file"));
             var root = doc.RootElement;
             return ModelCard.IsCard(root) ? "card"
                 : root.ValueKind == JsonValueKind.Object && root.TryGetProperty("means", out _) ? "mixture"

@@ -1,1 +1,2 @@
-return Stork.Cli.CliApp.Run(args, Console.Out, Console.Error);
+using var interrupts = Stork.Cli.Interrupts.Listen();
+return Stork.Cli.CliApp.Run(args, Console.Out, Console.Error, interrupts);

@@ -12,12 +12,18 @@ internal sealed class RuntimeOptionSet
         DefaultValueFactory = _ => "cpu",
     };
 
-    public Option<int?> Threads { get; } = new("--threads") { Description = "ONNX models: intra-op threads (default: the number of processors)." };
+    public Option<int?> Threads { get; } = new("--threads") { Description = "ONNX models: intra-op threads, 1 to 4 x the number of processors (default: the number of processors)." };
 
     public IEnumerable<Option> All => [Provider, Threads];
 
     public OnnxRuntimeOptions Read(ParseResult r)
     {
+        int maxThreads = 4 * Environment.ProcessorCount;
+        if (r.GetValue(Threads) is { } threads && threads > maxThreads)
+        {
+            throw new CliException($"--threads must be at most {maxThreads} (4 x the {Environment.ProcessorCount} processors; got {threads}).");
+        }
+
         var options = new OnnxRuntimeOptions { ExecutionProvider = r.GetValue(Provider)!.ToLowerInvariant(), IntraOpThreads = r.GetValue(Threads) };
         try
         {

@@ -46,7 +46,7 @@ internal static class SampleCommand
         command.Add(columns);
         command.Add(timesOut);
 
-        command.SetAction(r =>
+        command.SetAction((r, ct) =>
         {
             string outPath = r.GetValue(output)!;
             string outType = r.GetValue(dtype)!;
@@ -68,6 +68,18 @@ internal static class SampleCommand
                 throw new CliException($"--scale must be 1 to 64 and --columns at least 1 (got {pixelScale}, {gridColumns}).");
             }
 
+            int steps = SolverOptionSet.CheckSteps(r.GetValue(solvers.Steps), "--steps");
+            var files = new OutputFiles();
+            files.Output(outPath, "--out");
+            if (r.GetValue(timesOut) is { } tp)
+            {
+                files.Output(tp, "--times-out");
+            }
+
+            files.Input(r.GetValue(noise));
+            files.Input(r.GetValue(solvers.SchedulerConfig));
+            models.DeclareInputs(r, files);
+
             var (name, settings, config) = solvers.Resolve(r);
             var defaults = config is null
                 ? new ModelDefaults { DiscreteNoise = !name.StartsWith("stork-", StringComparison.OrdinalIgnoreCase) }
@@ -82,45 +94,40 @@ internal static class SampleCommand
                 };
             var denoiser = models.Load(r, defaults, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
+            ModelOptionSet.DeclareInputs(denoiser, files);
             var range = png ? ModelImages.RequireImage(denoiser, outPath) : default;
             var shape = denoiser.SampleShape.ToArray();
-            float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize);
-            ISolver solver = SolverRegistry.Create(name, ModelSpec.Of(denoiser), r.GetValue(solvers.Steps), settings);
+            long size = shape.Aggregate(1L, (a, b) => a * b);
+            // Per sample beyond the solver: the output encoding (a float64 copy and its bytes) or the PNG raster and its encoding.
+            double perSample = png ? 2.0 * size * pixelScale * pixelScale * 3 : size * 16.0;
+            float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize, perSample);
+            ISolver solver = SolverRegistry.Create(name, ModelSpec.Of(denoiser), steps, settings);
 
             ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", solver.Times.Count,
-                progress => Sampler.Run(denoiser, solver, x, progress));
+                progress => Sampler.Run(denoiser, solver, x, progress, ct));
             if (x.Any(v => !float.IsFinite(v)))
             {
                 throw new CliException("the sampler produced non-finite values; nothing was written.");
             }
 
             int[] outShape = [batchSize, .. shape];
-            if (png)
+            files.Set(outPath, png ? PngFile.Encode(SampleImage.RenderBatch(x, shape, range, pixelScale, gridColumns))
+                : outType == "float64" ? NpyFile.Encode(outShape, x.Select(v => (double)v).ToArray())
+                : NpyFile.Encode(outShape, x));
+            if (r.GetValue(timesOut) is { } times)
             {
-                PngFile.Write(outPath, SampleImage.RenderBatch(x, shape, range, pixelScale, gridColumns));
-            }
-            else if (outType == "float64")
-            {
-                NpyFile.Write(outPath, outShape, x.Select(v => (double)v).ToArray());
-            }
-            else
-            {
-                NpyFile.Write(outPath, outShape, x);
+                files.SetText(times, TimesJson(solver, denoiser.Schedule));
             }
 
-            if (r.GetValue(timesOut) is { } tp)
-            {
-                WriteTimes(tp, solver, denoiser.Schedule);
-            }
-
+            files.Commit(ct);
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {outPath}: {batchSize} samples, {solver.Times.Count} model evaluations ({name})."));
-            return 0;
+            return Task.FromResult(0);
         });
         return command;
     }
 
-    private static void WriteTimes(string path, ISolver solver, NoiseSchedule schedule)
+    private static string TimesJson(ISolver solver, NoiseSchedule schedule)
     {
         double scale = schedule is VpDiscreteSchedule ? 1.0 : 1000.0;
         var json = new
@@ -129,6 +136,6 @@ internal static class SampleCommand
             times = solver.Times,
             timesteps = solver.Times.Select(t => t * scale).ToArray(),
         };
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true });
     }
 }

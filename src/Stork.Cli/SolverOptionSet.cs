@@ -60,6 +60,14 @@ internal sealed class SolverOptionSet
             + "defaults. It replaces --scheduler and the solver options; --steps and --mu still apply.",
     };
 
+    /// <summary>Most model evaluations (--steps, --nfe) a run may ask for.</summary>
+    public const int MaxSteps = 10_000;
+
+    /// <summary>Checks a step or NFE count against 1..<see cref="MaxSteps"/>.</summary>
+    public static int CheckSteps(int steps, string option) => steps is >= 1 and <= MaxSteps
+        ? steps
+        : throw new CliException($"{option} must be 1 to {MaxSteps} (got {steps}).");
+
     public IEnumerable<Option> All => [Scheduler, Steps, Substeps, DerivativeOrder, Variant, Shift, Mu, TimeShift, ShiftTerminal, Spacing, StoppingEps,
         SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, SchedulerConfig];
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Stork.IO;
 using Stork.Predictions;
 using Stork.Schedules;
 
@@ -28,6 +29,9 @@ public sealed class ModelCard
         Outputs = outputs;
         Fixture = fixture;
     }
+
+    /// <summary>Most values one sample (or feature vector) may hold: 2^28 (1 GiB of float32).</summary>
+    public const int MaxSampleSize = 1 << 28;
 
     /// <summary>The card's own path (full).</summary>
     public string CardPath { get; }
@@ -82,7 +86,7 @@ public sealed class ModelCard
     public double? TestAccuracy { get; private init; }
 
     /// <summary>Floats per sample.</summary>
-    public int SampleSize => SampleShape.Aggregate(1, (a, b) => a * b);
+    public int SampleSize => SampleShape.Aggregate(1, (a, b) => checked(a * b));
 
     /// <summary>The schedule, for a denoiser card.</summary>
     public NoiseSchedule NoiseSchedule => Schedule?.Schedule ?? throw new InvalidOperationException($"model card '{CardPath}' is not a denoiser.");
@@ -96,15 +100,7 @@ public sealed class ModelCard
     {
         string full = Path.GetFullPath(path);
         var json = new CardJson(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(full);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidDataException($"cannot read model card '{path}': {e.Message}", e);
-        }
+        string text = InputFile.ReadAllText(full, "model card");
 
         JsonDocument doc;
         try
@@ -138,10 +134,19 @@ public sealed class ModelCard
             _ => throw json.Error($"unknown kind '{kindName}' (expected denoiser or classifier)."),
         };
         string name = json.OptionalString(root, "name") ?? Path.GetFileNameWithoutExtension(full);
-        string onnx = Path.GetFullPath(Path.Combine(dir, json.String(root, "onnx")));
+        string onnx = FilePath(json, dir, json.String(root, "onnx"), "onnx");
         if (!File.Exists(onnx))
         {
             throw json.Error($"the ONNX file '{onnx}' does not exist.");
+        }
+
+        try
+        {
+            InputFile.Check(onnx, "ONNX file");
+        }
+        catch (InvalidDataException e)
+        {
+            throw json.Error(e.Message);
         }
 
         string layout = json.OptionalString(root, "layout") ?? "NCHW";
@@ -151,6 +156,15 @@ public sealed class ModelCard
         }
 
         int[] shape = json.IntArray(root, "sample_shape");
+        long sampleSize = 1;
+        foreach (int d in shape)
+        {
+            sampleSize *= d;
+            if (sampleSize > MaxSampleSize)
+            {
+                throw json.Error($"'sample_shape' [{string.Join(", ", shape)}] holds more than {MaxSampleSize} values per sample.");
+            }
+        }
         TensorDType dtype;
         try
         {
@@ -169,7 +183,7 @@ public sealed class ModelCard
 
         var inputs = StringMap(json, root, "inputs", required: true);
         var fixture = StringMap(json, root, "fixture", required: false)
-            .ToDictionary(kv => kv.Key, kv => Path.GetFullPath(Path.Combine(dir, kv.Value)));
+            .ToDictionary(kv => kv.Key, kv => FilePath(json, dir, kv.Value, "fixture." + kv.Key));
         if (kind == ModelKind.Denoiser)
         {
             Need(json, inputs, "inputs", "sample", "time");
@@ -205,9 +219,9 @@ public sealed class ModelCard
         var outputs = StringMap(json, root, "outputs", required: true);
         Need(json, outputs, "outputs", "features", "logits");
         int featureDim = json.Integer(root, "feature_dim");
-        if (featureDim < 1)
+        if (featureDim is < 1 or > MaxSampleSize)
         {
-            throw json.Error($"feature_dim must be positive (got {featureDim}).");
+            throw json.Error($"feature_dim must be 1 to {MaxSampleSize} (got {featureDim}).");
         }
 
         // test_stats: the "mean" and "cov" .npy files (other keys, such as the image count, are descriptive).
@@ -218,7 +232,7 @@ public sealed class ModelCard
             {
                 if (json.OptionalString(statsObject, key, "test_stats.") is { } file)
                 {
-                    stats[key] = Path.GetFullPath(Path.Combine(dir, file));
+                    stats[key] = FilePath(json, dir, file, "test_stats." + key);
                 }
             }
         }
@@ -227,6 +241,11 @@ public sealed class ModelCard
             ? names.EnumerateArray().Select(n => n.ValueKind == JsonValueKind.String ? n.GetString()! : throw json.Error("'classes' must be an array of class names.")).ToArray()
             : [];
         int? numClasses = CardJson.Optional(root, "num_classes") is null ? null : json.Integer(root, "num_classes");
+        if (numClasses is < 1 or > MaxSampleSize)
+        {
+            throw json.Error($"num_classes must be positive (got {numClasses}).");
+        }
+
         if (numClasses is { } nc && classNames.Length > 0 && nc != classNames.Length)
         {
             throw json.Error($"num_classes is {nc} but 'classes' names {classNames.Length}.");
@@ -240,6 +259,19 @@ public sealed class ModelCard
             TestStats = stats,
             TestAccuracy = CardJson.Optional(root, "test_accuracy") is { ValueKind: JsonValueKind.Number } a ? a.GetDouble() : null,
         };
+    }
+
+    /// <summary>A file named in the card, relative to the card's folder; a name no file system accepts is a card error.</summary>
+    private static string FilePath(CardJson json, string dir, string file, string key)
+    {
+        try
+        {
+            return Path.GetFullPath(Path.Combine(dir, file));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw json.Error($"'{key}' is not a usable file name: {e.Message}");
+        }
     }
 
     private static Dictionary<string, string> StringMap(CardJson json, JsonElement root, string key, bool required)

@@ -91,7 +91,7 @@ public sealed class OnnxClassifier : IDisposable
             int n = Math.Min(_chunk, batch - start);
             var b = BindingFor(_fixedBatch ?? n);
             b.Image.CopyFrom(images.Slice(start * size, n * size));
-            _session.Run(_runOptions, _inputNames, b.In, _outputNames, b.Out);
+            OnnxSessions.Run(_session, _runOptions, _inputNames, b.In, _outputNames, b.Out, Card.CardPath);
             b.Features.CopyTo(features.Slice(start * FeatureDim, n * FeatureDim));
             b.Logits.CopyTo(logits.Slice(start * Classes, n * Classes));
         }

@@ -92,7 +92,7 @@ public sealed class OnnxDenoiser : IDenoiser, IDisposable
             var b = BindingFor(FixedBatch ?? n);
             b.Sample.CopyFrom(samples.Slice(start * size, n * size));
             b.Time.Fill(feed);
-            _session.Run(_runOptions, _inputNames, b.Inputs, _outputNames, b.Outputs);
+            OnnxSessions.Run(_session, _runOptions, _inputNames, b.Inputs, _outputNames, b.Outputs, Card.CardPath);
             b.Output.CopyTo(output.Slice(start * size, n * size));
         }
     }

@@ -44,12 +44,28 @@ internal static class BenchOdeCommand
 
         command.SetAction((r, ct) =>
         {
-            var denoiser = models.Load(r);
+            var files = new OutputFiles();
+            string? dir = r.GetValue(outDir);
+            if (dir is not null)
+            {
+                foreach (string f in new[] { "ode.md", "ode.csv", "ode.png" })
+                {
+                    files.Output(Path.Combine(dir, f), "--out-dir", createFolder: true);
+                }
+            }
+
+            files.Input(r.GetValue(noise));
+            files.Input(r.GetValue(exact));
+            models.DeclareInputs(r, files);
             var defaults = solverDefaults.Read(r);
-            var specs = SolverSpec.ParseList(r.GetValue(solvers)!, defaults);
+            var specs = ParseSolvers(r.GetValue(solvers)!, defaults);
             int[] counts = ParseInts(r.GetValue(nfes)!, "--nfe");
+            var denoiser = models.Load(r);
+            using var disposeModel = denoiser as IDisposable;
+            ModelOptionSet.DeclareInputs(denoiser, files);
             var shape = denoiser.SampleShape.ToArray();
-            float[] x0 = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize);
+            float[] x0 = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize,
+                Sampler.SampleSize(denoiser) * (double)MemoryBudget.SolverBytesPerFloat);
             float[] reference = ExactSolution(r.GetValue(exact), denoiser, x0, batchSize, shape, defaults, ct);
 
             var results = new List<OdeErrorResult>();
@@ -62,30 +78,64 @@ internal static class BenchOdeCommand
             }
 
             string md = Markdown(results, counts, r.GetValue(title));
-            stdout.WriteLine(md);
-            if (r.GetValue(outDir) is { } dir)
+            if (dir is not null)
             {
-                Directory.CreateDirectory(dir);
-                AtomicFile.WriteAllText(Path.Combine(dir, "ode.md"), md);
-                AtomicFile.WriteAllText(Path.Combine(dir, "ode.csv"), Csv(results));
+                files.SetText(Path.Combine(dir, "ode.md"), md);
+                files.SetText(Path.Combine(dir, "ode.csv"), Csv(results));
                 var series = results.GroupBy(x => x.Solver)
-                    .Select(g => new PlotSeries(g.Key, g.Select(m => ((double)m.Nfe, m.Rmse)).ToList())).ToList();
-                PngFile.Write(Path.Combine(dir, "ode.png"), LinePlot.Render(r.GetValue(title) ?? "exact-ODE error", "model evaluations (NFE)", "RMSE", series));
+                    .Select(g => new PlotSeries(g.Key, g.Select(m => ((double)m.Nfe, m.Rmse)).Where(p => double.IsFinite(p.Item2) && p.Item2 > 0).ToList()))
+                    .ToList();
+                files.Set(Path.Combine(dir, "ode.png"), PngFile.Encode(LinePlot.Render(r.GetValue(title) ?? "exact-ODE error", "model evaluations (NFE)", "RMSE", series)));
+                files.Commit(ct);
             }
 
+            stdout.WriteLine(md);
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    /// <summary>A non-empty list of distinct solver specs (<see cref="SolverSpec.ParseList"/>).</summary>
+    internal static IReadOnlyList<SolverSpec> ParseSolvers(string text, SolverSettings defaults)
+    {
+        var specs = SolverSpec.ParseList(text, defaults);
+        if (specs.Count == 0)
+        {
+            throw new CliException($"--solvers must name at least one solver (got '{text}').");
+        }
+
+        if (specs.GroupBy(s => s.Label, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new CliException($"--solvers lists '{twice.Key}' twice.");
+        }
+
+        return specs;
     }
 
     private static float[] ExactSolution(string? path, Models.IDenoiser denoiser, float[] noise, int batch, int[] shape, SolverSettings defaults, CancellationToken ct)
     {
         if (path is not null)
         {
-            var a = NpyFile.Read(path);
-            if (a.Data.Length != noise.Length || a.Shape[0] != batch)
+            if (!File.Exists(path) && !Directory.Exists(path))
             {
-                throw new CliException($"exact solution '{path}' has shape [{string.Join(", ", a.Shape)}]; the noise is [{batch}, {string.Join(", ", shape)}].");
+                throw new CliException($"exact solution '{path}' does not exist.");
+            }
+
+            var header = NpyFile.ReadHeader(path);
+            if (header.Shape.Length != shape.Length + 1 || header.Shape[0] != batch || !header.Shape.AsSpan(1).SequenceEqual(shape))
+            {
+                throw new CliException($"exact solution '{path}' has shape [{string.Join(", ", header.Shape)}]; the noise is [{batch}, {string.Join(", ", shape)}].");
+            }
+
+            if (!header.IsFloat)
+            {
+                throw new CliException($"exact solution '{path}' holds {header.DType} values; it must be float32 or float64.");
+            }
+
+            var a = NpyFile.Read(path, floatOnly: true);
+            if (a.Data.Any(v => !double.IsFinite(v)))
+            {
+                throw new CliException($"exact solution '{path}' contains NaN or infinite values.");
             }
 
             return a.ToSingle();
@@ -99,17 +149,27 @@ internal static class BenchOdeCommand
         try
         {
             var r = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                .Select(s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
             if (r.Length == 0 || r.Any(v => v < 1))
             {
                 throw new FormatException();
             }
 
+            foreach (int v in r)
+            {
+                SolverOptionSet.CheckSteps(v, option);
+            }
+
+            if (r.Distinct().Count() != r.Length)
+            {
+                throw new CliException($"{option} lists a value twice ('{text}').");
+            }
+
             return r;
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
-            throw new CliException($"{option} must be a comma-separated list of positive integers (got '{text}').");
+            throw new CliException($"{option} must be a comma-separated list of positive integers up to {SolverOptionSet.MaxSteps} (got '{text}').");
         }
     }
 

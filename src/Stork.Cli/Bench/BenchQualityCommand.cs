@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using Stork.Evaluation;
 using Stork.Imaging;
@@ -20,7 +21,10 @@ namespace Stork.Cli.Bench;
 /// </summary>
 internal static class BenchQualityCommand
 {
-    private const string Header = "solver,requested_nfe,nfe,samples,fd,rmse,rmse_samples,seconds";
+    private const string Header = "solver,settings,requested_nfe,nfe,samples,fd,rmse,rmse_samples,seconds";
+
+    /// <summary>The first line of quality.csv: the format and the key of the run whose cells it caches.</summary>
+    private const string KeyLine = "# stork bench quality cache v2, key ";
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -55,21 +59,43 @@ internal static class BenchQualityCommand
         command.SetAction((r, ct) =>
         {
             int n = r.GetValue(samples), nr = r.GetValue(rmseSamples), chunkSize = r.GetValue(chunk);
+            double tol = r.GetValue(referenceTol);
             if (n < 2 || nr < 1 || nr > n || chunkSize < 1)
             {
                 throw new CliException($"need --samples >= 2, 1 <= --rmse-samples <= --samples and --chunk >= 1 (got {n}, {nr}, {chunkSize}).");
             }
 
+            if (!(tol is > 0 and < 1))
+            {
+                throw new CliException($"--reference-tol must be between 0 and 1 (got {tol}).");
+            }
+
+            string dir = r.GetValue(outDir)!;
+            if (File.Exists(dir))
+            {
+                throw new CliException($"--out-dir '{dir}' is a file, not a folder.");
+            }
+
+            var files = new OutputFiles();
+            foreach (string f in new[] { "quality.md", "fd.png", "rmse.png", "grid.png" })
+            {
+                files.Output(Path.Combine(dir, f), "--out-dir", createFolder: true);
+            }
+
+            models.DeclareInputs(r, files);
+            files.Input(r.GetValue(classifier));
             var settings = defaults.Read(r);
-            var specs = SolverSpec.ParseList(r.GetValue(solvers)!, settings);
+            var specs = BenchOdeCommand.ParseSolvers(r.GetValue(solvers)!, settings);
             int[] counts = BenchOdeCommand.ParseInts(r.GetValue(nfes)!, "--nfe");
             var denoiser = models.Load(r, new ModelDefaults { DiscreteNoise = false }, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
-            string dir = r.GetValue(outDir)!;
+            ModelOptionSet.DeclareInputs(denoiser, files);
             var range = ModelImages.RequireImage(denoiser, Path.Combine(dir, "grid.png"));
             string classifierPath = r.GetValue(classifier) ?? ShippedModels.Find("fashion-classifier.json")
                 ?? throw new CliException("no --classifier given and the shipped models/fashion-classifier.json was not found.");
             using var net = OnnxClassifier.Load(classifierPath, runtime.Read(r));
+            files.Input(net.Card.CardPath);
+            files.Input(net.Card.OnnxPath);
             var (refMean, refCov) = LoadStats(net.Card);
             int size = Sampler.SampleSize(denoiser);
             if (size != net.Card.SampleSize)
@@ -77,16 +103,22 @@ internal static class BenchQualityCommand
                 throw new CliException($"the classifier takes samples of {net.Card.SampleSize} values, the model makes {size}.");
             }
 
+            // The noise, one cell's samples and the reference, the features, and the solver's buffers for one chunk.
+            int floats = MemoryBudget.Floats(n, size, "--samples");
+            double bytes = (floats * 4.0 * 3) + (n * (double)net.FeatureDim * 4) + ((double)Math.Min(chunkSize, n) * size * MemoryBudget.SolverBytesPerFloat);
+            MemoryBudget.Check(bytes, $"--samples {n} ({size} values each, --chunk {chunkSize})", "--samples or --chunk");
+
+            string key = RunKey(r, models, denoiser, net, n, nr, tol, chunkSize);
             Directory.CreateDirectory(dir);
             string csvPath = Path.Combine(dir, "quality.csv");
-            var done = ReadCsv(csvPath);
-            float[] noise = GaussianNoise.Create(checked(n * size), r.GetValue(seed));
+            var done = ReadCsv(csvPath, key, n, nr, stderr);
+            float[] noise = GaussianNoise.Create(floats, r.GetValue(seed));
             var spec0 = ModelSpec.Of(denoiser);
 
-            float[] reference = Reference(dir, denoiser, noise.AsSpan(0, nr * size).ToArray(), r.GetValue(referenceTol), chunkSize, settings, stderr, ct);
-            var todo = specs.SelectMany(s => counts.Select(c => (Spec: s, Nfe: c))).Where(c => !done.ContainsKey((c.Spec.Label, c.Nfe))).ToList();
-            int total = todo.Sum(c => c.Spec.CreateForNfe(spec0, c.Nfe).Times.Count * (int)Math.Ceiling((double)n / chunkSize));
-            ProgressDisplay.Run(stderr, $"bench quality on {ModelImages.Name(denoiser)}", total, progress =>
+            float[] reference = Reference(dir, key, denoiser, noise.AsSpan(0, nr * size).ToArray(), tol, chunkSize, settings, stderr, ct);
+            var todo = specs.SelectMany(s => counts.Select(c => (Spec: s, Nfe: c))).Where(c => !done.ContainsKey((c.Spec.Label, SettingsKey(c.Spec), c.Nfe))).ToList();
+            long total = todo.Sum(c => (long)c.Spec.CreateForNfe(spec0, c.Nfe).Times.Count * (long)Math.Ceiling((double)n / chunkSize));
+            ProgressDisplay.Run(stderr, $"bench quality on {ModelImages.Name(denoiser)}", (int)Math.Min(int.MaxValue, total), progress =>
             {
                 foreach (var (spec, nfe) in todo)
                 {
@@ -105,55 +137,103 @@ internal static class BenchQualityCommand
                     double seconds = clock.Elapsed.TotalSeconds;
                     double rmse = OdeError.Rmse(x.AsSpan(0, nr * size), reference);
                     Clamp(x, range);
-                    double fd = Frechet(net, x, n, chunkSize, refMean, refCov);
-                    var row = new QualityRow(spec.Label, nfe, used, n, fd, rmse, nr, seconds);
-                    done[(spec.Label, nfe)] = row;
-                    AppendCsv(csvPath, row);
+                    double fd = Frechet(net, x, n, chunkSize, refMean, refCov, ct);
+                    var row = new QualityRow(spec.Label, SettingsKey(spec), nfe, used, n, fd, rmse, nr, seconds);
+                    done[(row.Solver, row.Settings, nfe)] = row;
+                    ct.ThrowIfCancellationRequested();
+                    WriteCsv(csvPath, key, done.Values);
                 }
             });
 
-            var rows = specs.SelectMany(s => counts.Select(c => done[(s.Label, c)])).ToList();
+            var rows = specs.SelectMany(s => counts.Select(c => done[(s.Label, SettingsKey(s), c)])).ToList();
             string title = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}: {n} samples, seed {r.GetValue(seed)}");
             string md = Markdown(rows, specs, counts, title);
-            AtomicFile.WriteAllText(Path.Combine(dir, "quality.md"), md);
-            PngFile.Write(Path.Combine(dir, "fd.png"), LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(rows, specs, x => x.Fd)));
-            PngFile.Write(Path.Combine(dir, "rmse.png"), LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(rows, specs, x => x.Rmse)));
-            WriteGrid(Path.Combine(dir, "grid.png"), denoiser, specs, counts, noise.AsSpan(0, Math.Min(8, n) * size).ToArray(), range, title, ct);
+            files.SetText(Path.Combine(dir, "quality.md"), md);
+            files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(rows, specs, x => x.Fd))));
+            files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(rows, specs, x => x.Rmse))));
+            files.Set(Path.Combine(dir, "grid.png"), Grid(denoiser, specs, counts, noise.AsSpan(0, Math.Min(8, n) * size).ToArray(), range, title, ct));
+            files.Commit(ct);
             stdout.WriteLine(md);
             return Task.FromResult(0);
         });
         return command;
     }
 
-    private static float[] Reference(string dir, IDenoiser denoiser, float[] noise, double tol, int chunk, SolverSettings settings, TextWriter stderr, CancellationToken ct)
+    /// <summary>
+    /// What determines a cache's content besides the solver: the model's and the classifier's files (SHA-256), the
+    /// model options, the seed, the sample counts, the reference tolerance and the chunk size.
+    /// </summary>
+    private static string RunKey(ParseResult r, ModelOptionSet models, IDenoiser denoiser, OnnxClassifier net, int n, int nr, double tol, int chunk)
     {
-        string key = string.Create(CultureInfo.InvariantCulture, $"reference-{ModelImages.Name(denoiser)}-{noise.Length}-{tol:0e0}-{Hash(noise):x8}.npy");
-        string path = Path.Combine(dir, key);
-        if (File.Exists(path))
+        var sb = new StringBuilder();
+        string? model = r.GetValue(models.Model);
+        if (model is not null && model.StartsWith(ModelOptionSet.EmpiricalPrefix, StringComparison.OrdinalIgnoreCase))
         {
-            var cached = NpyFile.Read(path);
-            if (cached.Data.Length == noise.Length)
+            model = model[ModelOptionSet.EmpiricalPrefix.Length..];
+        }
+
+        var modelFiles = denoiser is OnnxDenoiser o ? [o.Card.CardPath, o.Card.OnnxPath] : model is null ? Array.Empty<string>() : [model];
+        foreach (string f in modelFiles.Concat([net.Card.CardPath, net.Card.OnnxPath]).Concat(net.Card.TestStats.Values))
+        {
+            sb.Append("file ").AppendLine(FileHash(f));
+        }
+
+        foreach (var option in models.All)
+        {
+            sb.Append(option.Name).Append('=').AppendLine(Convert.ToString(r.GetResult(option)?.GetValueOrDefault<object?>(), CultureInfo.InvariantCulture));
+        }
+
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"seed={r.GetValue<long>("--seed")} samples={n} rmse={nr} tol={tol:R} chunk={chunk}"));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..32];
+    }
+
+    private static string FileHash(string path)
+    {
+        using var stream = InputFile.OpenRead(path, "input", InputFile.MaxBinaryBytes, out _);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>The resolved settings of a solver spec (command-line defaults included), as a short hash.</summary>
+    private static string SettingsKey(SolverSpec spec) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            $"{spec.Name}|{spec.Settings}|{spec.Settings.FlowGrid}|{spec.Settings.Diffusers}|{string.Join(",", spec.Settings.Diffusers.DisableCorrector)}")))[..16];
+
+    private static float[] Reference(string dir, string key, IDenoiser denoiser, float[] noise, double tol, int chunk, SolverSettings settings, TextWriter stderr, CancellationToken ct)
+    {
+        string path = Path.Combine(dir, $"reference-{key}.npy");
+        int size = Sampler.SampleSize(denoiser);
+        int[] shape = [noise.Length / size, .. denoiser.SampleShape];
+        if (File.Exists(path) || Directory.Exists(path))
+        {
+            try
             {
-                return cached.ToSingle();
+                var header = NpyFile.ReadHeader(path);
+                if (header.Shape.SequenceEqual(shape) && header.IsFloat)
+                {
+                    var cached = NpyFile.Read(path, floatOnly: true);
+                    if (cached.Data.All(double.IsFinite))
+                    {
+                        return cached.ToSingle();
+                    }
+                }
             }
+            catch (InvalidDataException)
+            {
+            }
+
+            if (Directory.Exists(path))
+            {
+                throw new CliException($"'{path}' is a folder; remove it so that the reference can be cached there.");
+            }
+
+            stderr.WriteLine($"warning: the cached reference '{path}' is damaged; computing it again.");
         }
 
         float[] x = [];
         ProgressDisplay.Run(stderr, "RK45 reference", 0, _ => x = OdeError.ReferenceSolution(denoiser, noise, tol, settings, chunk, ct));
-        int size = Sampler.SampleSize(denoiser);
-        NpyFile.Write(path, [noise.Length / size, .. denoiser.SampleShape], x);
+        ct.ThrowIfCancellationRequested();
+        NpyFile.Write(path, shape, x);
         return x;
-    }
-
-    private static uint Hash(float[] data)
-    {
-        uint h = 2166136261;
-        foreach (float v in data)
-        {
-            h = (h ^ (uint)BitConverter.SingleToInt32Bits(v)) * 16777619;
-        }
-
-        return h;
     }
 
     private static void Clamp(float[] x, (double Min, double Max) range)
@@ -164,12 +244,13 @@ internal static class BenchQualityCommand
         }
     }
 
-    private static double Frechet(OnnxClassifier net, float[] x, int n, int chunk, double[] refMean, double[] refCov)
+    private static double Frechet(OnnxClassifier net, float[] x, int n, int chunk, double[] refMean, double[] refCov, CancellationToken ct)
     {
         int size = net.Card.SampleSize, dim = net.FeatureDim;
         var features = new float[n * dim];
         for (int start = 0; start < n; start += chunk)
         {
+            ct.ThrowIfCancellationRequested();
             int count = Math.Min(chunk, n - start);
             var logits = new float[count * net.Classes];
             net.Run(x.AsSpan(start * size, count * size), features.AsSpan(start * dim, count * dim), logits);
@@ -197,7 +278,7 @@ internal static class BenchQualityCommand
         return (m, c);
     }
 
-    private static void WriteGrid(string path, IDenoiser denoiser, IReadOnlyList<SolverSpec> specs, int[] counts, float[] noise,
+    private static byte[] Grid(IDenoiser denoiser, IReadOnlyList<SolverSpec> specs, int[] counts, float[] noise,
         (double Min, double Max) range, string title, CancellationToken ct)
     {
         var cells = new Raster[specs.Count, counts.Length];
@@ -211,7 +292,7 @@ internal static class BenchQualityCommand
             }
         }
 
-        PngFile.Write(path, LabelledGrid.Compose(cells, specs.Select(s => s.Label).ToList(), counts.Select(c => $"NFE {c}").ToList(), title));
+        return PngFile.Encode(LabelledGrid.Compose(cells, specs.Select(s => s.Label).ToList(), counts.Select(c => $"NFE {c}").ToList(), title));
     }
 
     private static List<PlotSeries> Series(IEnumerable<QualityRow> rows, IReadOnlyList<SolverSpec> specs, Func<QualityRow, double> value) =>
@@ -247,40 +328,99 @@ internal static class BenchQualityCommand
         return sb.ToString();
     }
 
-    private static Dictionary<(string, int), QualityRow> ReadCsv(string path)
+    /// <summary>
+    /// The cached cells of quality.csv when it belongs to this run (same key, every row well formed); otherwise a warning
+    /// and no cells: the cache is rebuilt, never trusted.
+    /// </summary>
+    private static Dictionary<(string, string, int), QualityRow> ReadCsv(string path, string key, int n, int nr, TextWriter stderr)
     {
-        var rows = new Dictionary<(string, int), QualityRow>();
+        var rows = new Dictionary<(string, string, int), QualityRow>();
+        if (Directory.Exists(path))
+        {
+            throw new CliException($"'{path}' is a folder; bench quality keeps its cache in a file of that name.");
+        }
+
         if (!File.Exists(path))
         {
             return rows;
         }
 
-        foreach (string line in File.ReadLines(path).Skip(1).Where(l => l.Length > 0))
+        string why;
+        try
         {
-            int q = line.LastIndexOf('"');
-            string solver = line[1..q];
-            string[] f = line[(q + 2)..].Split(',');
-            var c = CultureInfo.InvariantCulture;
-            var row = new QualityRow(solver, int.Parse(f[0], c), int.Parse(f[1], c), int.Parse(f[2], c), double.Parse(f[3], c),
-                double.Parse(f[4], c), int.Parse(f[5], c), double.Parse(f[6], c));
-            rows[(row.Solver, row.RequestedNfe)] = row;
+            string[] lines = InputFile.ReadAllText(path, "bench cache").Split('\n', StringSplitOptions.TrimEntries);
+            if (lines.Length < 2 || !lines[0].StartsWith(KeyLine, StringComparison.Ordinal) || lines[1] != Header)
+            {
+                why = "is not a cache of this version";
+            }
+            else if (lines[0][KeyLine.Length..] != key)
+            {
+                why = "belongs to another run (model, classifier, seed, sample counts, tolerance or chunk differ)";
+            }
+            else
+            {
+                foreach (string line in lines.Skip(2).Where(l => l.Length > 0))
+                {
+                    var row = ParseRow(line) ?? throw new InvalidDataException("a malformed row");
+                    if (row.Samples != n || row.RmseSamples != nr || !rows.TryAdd((row.Solver, row.Settings, row.RequestedNfe), row))
+                    {
+                        throw new InvalidDataException("an inconsistent row");
+                    }
+                }
+
+                return rows;
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            why = $"is damaged ({e.Message})";
         }
 
+        stderr.WriteLine($"warning: '{path}' {why}; rebuilding it.");
+        rows.Clear();
         return rows;
     }
 
-    private static void AppendCsv(string path, QualityRow r)
+    private static QualityRow? ParseRow(string line)
     {
-        bool fresh = !File.Exists(path);
-        using var w = new StreamWriter(path, append: true);
-        if (fresh)
+        if (line.Length < 2 || line[0] != '"')
         {
-            w.WriteLine(Header);
+            return null;
         }
 
-        w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"\"{r.Solver}\",{r.RequestedNfe},{r.Nfe},{r.Samples},{r.Fd:R},{r.Rmse:R},{r.RmseSamples},{r.Seconds:R}"));
+        int q = line.IndexOf('"', 1);
+        if (q < 1 || q + 1 >= line.Length || line[q + 1] != ',')
+        {
+            return null;
+        }
+
+        string solver = line[1..q];
+        string[] f = line[(q + 2)..].Split(',');
+        var c = CultureInfo.InvariantCulture;
+        if (f.Length != 8 || f[0].Length != 16 || !f[0].All(char.IsAsciiHexDigitLower)
+            || !int.TryParse(f[1], NumberStyles.None, c, out int requested) || !int.TryParse(f[2], NumberStyles.None, c, out int nfe)
+            || !int.TryParse(f[3], NumberStyles.None, c, out int samples) || !double.TryParse(f[4], NumberStyles.Float, c, out double fd)
+            || !double.TryParse(f[5], NumberStyles.Float, c, out double rmse) || !int.TryParse(f[6], NumberStyles.None, c, out int rmseSamples)
+            || !double.TryParse(f[7], NumberStyles.Float, c, out double seconds) || requested < 1 || nfe < 0 || !(seconds >= 0))
+        {
+            return null;
+        }
+
+        return new QualityRow(solver, f[0], requested, nfe, samples, fd, rmse, rmseSamples, seconds);
     }
 
-    private sealed record QualityRow(string Solver, int RequestedNfe, int Nfe, int Samples, double Fd, double Rmse, int RmseSamples, double Seconds);
+    /// <summary>Rewrites the whole cache atomically (a signal never leaves half a row).</summary>
+    private static void WriteCsv(string path, string key, IEnumerable<QualityRow> rows)
+    {
+        var sb = new StringBuilder().Append(KeyLine).Append(key).Append('\n').Append(Header).Append('\n');
+        foreach (var r in rows)
+        {
+            sb.Append(string.Create(CultureInfo.InvariantCulture,
+                $"\"{r.Solver}\",{r.Settings},{r.RequestedNfe},{r.Nfe},{r.Samples},{r.Fd:R},{r.Rmse:R},{r.RmseSamples},{r.Seconds:R}")).Append('\n');
+        }
+
+        AtomicFile.WriteAllText(path, sb.ToString());
+    }
+
+    private sealed record QualityRow(string Solver, string Settings, int RequestedNfe, int Nfe, int Samples, double Fd, double Rmse, int RmseSamples, double Seconds);
 }

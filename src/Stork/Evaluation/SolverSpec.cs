@@ -99,13 +99,47 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
     /// <summary>Builds the solver with the largest step count whose evaluations do not exceed <paramref name="nfe"/>.</summary>
     public ISolver CreateForNfe(ModelSpec model, int nfe)
     {
-        for (int steps = nfe; steps >= 1; steps--)
+        // Evaluations grow with the step count (about linearly): jump down to the proportional count until one fits, then
+        // bisect between it and the smallest count known not to fit: a few solver builds, not one per step.
+        ISolver? best = null;
+        int fits = 0, fails = nfe + 1, steps = nfe;
+        while (steps >= 1 && best is null)
         {
             var solver = SolverRegistry.Create(Name, model, steps, Settings);
-            if (solver is IAdaptiveSolver || solver.Times.Count <= nfe)
+            if (solver is IAdaptiveSolver)
             {
                 return solver;
             }
+
+            int count = solver.Times.Count;
+            if (count <= nfe)
+            {
+                (best, fits) = (solver, steps);
+            }
+            else
+            {
+                fails = steps;
+                steps = Math.Min(steps - 1, (int)Math.Floor((double)steps * nfe / count));
+            }
+        }
+
+        while (best is not null && fails - fits > 1)
+        {
+            int mid = fits + ((fails - fits) / 2);
+            var solver = SolverRegistry.Create(Name, model, mid, Settings);
+            if (solver.Times.Count <= nfe)
+            {
+                (best, fits) = (solver, mid);
+            }
+            else
+            {
+                fails = mid;
+            }
+        }
+
+        if (best is not null)
+        {
+            return best;
         }
 
         throw new ArgumentException($"{Label} cannot run with {nfe} model evaluations.");

@@ -48,15 +48,7 @@ public sealed class GaussianMixture
     /// <summary>Reads the JSON format of the golden files: <c>{"weights": [K], "means": [[D] x K], "stds": [K]}</c>.</summary>
     public static GaussianMixture Load(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidDataException($"cannot read Gaussian mixture '{path}': {e.Message}", e);
-        }
+        string text = IO.InputFile.ReadAllText(path, "Gaussian mixture");
 
         try
         {

@@ -18,6 +18,8 @@ internal sealed class CliHarness : IDisposable
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         int code = Stork.Cli.CliApp.Run(args, stdout, stderr);
+        // The guard against bugs: an unexpected exception (exit 70) fails whichever CLI test ran into it.
+        Assert.True(code != Stork.Cli.CliApp.InternalError, $"unexpected exception in 'stork {string.Join(' ', args)}': {stderr}");
         return (code, stdout.ToString(), stderr.ToString());
     }
 

@@ -25,7 +25,7 @@ public static partial class SchedulerConfigReader
     ];
 
     /// <summary>Reads a configuration file.</summary>
-    public static SchedulerConfig Load(string path, double? mu = null) => Parse(File.ReadAllText(path), mu, path);
+    public static SchedulerConfig Load(string path, double? mu = null) => Parse(IO.InputFile.ReadAllText(path, "scheduler config"), mu, path);
 
     /// <summary>
     /// Reads a configuration. <paramref name="mu"/> is <c>set_timesteps(mu=...)</c>: the dynamic shift, needed when the
@@ -229,7 +229,7 @@ public static partial class SchedulerConfigReader
                 FlowGrid = grid,
                 Substeps = Int("s", 50),
                 StorkVariant = global::Stork.Solvers.Stork.StorkVariant.Upstream,
-                DerivativeOrder = NullableNum("derivative_order") is { } d ? checked((int)d) : null,
+                DerivativeOrder = TryGet("derivative_order", out _) ? Int("derivative_order", 0) : null,
                 StoppingEps = NullableNum("stopping_eps"),
                 Diffusers = new DiffusersOptions { TrainSteps = grid.TrainSteps, BetaStart = betaStart },
             };

@@ -1,0 +1,141 @@
+using Stork.IO;
+
+namespace Stork.Cli;
+
+/// <summary>
+/// The files a command writes, kept in memory until the whole command has succeeded and then committed together: each
+/// to a temporary sibling first, then every one renamed into place. Declared up front, so that an output that equals an
+/// input or another output, a missing folder or an output that is a folder fails before any work; a failed or
+/// cancelled run leaves every existing file untouched and no temporary file behind.
+/// </summary>
+internal sealed class OutputFiles
+{
+    private readonly List<(string Full, string Shown, string Option)> _outputs = [];
+    private readonly List<(string Full, string Shown)> _inputs = [];
+    private readonly Dictionary<string, byte[]> _contents = new(StringComparer.Ordinal);
+
+    /// <summary>Declares an output; <paramref name="createFolder"/>: its folder is created on commit if missing.</summary>
+    public void Output(string path, string option, bool createFolder = false)
+    {
+        string full = InputFile.Canonical(Path.GetFullPath(path));
+        if (Directory.Exists(full))
+        {
+            throw new CliException($"{option} '{path}' is a folder; give a file name.");
+        }
+
+        string folder = Path.GetDirectoryName(full) ?? ".";
+        if (!createFolder && !Directory.Exists(folder))
+        {
+            throw new CliException($"{option} '{path}': the folder '{folder}' does not exist.");
+        }
+
+        if (File.Exists(folder))
+        {
+            throw new CliException($"{option} '{path}': '{folder}' is a file, not a folder.");
+        }
+
+        foreach (var (other, shown, otherOption) in _outputs)
+        {
+            if (InputFile.SamePath(other, full))
+            {
+                throw new CliException($"{option} '{path}' is the same file as {otherOption} '{shown}'; give each output its own path.");
+            }
+        }
+
+        _outputs.Add((full, path, option));
+        CheckAgainstInputs();
+    }
+
+    /// <summary>Declares a file the command reads (outputs may not replace it).</summary>
+    public void Input(string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return;
+        }
+
+        try
+        {
+            _inputs.Add((InputFile.Canonical(Path.GetFullPath(path)), path));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return;
+        }
+
+        CheckAgainstInputs();
+    }
+
+    private void CheckAgainstInputs()
+    {
+        foreach (var (output, shownOutput, option) in _outputs)
+        {
+            foreach (var (input, shownInput) in _inputs)
+            {
+                if (InputFile.SamePath(output, input))
+                {
+                    throw new CliException($"{option} '{shownOutput}' would overwrite the input '{shownInput}'; write the output elsewhere.");
+                }
+            }
+        }
+    }
+
+    /// <summary>Sets the content of a declared output.</summary>
+    public void Set(string path, byte[] bytes)
+    {
+        string full = InputFile.Canonical(Path.GetFullPath(path));
+        if (!_outputs.Any(o => o.Full == full))
+        {
+            throw new InvalidOperationException($"internal: output '{path}' was not declared.");
+        }
+
+        _contents[full] = bytes;
+    }
+
+    public void SetText(string path, string text) => Set(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Writes every output: all to temporary files, then all renamed into place.</summary>
+    public void Commit(CancellationToken cancellationToken)
+    {
+        var pending = _outputs.Where(o => _contents.ContainsKey(o.Full)).ToList();
+        var temps = new List<(string Temp, string Full)>();
+        try
+        {
+            foreach (var (full, shown, option) in pending)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                string folder = Path.GetDirectoryName(full) ?? ".";
+                Directory.CreateDirectory(folder);
+                string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+                temps.Add((temp, full));
+                try
+                {
+                    File.WriteAllBytes(temp, _contents[full]);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new IOException($"cannot write {option} '{shown}': {e.Message}", e);
+                }
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var (temp, full) in temps)
+            {
+                File.Move(temp, full, overwrite: true);
+            }
+        }
+        finally
+        {
+            foreach (var (temp, _) in temps)
+            {
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+    }
+}
