@@ -88,6 +88,31 @@ internal static class GenerateCommand
                 throw new CliException($"--stepwise-dir '{stepDir}' is a file.");
             }
 
+            int perPrompt = r.GetValue(count) ?? (initial is { Shape.Length: > 0 } l ? l.Shape[0] : 1);
+            if (perPrompt is < 1 or > 64)
+            {
+                throw new CliException($"--count must be 1 to 64 (got {perPrompt}).");
+            }
+
+            long totalImages = (long)perPrompt * prompts.Count;
+            double pixels = (double)totalImages * (r.GetValue(height) ?? 1024) * (r.GetValue(width) ?? 1024) * 3;
+            MemoryBudget.Check(pixels * 4 * 2, "the images of this run", "--count, --height/--width or the number of prompts");
+            var files = new OutputFiles();
+            files.Input(r.GetValue(latents));
+            files.Input(r.GetValue(promptFile));
+            files.Input(r.GetValue(schedulerConfig));
+            var paths = png && totalImages > 1 ? Enumerable.Range(0, (int)totalImages).Select(i => NumberedPath(outPath, i)).ToList() : [outPath];
+            foreach (string path in paths)
+            {
+                files.Output(path, "--out");
+            }
+
+            string? metaPath = r.GetValue(metadata) ? Path.ChangeExtension(outPath, ".json") : null;
+            if (metaPath is not null)
+            {
+                files.Output(metaPath, "--metadata");
+            }
+
             var options = new PipelineOptions { Runtime = runtime.Read(r), KeepLoaded = r.GetValue(keepLoaded) };
             using var pipeline = TextToImage.Load(r.GetValue(model)!, options);
             var results = new List<GenerationResult>();
@@ -118,13 +143,14 @@ internal static class GenerateCommand
                 results.Add(result);
             }
 
-            var written = Write(outPath, png, results);
-            if (r.GetValue(metadata))
+            var written = Write(files, paths, png, results);
+            if (metaPath is not null)
             {
-                string metaPath = Path.ChangeExtension(outPath, ".json");
-                AtomicFile.WriteAllText(metaPath, Metadata(results, written));
+                files.SetText(metaPath, Metadata(results, written));
                 written.Add(metaPath);
             }
+
+            files.Commit(cancellationToken);
 
             var first = results[0];
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -146,18 +172,8 @@ internal static class GenerateCommand
             return [prompt];
         }
 
-        var info = new FileInfo(file!);
-        if (!info.Exists)
-        {
-            throw new CliException($"prompt file '{file}' does not exist.");
-        }
-
-        if (info.Length > 16 << 20)
-        {
-            throw new CliException($"prompt file '{file}' is larger than 16 MB.");
-        }
-
-        var lines = File.ReadAllLines(file!).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        string text = InputFile.ReadAllText(file!, "prompt file", 16L << 20);
+        var lines = text.Split(['\r', '\n']).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         if (lines.Count is 0 or > 100_000)
         {
             throw new CliException($"prompt file '{file}' must hold 1 to 100000 non-empty lines (has {lines.Count}).");
@@ -193,11 +209,7 @@ internal static class GenerateCommand
                 }
             }
 
-            if (!File.Exists(path))
-            {
-                throw new CliException($"scheduler config '{path}' does not exist.");
-            }
-
+            InputFile.Check(path, "scheduler config", InputFile.MaxTextBytes);
             return new SchedulerChoice { ConfigPath = path, Variant = storkVariant };
         }
 
@@ -247,12 +259,8 @@ internal static class GenerateCommand
 
     private static LatentsInput ReadLatents(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new CliException($"latents file '{path}' does not exist.");
-        }
-
-        var array = NpyFile.Read(path);
+        InputFile.Check(path, "latents file");
+        var array = NpyFile.Read(path, floatOnly: true);
         if (array.Shape.Length is not (3 or 4) || array.Shape.Any(d => d < 1))
         {
             throw new CliException($"latents '{path}' have shape [{string.Join(", ", array.Shape)}]; expected [N, C, h, w] or packed [N, S, 64].");
@@ -289,35 +297,27 @@ internal static class GenerateCommand
         }
     }
 
-    private static List<string> Write(string outPath, bool png, List<GenerationResult> results)
+    private static List<string> Write(OutputFiles files, List<string> paths, bool png, List<GenerationResult> results)
     {
         if (!png)
         {
             var first = results[0].Images;
             int n = results.Sum(r => r.Images.Count);
             var pixels = results.SelectMany(r => r.Images.Pixels).ToArray();
-            NpyFile.Write(outPath, [n, first.Height, first.Width, 3], pixels);
-            return [outPath];
+            files.Set(paths[0], NpyFile.Encode([n, first.Height, first.Width, 3], pixels));
+            return [paths[0]];
         }
 
-        var files = new List<(string Path, byte[] Bytes)>();
-        int total = results.Sum(r => r.Images.Count);
         int index = 0;
         foreach (var result in results)
         {
             for (int k = 0; k < result.Images.Count; k++, index++)
             {
-                string path = total == 1 ? outPath : NumberedPath(outPath, index);
-                files.Add((path, EncodePng(result, k)));
+                files.Set(paths[index], EncodePng(result, k));
             }
         }
 
-        foreach (var (path, bytes) in files)
-        {
-            AtomicFile.WriteAllBytes(path, bytes);
-        }
-
-        return files.Select(f => f.Path).ToList();
+        return paths;
     }
 
     private static string NumberedPath(string path, int index) =>

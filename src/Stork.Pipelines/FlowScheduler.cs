@@ -42,7 +42,7 @@ internal static class FlowScheduler
                 json.Number("base_shift", 0.5), json.Number("max_shift", 1.15));
         }
 
-        var config = SchedulerConfigReader.Parse(File.ReadAllText(configPath), mu, configPath);
+        var config = SchedulerConfigReader.Parse(Stork.IO.InputFile.ReadAllText(configPath, "scheduler config"), mu, configPath);
         if (config.Prediction != Prediction.FlowVelocity)
         {
             throw new ArgumentException(

@@ -29,15 +29,9 @@ public sealed class JsonConfig
             throw new FileNotFoundException($"'{path}' does not exist.", path);
         }
 
-        var info = new FileInfo(path);
-        if (info.Length > 16 << 20)
-        {
-            throw new InvalidDataException($"'{path}' is {info.Length} bytes; a configuration file is expected to be small.");
-        }
-
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { AllowTrailingCommas = true });
+            using var doc = JsonDocument.Parse(Stork.IO.InputFile.ReadAllText(path, "configuration file", 16L << 20), new JsonDocumentOptions { AllowTrailingCommas = true });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new InvalidDataException($"'{path}' must hold a JSON object.");

@@ -38,10 +38,7 @@ internal sealed class OnnxGraph : IDisposable
     /// <summary>Opens <paramref name="path"/> and binds <paramref name="inputs"/> and <paramref name="outputs"/>.</summary>
     public static OnnxGraph Open(string component, string path, OnnxRuntimeOptions? runtime, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs)
     {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"component '{component}' has no graph: '{path}' does not exist.", path);
-        }
+        Stork.IO.InputFile.Check(path, $"component '{component}' graph");
 
         var session = OnnxSessions.Open(path, runtime);
         try

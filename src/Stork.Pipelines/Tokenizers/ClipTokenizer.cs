@@ -69,7 +69,7 @@ public sealed class ClipTokenizer : ITextTokenizer
         Dictionary<string, int> vocab;
         try
         {
-            vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllBytes(vocabPath))
+            vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(Stork.IO.InputFile.ReadAllBytes(vocabPath, "tokenizer file", 256L << 20))
                 ?? throw new InvalidDataException($"{vocabPath}: empty vocabulary");
         }
         catch (JsonException ex)
@@ -78,7 +78,7 @@ public sealed class ClipTokenizer : ITextTokenizer
         }
 
         var merges = new List<(string, string)>();
-        foreach (string line in File.ReadLines(mergesPath))
+        foreach (string line in Stork.IO.InputFile.ReadAllText(mergesPath, "tokenizer file", 256L << 20).Split(['\r', '\n']))
         {
             if (line.StartsWith("#version", StringComparison.Ordinal) || line.Length == 0)
             {

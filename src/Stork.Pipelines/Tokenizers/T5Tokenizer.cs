@@ -53,7 +53,7 @@ public sealed class T5Tokenizer : ITextTokenizer
             throw new InvalidDataException($"T5 tokenizer folder {folder}: spiece.model is missing");
         }
 
-        var spm = SentencePieceModel.Parse(File.ReadAllBytes(path), path);
+        var spm = SentencePieceModel.Parse(Stork.IO.InputFile.ReadAllBytes(path, "tokenizer file", 256L << 20), path);
         if (spm.ModelType != 1)
         {
             throw new InvalidDataException($"{path}: model type {spm.ModelType} is not Unigram (1)");

@@ -101,7 +101,7 @@ internal sealed class TokenizerConfig
 
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path));
+            return JsonDocument.Parse(Stork.IO.InputFile.ReadAllBytes(path, "tokenizer file", 256L << 20));
         }
         catch (JsonException ex)
         {

@@ -161,6 +161,57 @@ public sealed class GenerateCommandTests
         Assert.Contains("tokenizer_2", err);
     }
 
+    [Fact]
+    public void Outputs_that_would_replace_an_input_and_non_regular_inputs_are_refused_before_any_work()
+    {
+        var c = PipelineCase.Load("flux-schnell-euler-n4");
+        using var h = new CliHarness();
+        string latents = h.PathOf("l.npy");
+        File.Copy(c.File("latents.npy"), latents);
+        byte[] before = File.ReadAllBytes(latents);
+        string[] common = ["generate", "--model", c.ModelFolder, "--prompt", "a cat", "--height", "128", "--width", "96"];
+        var (code, _, err) = h.Run([.. common, "--latents", latents, "--out", latents]);
+        Assert.Equal(2, code);
+        Assert.Contains("overwrite the input", err);
+        Assert.Equal(before, File.ReadAllBytes(latents));
+
+        File.WriteAllText(h.PathOf("bad.npy"), "not an npy file");
+        (code, _, err) = h.Run([.. common, "--latents", h.PathOf("bad.npy"), "--out", h.PathOf("x.npy")]);
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+
+        NpyFile.Write(h.PathOf("wrong.npy"), [1, 16, 10, 10], new float[1600]);
+        (code, _, err) = h.Run([.. common, "--latents", h.PathOf("wrong.npy"), "--out", h.PathOf("x.npy")]);
+        Assert.Equal(2, code);
+        Assert.Contains("do not fit", err);
+        Assert.False(File.Exists(h.PathOf("x.npy")));
+
+        if (!OperatingSystem.IsWindows())
+        {
+            string fifo = h.PathOf("fifo.txt");
+            using (var mk = System.Diagnostics.Process.Start("mkfifo", fifo))
+            {
+                mk.WaitForExit();
+            }
+
+            (code, _, err) = h.Run("generate", "--model", c.ModelFolder, "--prompt-file", fifo, "--out", h.PathOf("x.png"));
+            Assert.Equal(2, code);
+            Assert.StartsWith("error: ", err);
+        }
+    }
+
+    [Fact]
+    public void Tokenize_errors_are_one_line_and_exit_2()
+    {
+        using var h = new CliHarness();
+        var (code, _, err) = h.Run("tokenize", "--model", "/nonexistent", "--prompt", "x");
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+        (code, _, err) = h.Run("tokenize", "--model", PipelineCase.Load("flux-schnell-euler-n4").ModelFolder, "--prompt", "x", "--max-sequence-length", "0");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", err);
+    }
+
     public static TheoryData<string, string[]> BadInputs() => new()
     {
         { "not a model folder", ["--model", "/nonexistent-folder"] },
