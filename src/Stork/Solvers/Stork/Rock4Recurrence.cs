@@ -26,6 +26,15 @@ internal static class Rock4Recurrence
         if (upstream)
         {
             // Y_{j-1} <- x, Y_{j-2} <- x + h mu_1 f0; both previous times <- stage 1's; the running stage stays x.
+            // On the noise path upstream's first stage adds the raw model output (epsilon), not the drift
+            // (STORKScheduler.step_noise_4, "Y_j_1 = sample + temp1 * model_output"): in coefficients, the basis vector
+            // of the current output.
+            if (field.IsDrift)
+            {
+                f0.Clear();
+                f0[StageField.CurrentIndex] = 1.0;
+            }
+
             for (int k = 0; k < n; k++)
             {
                 y2[k] = x[k] + (h * rc.Mu[1] * f0[k]);

@@ -51,6 +51,9 @@ internal sealed class StageField
         Array.Clear(D3);
     }
 
+    /// <summary>True when f is the probability-flow drift (noise models), false when it is the model output itself (flow).</summary>
+    public bool IsDrift => _schedule is not null;
+
     /// <summary>dst = f(c, y) in coefficients.</summary>
     public void Evaluate(double c, ReadOnlySpan<double> y, Span<double> dst)
     {
