@@ -51,7 +51,7 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
                 int q = _upstream ? options.DerivativeOrder : Math.Min(options.DerivativeOrder, i);
                 var derivatives = _upstream ? UpstreamDerivatives(i, q) : ExactDerivatives(i, q);
                 Func<double, double[], double[]> field = (c, y) => F(c, y, Taylor(u, derivatives, c - t));
-                next = options.Order == 2 ? Rkg2(x, t, h, field) : Rock4(x, t, h, field);
+                next = options.Order == 2 ? Rkg2(x, t, h, field) : Rock4(x, t, h, field, u);
             }
 
             previousSample = x;
@@ -231,10 +231,12 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
         return y1;
     }
 
-    private double[] Rock4(double[] x, double t, double h, Func<double, double[], double[]> f)
+    private double[] Rock4(double[] x, double t, double h, Func<double, double[], double[]> f, double[] output)
     {
         var rc = Rock4Table.Default.Select(options.Substeps);
-        double[] stage1 = Axpy(x, h * rc.Mu[1], f(t, x));
+
+        // Upstream's first stage on noise models adds the model output (epsilon) itself, not the drift.
+        double[] stage1 = Axpy(x, h * rc.Mu[1], _upstream && _drift ? output : f(t, x));
         double ci1 = t + (h * rc.Mu[1]), ci2 = ci1, ci3;
         double[] yjm1, yjm2, y;
         if (_upstream)
