@@ -68,7 +68,7 @@ public static class CliApp
     {
         OperationCanceledException => Fail(stderr, "cancelled.", interrupts?.ExitCode ?? 130),
         CliException or ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException
-            or UnauthorizedAccessException or InvalidOperationException or NotSupportedException => Fail(stderr, e.Message, UsageError),
+            or UnauthorizedAccessException or InvalidOperationException or NotSupportedException => Fail(stderr, FlagNames.Map(e.Message), UsageError),
         OverflowException => Fail(stderr, $"a number is too large for this run ({e.Message})", UsageError),
         OutOfMemoryException => Fail(stderr, $"out of memory; make the run smaller (--batch, --samples) or set {MemoryBudget.Variable} lower so that it is refused up front.", UsageError),
         _ => Fail(stderr, $"internal error ({e.GetType().Name}: {e.Message}). This is a bug in stork; please report it with the command line that caused it.", InternalError),

@@ -101,7 +101,7 @@ internal sealed class SolverOptionSet
         }
         catch (ArgumentException e)
         {
-            throw new CliException(e.Message);
+            throw new CliException(FlagNames.Map(e.Message));
         }
 
         // A STORKScheduler configuration is the authors' code (upstream) unless --stork-variant says otherwise.

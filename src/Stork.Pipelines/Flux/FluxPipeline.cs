@@ -270,7 +270,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
         }
         else if (guidance is { } g && g != 0)
         {
-            warnings.Add($"this model (FLUX.1-schnell-like: guidance_embeds false) has no guidance input; guidance {g} is ignored (use --true-cfg with a negative prompt for classifier-free guidance).");
+            warnings.Add($"this model (FLUX.1-schnell-like: guidance_embeds false) has no guidance input; guidance {g} is ignored (use a true CFG scale above 1 with a negative prompt for classifier-free guidance).");
             guidance = null;
         }
 

@@ -15,7 +15,7 @@ public static class SolverRegistry
                 (m, n, s) => new Stork4(m, n, s.ToStorkOptions(4), s.FlowGrid)),
             ["euler"] = ("Euler (FlowMatchEulerDiscreteScheduler; EulerDiscreteScheduler-style on noise models)",
                 (m, n, s) => new EulerSolver(m, Grid(SolverFamily.Euler, m, n, s))),
-            ["heun"] = ("Heun (FlowMatchHeunDiscreteScheduler): --steps nodes, 2 steps - 1 model evaluations",
+            ["heun"] = ("Heun (FlowMatchHeunDiscreteScheduler): steps nodes, 2 steps - 1 model evaluations",
                 (m, n, s) => new HeunSolver(m, Grid(SolverFamily.Heun, m, n, s))),
             ["ddim"] = ("DDIM, eta 0 (DDIMScheduler), noise models",
                 (m, n, s) => new DdimSolver(m, Grid(SolverFamily.Ddim, m, n, s), s.Diffusers.ClipSample ? s.Diffusers.ClipSampleRange : null)),
@@ -27,7 +27,7 @@ public static class SolverRegistry
                 (m, n, s) => new UniPcSolver(m, Grid(SolverFamily.UniPc, m, n, s), s.SolverOrder ?? 2, s.UniPcVariant, s.Diffusers)),
             ["deis"] = ("DEIS multistep, order 1-3 (DEISMultistepScheduler)",
                 (m, n, s) => new DeisSolver(m, Grid(SolverFamily.Deis, m, n, s), s.SolverOrder ?? 2, s.Diffusers.LowerOrderFinal)),
-            ["rk45"] = ("adaptive Dormand-Prince RK45 (--rtol, --atol): the accuracy reference; ignores --steps",
+            ["rk45"] = ("adaptive Dormand-Prince RK45 (relative and absolute tolerance): the accuracy reference; ignores the step count",
                 (m, n, s) => new Rk45Solver(m, s.RelativeTolerance, s.AbsoluteTolerance)),
         };
 
@@ -52,7 +52,7 @@ public static class SolverRegistry
 
         if (steps < 1)
         {
-            throw new ArgumentException($"--steps must be at least 1 (got {steps}).");
+            throw new ArgumentException($"steps must be at least 1 (got {steps}).", nameof(steps));
         }
 
         return entry.Create(model, steps, settings);

@@ -385,12 +385,12 @@ public static partial class SchedulerConfigReader
         {
             if (dynamic && mu is null)
             {
-                throw Error("use_dynamic_shifting is true: give the shift with --mu (set_timesteps(mu=...)).");
+                throw Error("use_dynamic_shifting is true: give the shift mu (set_timesteps(mu=...)).");
             }
 
             if (!dynamic && mu is not null)
             {
-                throw Error("--mu is only used with use_dynamic_shifting true.");
+                throw Error("mu is only used with use_dynamic_shifting true.");
             }
         }
 

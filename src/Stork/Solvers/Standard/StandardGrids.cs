@@ -176,7 +176,7 @@ public static class StandardGrids
 
         if (o.Spacing != SigmaSpacing.Linear)
         {
-            throw new ArgumentException($"{family} with flow sigmas supports only linear sigma spacing (got {o.Spacing}); use --grid karras for Karras spacing.");
+            throw new ArgumentException($"{family} with flow sigmas supports only linear sigma spacing (got {o.Spacing}); use the Karras grid override (GridKind.Karras) for Karras spacing.");
         }
 
         if (family == SolverFamily.UniPc)
@@ -269,7 +269,7 @@ public static class StandardGrids
         {
             if (!flow)
             {
-                throw new ArgumentException("--grid flow is for flow models; use uniform-time, logsnr or karras for noise models.");
+                throw new ArgumentException("the flow grid (GridKind.Flow) is for flow models; use uniform-time, logsnr or karras for noise models.");
             }
 
             return StepGrid.Create(schedule, TimeGrid.FlowSigmas(steps, settings.FlowGrid)[..^1], null);

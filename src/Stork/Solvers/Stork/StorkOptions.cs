@@ -40,7 +40,7 @@ public sealed record StorkOptions
         if (DerivativeOrder < 1 || DerivativeOrder > maxD)
         {
             throw new ArgumentException(Variant == StorkVariant.Upstream
-                ? $"upstream STORK supports derivative order 1 or 2 (got {DerivativeOrder}); its order-3 formulas are wrong, use --stork-variant corrected."
+                ? $"upstream STORK supports derivative order 1 or 2 (got {DerivativeOrder}); its order-3 formulas are wrong; use the corrected variant."
                 : $"derivative order must be 1, 2 or 3 (got {DerivativeOrder}).");
         }
 

@@ -55,17 +55,17 @@ public abstract class StorkSolver : ISolver
             {
                 if (model.Schedule is not VpLinearSchedule)
                 {
-                    throw new ArgumentException("upstream STORK's noise path is the continuous linear VP schedule; use --stork-variant corrected for other schedules.");
+                    throw new ArgumentException("upstream STORK's noise path is the continuous linear VP schedule; use the corrected variant for other schedules.");
                 }
 
                 if (options.Order == 2)
                 {
-                    throw new ArgumentException("upstream STORK-2 on noise models integrates epsilon instead of the drift and is not supported; use --stork-variant corrected.");
+                    throw new ArgumentException("upstream STORK-2 on noise models integrates epsilon instead of the drift and is not supported; use the corrected variant.");
                 }
 
                 if (model.Prediction != Prediction.Epsilon)
                 {
-                    throw new ArgumentException("upstream STORK on noise models takes epsilon predictions; use --stork-variant corrected for v or x0 models.");
+                    throw new ArgumentException("upstream STORK on noise models takes epsilon predictions; use the corrected variant for v or x0 models.");
                 }
             }
 
