@@ -20,23 +20,23 @@ internal static class GenerateCommand
         var model = new Option<string>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component).", Required = true };
         var prompt = new Option<string?>("--prompt") { Description = "The prompt." };
         var promptFile = new Option<string?>("--prompt-file") { Description = "A UTF-8 text file of prompts, one per non-empty line (in place of --prompt)." };
-        var negative = new Option<string?>("--negative-prompt") { Description = "Negative prompt (FLUX.1: used with --true-cfg above 1)." };
-        var steps = new Option<int?>("--steps") { Description = "Denoising steps (num_inference_steps; default per family: schnell 4, dev 28)." };
-        var scheduler = new Option<string?>("--scheduler") { Description = "Solver in place of the model's scheduler_config.json: " + string.Join(", ", SolverRegistry.Names) + "; it walks the pipeline's own sigmas." };
+        var negative = new Option<string?>("--negative-prompt") { Description = "Negative prompt (SD3, SD1.5/2.x, SDXL: used with --guidance above 1; FLUX.1: with --true-cfg above 1)." };
+        var steps = new Option<int?>("--steps") { Description = "Denoising steps (num_inference_steps; default per family: FLUX.1-schnell 4, dev 28, SD3 28, SD1.5/2.x and SDXL 50)." };
+        var scheduler = new Option<string?>("--scheduler") { Description = "Solver in place of the model's scheduler_config.json: " + string.Join(", ", SolverRegistry.Names) + "; it reads the model's scheduler_config.json as diffusers' from_config does (flow models: the pipeline's sigmas)." };
         var schedulerConfig = new Option<string?>("--scheduler-config") { Description = "A diffusers scheduler_config.json in place of the model's (a STORKScheduler configuration runs the authors' arithmetic unless --stork-variant says otherwise)." };
         var substeps = new Option<int?>("--substeps") { Description = "STORK: stabilised Runge-Kutta stages per step (s; default 50)." };
         var derivativeOrder = new Option<int?>("--derivative-order") { Description = "STORK: Taylor derivative order (1-2 upstream, 1-3 corrected; default 1 upstream, 2 corrected)." };
         var variant = new Option<string?>("--stork-variant") { Description = "STORK arithmetic: corrected (default with --scheduler) or upstream (default for a STORKScheduler configuration)." };
         var solverOrder = new Option<int?>("--solver-order") { Description = "Multistep solvers: order 1-3." };
         var uniPc = new Option<string?>("--unipc-variant") { Description = "UniPC: bh1 or bh2 (default bh2)." };
-        var guidance = new Option<double?>("--guidance") { Description = "guidance_scale (FLUX.1-dev: embedded guidance, default 3.5; schnell has none)." };
+        var guidance = new Option<double?>("--guidance") { Description = "guidance_scale: classifier-free guidance for SD3 (default 7), SD1.5/2.x (7.5) and SDXL (5), off at 1 or below; FLUX.1-dev: embedded guidance, default 3.5; schnell has none." };
         var trueCfg = new Option<double?>("--true-cfg") { Description = "true_cfg_scale: with --negative-prompt and a value above 1, classifier-free guidance with two passes per step." };
-        var height = new Option<int?>("--height") { Description = "Image height in pixels, a multiple of 16 for FLUX.1 (default 1024, or from --latents)." };
+        var height = new Option<int?>("--height") { Description = "Image height in pixels: a multiple of 16 for FLUX.1 and SD3, of 8 for SD1.5/2.x and SDXL (default: the family's, 1024 or 512/768, or from --latents)." };
         var width = new Option<int?>("--width") { Description = "Image width in pixels (as --height)." };
-        var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: dev 512, schnell 256; at most 512)." };
+        var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: FLUX.1-dev 512, schnell 256, SD3 256; at most 512); CLIP-only models take 77." };
         var seed = new Option<long?>("--seed") { Description = "Seed of image 0 (default 0); image k uses seed + k, so any image can be regenerated alone." };
         var count = new Option<int?>("--count") { Description = "Images per prompt (default 1, or the number of --latents)." };
-        var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w], or FLUX.1's packed [N, S, 64]." };
+        var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), or FLUX.1's packed [N, S, 64]." };
         var output = new Option<string>("--out")
         {
             Description = "Output: FILE.png (one PNG per image, numbered -0, -1, ... when there are several; prompt, seed, steps, scheduler and model in PNG text chunks) or FILE.npy (float32 [N, H, W, 3] in [0, 1]).",
@@ -47,7 +47,7 @@ internal static class GenerateCommand
         var stepwise = new Option<string?>("--stepwise-dir") { Description = "Write the predicted clean image after every step into this folder (step-NNN-K.png)." };
         var runtime = new RuntimeOptionSet();
 
-        var command = new Command("generate", "Text to image with a FLUX.1 ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
+        var command = new Command("generate", "Text to image with a FLUX.1, SD3/3.5, SD1.5/2.x or SDXL ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
         Option[] all = [model, prompt, promptFile, negative, steps, scheduler, schedulerConfig, substeps, derivativeOrder, variant, solverOrder, uniPc,
             guidance, trueCfg, height, width, maxSequence, seed, count, latents, output, metadata, stepwise, keepLoaded];
         foreach (var o in all.Concat(runtime.All))

@@ -20,7 +20,15 @@ internal static class FlowScheduler
     /// The solver for <paramref name="steps"/> steps: <paramref name="choice"/>'s name or configuration file, else the
     /// model folder's configuration; always on the pipeline's sigmas.
     /// </summary>
-    public static Resolved Create(string folderConfigPath, SchedulerChoice? choice, int steps, int imageSequenceLength)
+    /// <param name="folderConfigPath">The model folder's scheduler configuration.</param>
+    /// <param name="choice">The caller's choice, if any.</param>
+    /// <param name="steps">num_inference_steps.</param>
+    /// <param name="imageSequenceLength">Image tokens, for the dynamic shift.</param>
+    /// <param name="pipelineSigmas">
+    /// True when the pipeline passes <c>sigmas = linspace(1, 1/N, N)</c> (FLUX.1, Qwen-Image); false when it passes
+    /// none (SD3), so the scheduler's own grid runs, ending at the shifted smallest training sigma.
+    /// </param>
+    public static Resolved Create(string folderConfigPath, SchedulerChoice? choice, int steps, int imageSequenceLength, bool pipelineSigmas = true)
     {
         if (choice is { Name: not null, ConfigPath: not null })
         {
@@ -67,7 +75,11 @@ internal static class FlowScheduler
             settings = choice?.Variant is { } v ? config.Settings with { StorkVariant = v } : config.Settings;
         }
 
-        settings = settings with { FlowGrid = settings.FlowGrid with { BaseSigmas = TimeGrid.PipelineSigmas(steps) } };
+        if (pipelineSigmas)
+        {
+            settings = settings with { FlowGrid = settings.FlowGrid with { BaseSigmas = TimeGrid.PipelineSigmas(steps) } };
+        }
+
         var solver = SolverRegistry.Create(name, new ModelSpec(Prediction.FlowVelocity, RectifiedFlowSchedule.Instance), steps, settings);
         string label = choice?.ConfigPath is { } p ? $"{name} ({Path.GetFileName(p)})" : choice?.Name is null ? $"{name} (model scheduler_config.json)" : name;
         return new Resolved(solver, label, mu);

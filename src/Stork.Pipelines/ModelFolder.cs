@@ -10,6 +10,9 @@ public sealed class ModelFolder
     private static readonly Dictionary<string, PipelineFamily> Classes = new(StringComparer.Ordinal)
     {
         ["FluxPipeline"] = PipelineFamily.Flux,
+        ["StableDiffusion3Pipeline"] = PipelineFamily.StableDiffusion3,
+        ["StableDiffusionPipeline"] = PipelineFamily.StableDiffusion,
+        ["StableDiffusionXLPipeline"] = PipelineFamily.StableDiffusionXL,
     };
 
     private ModelFolder(string root, string className, PipelineFamily family, JsonConfig index)

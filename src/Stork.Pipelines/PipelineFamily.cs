@@ -5,4 +5,13 @@ public enum PipelineFamily
 {
     /// <summary>FLUX.1 schnell and dev (diffusers <c>FluxPipeline</c>).</summary>
     Flux,
+
+    /// <summary>Stable Diffusion 3 and 3.5 (diffusers <c>StableDiffusion3Pipeline</c>).</summary>
+    StableDiffusion3,
+
+    /// <summary>Stable Diffusion 1.x and 2.x (diffusers <c>StableDiffusionPipeline</c>, <c>OnnxStableDiffusionPipeline</c>).</summary>
+    StableDiffusion,
+
+    /// <summary>Stable Diffusion XL (diffusers <c>StableDiffusionXLPipeline</c>).</summary>
+    StableDiffusionXL,
 }

@@ -25,6 +25,27 @@ internal sealed class TextEncoder : IDisposable
 
     public string Component { get; }
 
+    /// <summary>
+    /// Binds the penultimate hidden state (<c>hidden_states[-2]</c>, what SDXL and SD3 read) as the output
+    /// <c>penultimate</c>: the graph must export its hidden states as <c>hidden_states.0</c> ... <c>hidden_states.N</c>.
+    /// </summary>
+    public void BindPenultimate()
+    {
+        var layers = _graph.OutputNames
+            .Where(n => n.StartsWith("hidden_states.", StringComparison.Ordinal))
+            .Select(n => int.TryParse(n["hidden_states.".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k) ? k : -1)
+            .Where(k => k >= 0)
+            .ToHashSet();
+        int last = layers.Count == 0 ? -1 : layers.Max();
+        if (last < 1 || !layers.Contains(last - 1))
+        {
+            throw new InvalidDataException(
+                $"{Component}: the graph does not export its hidden states (outputs hidden_states.0 ... hidden_states.N, as Optimum writes for SDXL and SD3); found: {string.Join(", ", _graph.OutputNames)}.");
+        }
+
+        _graph.BindOutput("penultimate", $"hidden_states.{last - 1}");
+    }
+
     public TimeSpan RunTime => _graph.RunTime;
 
     /// <summary>The fixed sequence length of the graph's input, if it has one.</summary>

@@ -1,4 +1,7 @@
 using Stork.Pipelines.Flux;
+using Stork.Pipelines.StableDiffusion;
+using Stork.Pipelines.StableDiffusion3;
+using Stork.Pipelines.StableDiffusionXL;
 
 namespace Stork.Pipelines;
 
@@ -14,6 +17,9 @@ public static class TextToImage
         return model.Family switch
         {
             PipelineFamily.Flux => new FluxPipeline(model, options),
+            PipelineFamily.StableDiffusion3 => new StableDiffusion3Pipeline(model, options),
+            PipelineFamily.StableDiffusion => new StableDiffusionPipeline(model, options),
+            PipelineFamily.StableDiffusionXL => new StableDiffusionXLPipeline(model, options),
             _ => throw new InvalidDataException($"pipeline family {model.Family} is not supported."),
         };
     }

@@ -92,6 +92,45 @@ internal sealed class GraphTensor : IDisposable
         }
     }
 
+    /// <summary>Writes float values at <paramref name="offset"/> (cast to the element type; integer types refuse them).</summary>
+    public void SetSlice(int offset, ReadOnlySpan<float> source)
+    {
+        if (offset < 0 || offset + source.Length > Length)
+        {
+            throw new ArgumentException($"a slice of {source.Length} at {offset} does not fit a tensor of {Length} values.");
+        }
+
+        if (_f32 is not null)
+        {
+            source.CopyTo(_f32.AsSpan(offset));
+        }
+        else if (_f16 is not null)
+        {
+            for (int i = 0; i < source.Length; i++)
+            {
+                _f16[offset + i] = (Float16)source[i];
+            }
+        }
+        else if (_bf16 is not null)
+        {
+            for (int i = 0; i < source.Length; i++)
+            {
+                _bf16[offset + i] = (BFloat16)source[i];
+            }
+        }
+        else if (_f64 is not null)
+        {
+            for (int i = 0; i < source.Length; i++)
+            {
+                _f64[offset + i] = source[i];
+            }
+        }
+        else
+        {
+            throw new InvalidOperationException($"a {Type} tensor cannot take float values.");
+        }
+    }
+
     /// <summary>Sets every element to <paramref name="value"/>, cast to the element type as torch's <c>.to(dtype)</c> would.</summary>
     public void Fill(double value)
     {

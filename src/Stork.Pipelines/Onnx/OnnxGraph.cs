@@ -103,6 +103,22 @@ internal sealed class OnnxGraph : IDisposable
 
     public bool HasInput(string logical) => _inputs.ContainsKey(logical);
 
+    public bool HasOutput(string logical) => _outputs.ContainsKey(logical);
+
+    /// <summary>Every output name of the graph, bound or not.</summary>
+    public IReadOnlyCollection<string> OutputNames => _session.OutputMetadata.Keys.ToArray();
+
+    /// <summary>Binds one more output by its exact name (hidden_states.N, whose N depends on the depth of the network).</summary>
+    public void BindOutput(string logical, string name)
+    {
+        if (!_session.OutputMetadata.TryGetValue(name, out var m) || !m.IsTensor)
+        {
+            throw new InvalidDataException($"{Component}: the graph has no tensor output '{name}' (found: {string.Join(", ", _session.OutputMetadata.Keys)}).");
+        }
+
+        _outputs[logical] = new GraphPort(logical, name, m.ElementDataType, m.Dimensions.ToArray());
+    }
+
     public GraphPort Input(string logical) =>
         _inputs.TryGetValue(logical, out var p) ? p : throw new InvalidOperationException($"{Component}: input '{logical}' is not bound.");
 

@@ -30,6 +30,37 @@ public static class PredictionConverter
         return (((c * q) - (d * p)) / det, ((d * alpha) - (c * sigma)) / det);
     }
 
+    /// <summary>
+    /// Weights (cx, cp) such that <c>to = cx * x + cp * from</c> where the sample is <c>alpha x0 + sigma eps</c>, for the
+    /// parameterisations that need only (alpha, sigma): epsilon, sample and v.
+    /// </summary>
+    public static (double Cx, double Cp) Weights(Prediction from, Prediction to, double alpha, double sigma)
+    {
+        if (from == to)
+        {
+            return (0.0, 1.0);
+        }
+
+        var (p, q) = Form(from, alpha, sigma);
+        var (c, d) = Form(to, alpha, sigma);
+        double det = (alpha * q) - (sigma * p);
+        if (det == 0 || !double.IsFinite(det))
+        {
+            throw new InvalidOperationException($"cannot convert {from} to {to} at alpha = {alpha}, sigma = {sigma}.");
+        }
+
+        return (((c * q) - (d * p)) / det, ((d * alpha) - (c * sigma)) / det);
+    }
+
+    private static (double P, double Q) Form(Prediction prediction, double alpha, double sigma) =>
+        prediction switch
+        {
+            Prediction.Epsilon => (0.0, 1.0),
+            Prediction.Sample => (1.0, 0.0),
+            Prediction.VPrediction => (-sigma, alpha),
+            _ => throw new ArgumentException($"{prediction} needs the schedule's derivatives, not only (alpha, sigma)."),
+        };
+
     /// <summary>Writes <c>to</c> into <paramref name="destination"/> from the sample and a <c>from</c> output.</summary>
     public static void Convert(Prediction from, Prediction to, NoiseSchedule schedule, double t,
         ReadOnlySpan<float> sample, ReadOnlySpan<float> output, Span<float> destination)

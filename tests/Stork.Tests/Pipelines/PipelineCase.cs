@@ -25,6 +25,9 @@ internal sealed class PipelineCase
 
     public static TheoryData<string> Flux() => new(Names("flux-"));
 
+    /// <summary>The SD3, SD1.5 and SDXL cases.</summary>
+    public static TheoryData<string> StableDiffusion() => new(Names("sd3-").Concat(Names("sd15-")).Concat(Names("sdxl-")));
+
     public static PipelineCase Load(string name) =>
         new(name, JsonDocument.Parse(System.IO.File.ReadAllText(Path.Combine(Root, name + ".json"))).RootElement.Clone());
 
@@ -76,12 +79,16 @@ internal sealed class PipelineCase
             TrueCfgScale = Number("true_cfg_scale"),
             Height = Int("height"),
             Width = Int("width"),
-            MaxSequenceLength = Int("max_sequence_length"),
+            MaxSequenceLength = Json.GetProperty("max_sequence_length").ValueKind == JsonValueKind.Number ? Int("max_sequence_length") : null,
             Count = Int("num_images_per_prompt"),
             Latents = new LatentsInput(latents.ToSingle(), latents.Shape),
             Scheduler = SchedulerChoice.FromConfig(schedulerConfig),
         };
     }
+
+    /// <summary>The <c>timestep</c> the denoiser graph received at each step (first batch entry).</summary>
+    public double[] DenoiserTimesteps() =>
+        Json.GetProperty("denoiser_timesteps").EnumerateArray().Select(e => e[0].GetDouble()).ToArray();
 
     public static double MaxAbs(ReadOnlySpan<float> a, ReadOnlySpan<double> reference)
     {

@@ -55,7 +55,8 @@ public sealed class SchedulerConfigCliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"_class_name": "DPMSolverMultistepScheduler", "use_karras_sigmas": true}""", "use_karras_sigmas")]
+    [InlineData("""{"_class_name": "DPMSolverMultistepScheduler", "use_lu_lambdas": true}""", "use_lu_lambdas")]
+    [InlineData("""{"_class_name": "PNDMScheduler"}""", "dpm++2m")]
     [InlineData("""{"_class_name": "DPMSolverMultistepScheduler", "algorithm_type": "sde-dpmsolver++"}""", "algorithm_type")]
     [InlineData("""{"_class_name": "DPMSolverMultistepScheduler", "no_such_option": 1}""", "no_such_option")]
     [InlineData("""{"_class_name": "UniPCMultistepScheduler", "predict_x0": false}""", "predict_x0")]

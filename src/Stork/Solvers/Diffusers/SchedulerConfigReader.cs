@@ -21,7 +21,7 @@ public static partial class SchedulerConfigReader
     public static IReadOnlyList<string> ClassNames { get; } =
     [
         "FlowMatchEulerDiscreteScheduler", "FlowMatchHeunDiscreteScheduler", "DDIMScheduler", "DPMSolverMultistepScheduler",
-        "UniPCMultistepScheduler", "DEISMultistepScheduler", "STORKScheduler",
+        "UniPCMultistepScheduler", "DEISMultistepScheduler", "STORKScheduler", "EulerDiscreteScheduler",
     ];
 
     /// <summary>Reads a configuration file.</summary>
@@ -31,7 +31,14 @@ public static partial class SchedulerConfigReader
     /// Reads a configuration. <paramref name="mu"/> is <c>set_timesteps(mu=...)</c>: the dynamic shift, needed when the
     /// configuration enables use_dynamic_shifting.
     /// </summary>
-    public static SchedulerConfig Parse(string json, double? mu = null, string source = "scheduler config")
+    public static SchedulerConfig Parse(string json, double? mu = null, string source = "scheduler config") => Parse(json, mu, source, asClass: null);
+
+    /// <summary>
+    /// As <see cref="Parse(string, double?, string)"/>; with <paramref name="asClass"/>, reads the configuration as
+    /// diffusers' <c>asClass.from_config(config)</c> does: the class replaced, options the class does not know ignored
+    /// (switching a pipeline's scheduler keeps its betas, spacing and offset).
+    /// </summary>
+    public static SchedulerConfig Parse(string json, double? mu, string source, string? asClass)
     {
         JsonElement root;
         try
@@ -55,9 +62,12 @@ public static partial class SchedulerConfigReader
             throw new ArgumentException($"{source} has no _class_name (expected one of: {string.Join(", ", ClassNames)}).");
         }
 
-        var r = new Reader(root, cls.GetString()!, source);
+        var r = new Reader(root, asClass ?? cls.GetString()!, source) { Lenient = asClass is not null };
         return r.ClassName switch
         {
+            "EulerDiscreteScheduler" => r.EulerDiscrete(mu),
+            "PNDMScheduler" => throw new ArgumentException(
+                $"{source}: PNDMScheduler (PLMS) is not implemented; pass --scheduler dpm++2m, ddim or stork-4 (or a DPMSolverMultistepScheduler / DDIMScheduler configuration), which read this configuration's betas, spacing and offset."),
             "FlowMatchEulerDiscreteScheduler" => r.FlowMatchEuler(mu),
             "FlowMatchHeunDiscreteScheduler" => r.FlowMatchHeun(mu),
             "DDIMScheduler" => r.Ddim(mu),
@@ -78,6 +88,26 @@ public static partial class SchedulerConfigReader
         private readonly HashSet<string> _used = ["_class_name"];
 
         public string ClassName { get; } = className;
+
+        /// <summary>from_config semantics: options of other scheduler classes are ignored.</summary>
+        public bool Lenient { get; init; }
+
+        public SchedulerConfig EulerDiscrete(double? mu)
+        {
+            var (model, d) = CommonVp("epsilon", "sample", "v_prediction");
+            NoMu(mu, false);
+            Str("interpolation_type", "linear", "linear");
+            RequireValue("timestep_type", "discrete");
+            RequireNull("sigma_min");
+            RequireNull("sigma_max");
+            RequireValue("use_flow_sigmas", false);
+
+            // Options of the schedulers this configuration was copied from (PNDM, DDIM); EulerDiscreteScheduler ignores them.
+            Accept("clip_sample", "clip_sample_range", "set_alpha_to_one", "skip_prk_steps");
+            d = d with { SigmaSpacing = SpacingFlags(), FinalSigmas = Final() };
+            Done();
+            return model with { Solver = "euler", Settings = new SolverSettings { Diffusers = d } };
+        }
 
         public SchedulerConfig FlowMatchEuler(double? mu)
         {
@@ -134,7 +164,8 @@ public static partial class SchedulerConfigReader
             int order = Order(1, 3);
             RequireValue("algorithm_type", "dpmsolver++");
             string solverType = Str("solver_type", "midpoint", "midpoint", "heun");
-            NoSpacingFlags("use_lu_lambdas");
+            RequireValue("use_lu_lambdas", false);
+            var sigmaSpacing = SpacingFlags();
             RequireValue("lambda_min_clipped", double.NegativeInfinity);
             RequireNull("variance_type");
             var (flow, grid) = FlowSigmas(model, mu, allowLinearShift: false, allowTerminal: false);
@@ -144,6 +175,7 @@ public static partial class SchedulerConfigReader
                 EulerAtFinal = Bool("euler_at_final", false),
                 DpmHeun = solverType == "heun",
                 FinalSigmas = Final(),
+                SigmaSpacing = sigmaSpacing,
             };
             Done();
             return model with
@@ -165,10 +197,10 @@ public static partial class SchedulerConfigReader
             RequireNull("solver_p");
             RequireNull("sigma_min");
             RequireNull("sigma_max");
-            NoSpacingFlags();
+            var sigmaSpacing = SpacingFlags();
             var disable = IntList("disable_corrector");
             var (flow, grid) = FlowSigmas(model, mu, allowLinearShift: true, allowTerminal: true);
-            d = d with { LowerOrderFinal = Bool("lower_order_final", true), FinalSigmas = Final(), DisableCorrector = disable };
+            d = d with { LowerOrderFinal = Bool("lower_order_final", true), FinalSigmas = Final(), DisableCorrector = disable, SigmaSpacing = sigmaSpacing };
             Done();
             return model with
             {
@@ -190,9 +222,9 @@ public static partial class SchedulerConfigReader
             int order = Order(1, 3);
             RequireValue("algorithm_type", "deis");
             RequireValue("solver_type", "logrho");
-            NoSpacingFlags();
+            var sigmaSpacing = SpacingFlags();
             var (flow, grid) = FlowSigmas(model, mu, allowLinearShift: false, allowTerminal: false);
-            d = d with { LowerOrderFinal = Bool("lower_order_final", true) };
+            d = d with { LowerOrderFinal = Bool("lower_order_final", true), SigmaSpacing = sigmaSpacing };
             Done();
             return model with
             {
@@ -362,14 +394,6 @@ public static partial class SchedulerConfigReader
             return order;
         }
 
-        private void NoSpacingFlags(params string[] more)
-        {
-            foreach (string key in (string[])["use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas", .. more])
-            {
-                RequireValue(key, false);
-            }
-        }
-
         private SigmaSpacing SpacingFlags()
         {
             bool k = Bool("use_karras_sigmas", false), e = Bool("use_exponential_sigmas", false), b = Bool("use_beta_sigmas", false);
@@ -396,6 +420,11 @@ public static partial class SchedulerConfigReader
 
         private void Done()
         {
+            if (Lenient)
+            {
+                return;
+            }
+
             foreach (var p in root.EnumerateObject())
             {
                 if (!_used.Contains(p.Name) && !p.Name.StartsWith('_'))

@@ -27,7 +27,7 @@ public sealed class DdimSolver : StandardSolver
     {
         var g = Grid;
         double a = g.Alpha[i], s = g.Sigma[i], a1 = g.EndAlpha[i], s1 = g.EndSigma[i];
-        var eps = As(Prediction.Epsilon, g.Times[i], sample, modelOutput, Buffer(0));
+        var eps = As(Prediction.Epsilon, i, sample, modelOutput, Buffer(0));
         if (_clip is not { } c)
         {
             var (cx, ce) = EulerSolver.Coefficients(a, s, a1, s1);

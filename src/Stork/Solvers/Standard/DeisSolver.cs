@@ -31,7 +31,7 @@ public sealed class DeisSolver : StandardSolver
     {
         var g = Grid;
         int ring = _order;
-        ConvertInto(Prediction.Epsilon, g.Times[i], sample, modelOutput, Buffer(i % ring));
+        ConvertInto(Prediction.Epsilon, i, sample, modelOutput, Buffer(i % ring));
         int order = OrderAt(i);
         double at = g.EndAlpha[i], a0 = g.Alpha[i];
         double rt = g.EndSigma[i] / at, r0 = g.Sigma[i] / a0;

@@ -39,6 +39,13 @@ public sealed record DiffusersOptions
     /// <summary>UniPC: steps whose corrector is skipped [disable_corrector].</summary>
     public IReadOnlyList<int> DisableCorrector { get; init; } = [];
 
+    /// <summary>
+    /// Discrete noise models: the sigma spacing [use_karras_sigmas, use_exponential_sigmas, use_beta_sigmas] of
+    /// EulerDiscrete, DPMSolverMultistep, UniPCMultistep and DEISMultistep; the model is evaluated at the timesteps
+    /// diffusers derives from those sigmas.
+    /// </summary>
+    public Grids.SigmaSpacing SigmaSpacing { get; init; } = Grids.SigmaSpacing.Linear;
+
     /// <summary>First beta [beta_start]: DPM-Solver's sigma_min end point with flow sigmas uses it.</summary>
     public double BetaStart { get; init; } = 0.0001;
 

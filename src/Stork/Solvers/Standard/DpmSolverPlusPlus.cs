@@ -39,7 +39,7 @@ public sealed class DpmSolverPlusPlus : StandardSolver
     {
         var g = Grid;
         int ring = _order;
-        ConvertInto(Prediction.Sample, g.Times[i], sample, modelOutput, Buffer(i % ring));
+        ConvertInto(Prediction.Sample, i, sample, modelOutput, Buffer(i % ring));
         int order = OrderAt(i);
 
         double at = g.EndAlpha[i], st = g.EndSigma[i];

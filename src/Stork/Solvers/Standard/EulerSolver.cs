@@ -16,15 +16,14 @@ public sealed class EulerSolver : StandardSolver
     protected override void StepCore(int i, ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         var g = Grid;
-        double t = g.Times[i];
         if (FlowSpace)
         {
-            var v = As(Prediction.FlowVelocity, t, sample, modelOutput, Buffer(0));
+            var v = As(Prediction.FlowVelocity, i, sample, modelOutput, Buffer(0));
             LinearCombination.Combine(sample, 1f, sample, (float)(g.EndSigma[i] - g.Sigma[i]), v);
             return;
         }
 
-        var eps = As(Prediction.Epsilon, t, sample, modelOutput, Buffer(0));
+        var eps = As(Prediction.Epsilon, i, sample, modelOutput, Buffer(0));
         var (cx, ce) = Coefficients(g.Alpha[i], g.Sigma[i], g.EndAlpha[i], g.EndSigma[i]);
         LinearCombination.Combine(sample, (float)cx, sample, (float)ce, eps);
     }

@@ -36,7 +36,7 @@ public sealed class HeunSolver : StandardSolver
         {
             // Predictor (Euler) from node j; the last one is the final Euler step to the terminal.
             int j = k / 2;
-            ConvertInto(target, g.Times[j], sample, modelOutput, d0);
+            ConvertInto(target, j, sample, modelOutput, d0);
             sample.CopyTo(start);
             if (FlowSpace)
             {
@@ -53,7 +53,7 @@ public sealed class HeunSolver : StandardSolver
 
         // Corrector: the step from node j - 1 to node j with the mean of both derivatives.
         int to = (k + 1) / 2, from = to - 1;
-        var d1 = As(target, g.Times[to], sample, modelOutput, Buffer(2));
+        var d1 = As(target, to, sample, modelOutput, Buffer(2));
         if (FlowSpace)
         {
             float half = (float)(0.5 * (g.EndSigma[from] - g.Sigma[from]));

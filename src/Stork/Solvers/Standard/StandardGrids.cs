@@ -38,6 +38,25 @@ public static class StandardGrids
             return FlowNative(family, schedule, steps, settings);
         }
 
+        if (schedule is VpDiscreteSchedule discrete)
+        {
+            if (family == SolverFamily.Euler)
+            {
+                return EulerDiscrete(discrete, steps, d);
+            }
+
+            if (d.SigmaSpacing != SigmaSpacing.Linear && family is SolverFamily.DpmSolverPlusPlus or SolverFamily.UniPc or SolverFamily.Deis)
+            {
+                return SpacedSigmas(family, discrete, steps, d);
+            }
+        }
+
+        if (d.SigmaSpacing != SigmaSpacing.Linear)
+        {
+            throw new ArgumentException(
+                $"{family} does not take Karras, exponential or beta sigmas here: they need a discrete noise model (betas) and Euler, DPM-Solver++, UniPC or DEIS.");
+        }
+
         return family switch
         {
             SolverFamily.Ddim => DdimNative(schedule, steps, d),
@@ -66,6 +85,146 @@ public static class StandardGrids
     /// <summary>Timesteps of EulerDiscreteScheduler / HeunDiscreteScheduler (linspace ones are not rounded).</summary>
     public static double[] EulerTimesteps(int steps, DiffusersOptions d) =>
         Spaced(steps, steps, d.Spacing ?? TimestepSpacing.Linspace, d, round: false);
+
+    /// <summary>
+    /// EulerDiscreteScheduler on a discrete model: its timesteps (linspace ones fractional), the sigmas
+    /// <c>sqrt((1 - alphas_cumprod) / alphas_cumprod)</c> interpolated linearly in the timestep (interpolation_type
+    /// linear), or re-spaced (Karras, exponential, beta) with the timesteps their <c>_sigma_to_t</c> gives; then the
+    /// final sigma (zero or the training sigma_min).
+    /// </summary>
+    public static StepGrid EulerDiscrete(VpDiscreteSchedule schedule, int steps, DiffusersOptions d)
+    {
+        double[] full = TrainingSigmas(schedule);
+        double[] ts = EulerTimesteps(steps, d);
+        var sigmas = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            sigmas[i] = Interpolate(full, ts[i]);
+        }
+
+        if (d.SigmaSpacing != SigmaSpacing.Linear)
+        {
+            sigmas = Respaced(d.SigmaSpacing, sigmas[0], sigmas[^1], steps);
+            double[] logs = full.Select(v => Math.Log(v)).ToArray();
+            for (int i = 0; i < steps; i++)
+            {
+                ts[i] = SigmaToTimestep(sigmas[i], logs);
+            }
+        }
+
+        double last = (d.FinalSigmas ?? FinalSigmas.Zero) == FinalSigmas.Zero ? 0.0 : full[0];
+        return FromVeSigmas(ts, sigmas, last);
+    }
+
+    /// <summary>
+    /// DPMSolverMultistep / UniPCMultistep / DEISMultistep with use_karras_sigmas, use_exponential_sigmas or
+    /// use_beta_sigmas on a discrete model: the training sigmas' range re-spaced, each evaluated at the integer timestep
+    /// <c>_sigma_to_t</c> gives (rounded for Karras, truncated by the int64 cast otherwise), the step arithmetic on the
+    /// re-spaced sigmas themselves; the final sigma as the scheduler's final_sigmas_type says.
+    /// </summary>
+    public static StepGrid SpacedSigmas(SolverFamily family, VpDiscreteSchedule schedule, int steps, DiffusersOptions d)
+    {
+        double[] full = TrainingSigmas(schedule);
+        double[] logs = full.Select(v => Math.Log(v)).ToArray();
+        double[] sigmas = Respaced(d.SigmaSpacing, full[^1], full[0], steps);
+        var ts = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            double t = SigmaToTimestep(sigmas[i], logs);
+            ts[i] = d.SigmaSpacing == SigmaSpacing.Karras ? Math.Round(t, MidpointRounding.ToEven) : Math.Truncate(t);
+        }
+
+        var final = family == SolverFamily.Deis ? FinalSigmas.SigmaMin : d.FinalSigmas ?? FinalSigmas.Zero;
+        double last = final == FinalSigmas.Zero ? 0.0 : family == SolverFamily.DpmSolverPlusPlus ? full[0] : sigmas[^1];
+        return FromVeSigmas(ts, sigmas, last);
+    }
+
+    /// <summary>
+    /// diffusers' <c>init_noise_sigma</c> of the schedulers whose state is <c>x0 + sigma eps</c> (EulerDiscrete, Heun):
+    /// the largest sigma, or <c>sqrt(sigma^2 + 1)</c> with leading spacing. On this library's VP state the initial noise
+    /// is scaled by it times alpha at the first node.
+    /// </summary>
+    public static double VeInitialNoiseScale(StepGrid grid, DiffusersOptions d)
+    {
+        double max = 0;
+        for (int i = 0; i < grid.Count; i++)
+        {
+            max = Math.Max(max, grid.Sigma[i] / grid.Alpha[i]);
+        }
+
+        double init = (d.Spacing ?? TimestepSpacing.Linspace) == TimestepSpacing.Leading ? Math.Sqrt((max * max) + 1.0) : max;
+        return init * grid.Alpha[0];
+    }
+
+    /// <summary>diffusers' <c>_sigma_to_t</c>: the fractional timestep of a sigma, interpolated in log sigma.</summary>
+    public static double SigmaToTimestep(double sigma, IReadOnlyList<double> logSigmas)
+    {
+        double ls = Math.Log(Math.Max(sigma, 1e-10));
+        int count = 0;
+        for (int i = 0; i < logSigmas.Count; i++)
+        {
+            if (ls - logSigmas[i] >= 0)
+            {
+                count = i + 1;
+            }
+        }
+
+        int low = Math.Min(Math.Max(count - 1, 0), logSigmas.Count - 2);
+        double lo = logSigmas[low], hi = logSigmas[low + 1];
+        double w = Math.Clamp((lo - ls) / (lo - hi), 0.0, 1.0);
+        return ((1.0 - w) * low) + (w * (low + 1));
+    }
+
+    private static double[] TrainingSigmas(VpDiscreteSchedule schedule)
+    {
+        var full = new double[schedule.TrainSteps];
+        for (int i = 0; i < full.Length; i++)
+        {
+            double ac = schedule.AlphasCumprod(i);
+            full[i] = Math.Sqrt((1.0 - ac) / ac);
+        }
+
+        return full;
+    }
+
+    private static double Interpolate(double[] values, double t)
+    {
+        if (t <= 0)
+        {
+            return values[0];
+        }
+
+        if (t >= values.Length - 1)
+        {
+            return values[^1];
+        }
+
+        int i = (int)Math.Floor(t);
+        double f = t - i;
+        return f == 0 ? values[i] : values[i] + (f * (values[i + 1] - values[i]));
+    }
+
+    private static double[] Respaced(SigmaSpacing spacing, double sigmaMax, double sigmaMin, int steps) => spacing switch
+    {
+        SigmaSpacing.Karras => TimeGrid.Karras(sigmaMax, sigmaMin, steps),
+        SigmaSpacing.Exponential => TimeGrid.Exponential(sigmaMax, sigmaMin, steps),
+        SigmaSpacing.Beta => TimeGrid.Beta(sigmaMax, sigmaMin, steps),
+        _ => throw new ArgumentException($"sigma spacing {spacing} is not a re-spacing."),
+    };
+
+    private static StepGrid FromVeSigmas(double[] timesteps, double[] sigmas, double lastSigma)
+    {
+        var a = new double[sigmas.Length];
+        var s = new double[sigmas.Length];
+        for (int i = 0; i < sigmas.Length; i++)
+        {
+            a[i] = 1.0 / Math.Sqrt((sigmas[i] * sigmas[i]) + 1.0);
+            s[i] = sigmas[i] * a[i];
+        }
+
+        double ta = 1.0 / Math.Sqrt((lastSigma * lastSigma) + 1.0);
+        return StepGrid.FromNodes(timesteps, a, s, ta, lastSigma * ta);
+    }
 
     /// <summary>
     /// diffusers' timestep_spacing: the first <paramref name="steps"/> (descending) of <paramref name="candidates"/>
@@ -172,6 +331,11 @@ public static class StandardGrids
                 return StepGrid.Create(schedule, sigmas[..^1], null);
             case SolverFamily.Ddim:
                 throw new ArgumentException("ddim (DDIMScheduler) is for noise models; use euler for flow models.");
+        }
+
+        if (d.SigmaSpacing != SigmaSpacing.Linear)
+        {
+            throw new ArgumentException($"{family} with flow sigmas does not take use_karras_sigmas, use_exponential_sigmas or use_beta_sigmas here.");
         }
 
         if (o.Spacing != SigmaSpacing.Linear)

@@ -68,22 +68,23 @@ public abstract class StandardSolver : ISolver
     protected float[] Buffer(int k) => _buffers![k];
 
     /// <summary>
-    /// The model output at <paramref name="time"/> in the parameterisation <paramref name="to"/>: the output itself when it
-    /// already is, else converted into <paramref name="scratch"/>.
+    /// The model output at grid node <paramref name="node"/> in the parameterisation <paramref name="to"/>: the output
+    /// itself when it already is, else converted into <paramref name="scratch"/>. On noise schedules the conversion uses
+    /// the node's own (alpha, sigma), which a diffusers grid may set apart from the schedule (Karras sigmas).
     /// </summary>
-    protected ReadOnlySpan<float> As(Prediction to, double time, ReadOnlySpan<float> sample, ReadOnlySpan<float> modelOutput, Span<float> scratch)
+    protected ReadOnlySpan<float> As(Prediction to, int node, ReadOnlySpan<float> sample, ReadOnlySpan<float> modelOutput, Span<float> scratch)
     {
         if (Model.Prediction == to)
         {
             return modelOutput;
         }
 
-        PredictionConverter.Convert(Model.Prediction, to, Schedule, time, sample, modelOutput, scratch);
+        Convert(to, node, sample, modelOutput, scratch);
         return scratch;
     }
 
-    /// <summary>Writes the model output at <paramref name="time"/> converted to <paramref name="to"/> into <paramref name="destination"/>.</summary>
-    protected void ConvertInto(Prediction to, double time, ReadOnlySpan<float> sample, ReadOnlySpan<float> modelOutput, Span<float> destination)
+    /// <summary>Writes the model output at grid node <paramref name="node"/> converted to <paramref name="to"/> into <paramref name="destination"/>.</summary>
+    protected void ConvertInto(Prediction to, int node, ReadOnlySpan<float> sample, ReadOnlySpan<float> modelOutput, Span<float> destination)
     {
         if (Model.Prediction == to)
         {
@@ -91,8 +92,20 @@ public abstract class StandardSolver : ISolver
         }
         else
         {
-            PredictionConverter.Convert(Model.Prediction, to, Schedule, time, sample, modelOutput, destination);
+            Convert(to, node, sample, modelOutput, destination);
         }
+    }
+
+    private void Convert(Prediction to, int node, ReadOnlySpan<float> sample, ReadOnlySpan<float> modelOutput, Span<float> destination)
+    {
+        if (FlowSpace || Model.Prediction == Prediction.FlowVelocity || to == Prediction.FlowVelocity)
+        {
+            PredictionConverter.Convert(Model.Prediction, to, Schedule, Grid.Times[node], sample, modelOutput, destination);
+            return;
+        }
+
+        var (cx, cp) = PredictionConverter.Weights(Model.Prediction, to, Grid.Alpha[node], Grid.Sigma[node]);
+        LinearCombination.Combine(destination, (float)cp, modelOutput, (float)cx, sample);
     }
 
     /// <summary>True when the solver integrates rectified flow in sigma with the velocity (else x / alpha in sigma / alpha with epsilon).</summary>

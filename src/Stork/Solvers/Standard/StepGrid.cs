@@ -82,6 +82,32 @@ public sealed class StepGrid
         return new StepGrid(times.ToArray(), a, s, ea, es);
     }
 
+    /// <summary>
+    /// A grid whose nodes carry their own (alpha, sigma) rather than the schedule's at their times: diffusers' Karras,
+    /// exponential or beta sigmas, whose model-evaluation timesteps are rounded or interpolated apart from the sigmas the
+    /// step arithmetic uses. Step i lands on node i + 1, the last on (<paramref name="terminalAlpha"/>, <paramref name="terminalSigma"/>).
+    /// </summary>
+    public static StepGrid FromNodes(IReadOnlyList<double> times, IReadOnlyList<double> alpha, IReadOnlyList<double> sigma, double terminalAlpha, double terminalSigma)
+    {
+        int n = times.Count;
+        if (n < 1 || alpha.Count != n || sigma.Count != n)
+        {
+            throw new ArgumentException("a grid needs at least one node, each with a time, an alpha and a sigma.");
+        }
+
+        var ea = new double[n];
+        var es = new double[n];
+        for (int i = 0; i < n - 1; i++)
+        {
+            ea[i] = alpha[i + 1];
+            es[i] = sigma[i + 1];
+        }
+
+        ea[n - 1] = terminalAlpha;
+        es[n - 1] = terminalSigma;
+        return new StepGrid(times.ToArray(), alpha.ToArray(), sigma.ToArray(), ea, es);
+    }
+
     /// <summary>A grid with explicit landing points per step (DDIM's <c>t - T / N</c> rule).</summary>
     public static StepGrid WithEnds(NoiseSchedule schedule, IReadOnlyList<double> times, double[] endAlpha, double[] endSigma)
     {

@@ -47,7 +47,7 @@ public sealed class UniPcSolver : StandardSolver
         var g = Grid;
         int ring = _order + 1;
         float[] last = Buffer(ring);
-        ConvertInto(Prediction.Sample, g.Times[i], sample, modelOutput, Buffer(i % ring));
+        ConvertInto(Prediction.Sample, i, sample, modelOutput, Buffer(i % ring));
         ReadOnlySpan<float> M(int j) => Buffer(j % ring);
 
         if (i > 0 && !_disableCorrector.Contains(i - 1))
