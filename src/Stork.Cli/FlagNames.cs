@@ -16,6 +16,7 @@ internal static class FlagNames
         ("the Karras grid override (GridKind.Karras)", "--grid karras"),
         ("the flow grid (GridKind.Flow)", "--grid flow"),
         ("steps must be at least 1", "--steps must be at least 1"),
+        ("choose the solver dpm++2m, ddim or stork-4 by name", "pass --scheduler dpm++2m, ddim or stork-4"),
     ];
 
     /// <summary>The message with library parameter phrases replaced by the flags that set them.</summary>

@@ -67,7 +67,7 @@ public static partial class SchedulerConfigReader
         {
             "EulerDiscreteScheduler" => r.EulerDiscrete(mu),
             "PNDMScheduler" => throw new ArgumentException(
-                $"{source}: PNDMScheduler (PLMS) is not implemented; pass --scheduler dpm++2m, ddim or stork-4 (or a DPMSolverMultistepScheduler / DDIMScheduler configuration), which read this configuration's betas, spacing and offset."),
+                $"{source}: PNDMScheduler (PLMS) is not implemented; choose the solver dpm++2m, ddim or stork-4 by name (or a DPMSolverMultistepScheduler / DDIMScheduler configuration), which read this configuration's betas, spacing and offset."),
             "FlowMatchEulerDiscreteScheduler" => r.FlowMatchEuler(mu),
             "FlowMatchHeunDiscreteScheduler" => r.FlowMatchHeun(mu),
             "DDIMScheduler" => r.Ddim(mu),
