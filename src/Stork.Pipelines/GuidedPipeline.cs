@@ -133,30 +133,15 @@ public abstract class GuidedPipeline : ITextToImagePipeline
         var netBefore = net.RunTime;
         using (var denoiser = new GuidedDenoiser(net.Graph, "sample", "out_sample", r.Count, [channels, h, w], conditions, r.GuidanceScale ?? 1.0, scheduler.TimestepScale))
         {
-            solver.Reset();
-            var output = new float[x.Length];
-            var times = solver.Times;
-            for (int i = 0; i < times.Count; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                denoiser.Predict(x, times[i], output);
-                if (request.Stepwise is { } callback)
-                {
-                    callback(i, DecodePredictedClean(x, output, scheduler.Model, times[i], r.Count, channels, h, w));
-                }
-
-                solver.Step(output, x);
-                progress?.Report(new GenerationProgress(GenerationStage.Denoising, i + 1, times.Count, times[i]));
-            }
+            DenoisingLoop.Preview? preview = request.Stepwise is { } callback
+                ? (i, t, latents, prediction) => callback(i, DecodePredictedClean(latents, prediction, scheduler.Model, t, r.Count, channels, h, w))
+                : null;
+            DenoisingLoop.Run(denoiser.Predict, solver, x, preview, progress, cancellationToken);
         }
 
         var denoiseTime = stage.Elapsed;
         OnnxTime += net.RunTime - netBefore;
         _denoiser.Release();
-        if (x.Any(v => !float.IsFinite(v)))
-        {
-            throw new InvalidDataException("the denoising loop produced non-finite latents.");
-        }
 
         // Decoding.
         cancellationToken.ThrowIfCancellationRequested();
