@@ -62,14 +62,8 @@ public sealed record SolverSettings
             throw new ArgumentException("upstream STORK uses its own uniform noise grid; a grid override applies to the corrected variant.", nameof(Grid));
         }
 
-        return new StorkOptions
-        {
-            Order = order,
-            Variant = StorkVariant,
-            Substeps = Substeps,
-            DerivativeOrder = DerivativeOrder ?? (upstream ? 1 : 2),
-            StoppingEps = StoppingEps ?? (upstream ? 1e-2 : 1e-3),
-            NoiseGrid = grid,
-        };
+        var options = new StorkOptions { Order = order, Variant = StorkVariant, Substeps = Substeps, NoiseGrid = grid };
+        options = DerivativeOrder is { } d ? options with { DerivativeOrder = d } : options;
+        return StoppingEps is { } eps ? options with { StoppingEps = eps } : options;
     }
 }

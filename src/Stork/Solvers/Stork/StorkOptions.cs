@@ -1,24 +1,56 @@
 namespace Stork.Solvers.Stork;
 
-/// <summary>Options of a STORK solver (upstream names in brackets).</summary>
+/// <summary>
+/// Options of a STORK solver (upstream names in brackets), with the defaults of the method as we recommend it: the
+/// corrected variant, derivative order 2, a noise grid uniform in log-SNR down to 1e-3 T. Choosing
+/// <see cref="StorkVariant.Upstream"/> switches every default that is not set explicitly to the authors' (derivative
+/// order 1, their uniform noise grid, stopping_eps 1e-2), so <c>new StorkOptions { Variant = Upstream }</c> is the
+/// authors' scheduler and <c>new StorkOptions()</c> the same solver as <c>SolverRegistry.Create("stork-4", ...)</c>.
+/// </summary>
 public sealed record StorkOptions
 {
-    /// <summary>2 (RKG2 stages) or 4 (ROCK4 stages) [solver_order].</summary>
+    private readonly int? _derivativeOrder;
+    private readonly double? _stoppingEps;
+    private readonly NoiseGrid? _noiseGrid;
+
+    /// <summary>2 (RKG2 stages) or 4 (ROCK4 stages) [solver_order]. Default 4.</summary>
     public int Order { get; init; } = 4;
 
-    public StorkVariant Variant { get; init; } = StorkVariant.Upstream;
+    /// <summary>Corrected (default: the method as published) or upstream (the authors' code, defects included).</summary>
+    public StorkVariant Variant { get; init; } = StorkVariant.Corrected;
 
-    /// <summary>Stabilised Runge-Kutta stages per step [s]. STORK-4 uses the smallest tabulated ROCK4 degree &gt;= it.</summary>
+    /// <summary>Stabilised Runge-Kutta stages per step [s]. STORK-4 uses the smallest tabulated ROCK4 degree &gt;= it. Default 50.</summary>
     public int Substeps { get; init; } = 50;
 
-    /// <summary>Order of the Taylor expansion of the model output used by the virtual stages [derivative_order].</summary>
-    public int DerivativeOrder { get; init; } = 1;
+    /// <summary>
+    /// Order of the Taylor expansion of the model output used by the virtual stages [derivative_order]. Default 2
+    /// (corrected), 1 (upstream).
+    /// </summary>
+    public int DerivativeOrder
+    {
+        get => _derivativeOrder ?? (Variant == StorkVariant.Upstream ? 1 : 2);
+        init => _derivativeOrder = value;
+    }
 
-    /// <summary>Noise models: the time the integration stops at, as a fraction of the schedule's T [stopping_eps].</summary>
-    public double StoppingEps { get; init; } = 1e-2;
+    /// <summary>
+    /// Noise models: the time the integration stops at, as a fraction of the schedule's T [stopping_eps]. Default 1e-3
+    /// (corrected), 1e-2 (upstream).
+    /// </summary>
+    public double StoppingEps
+    {
+        get => _stoppingEps ?? (Variant == StorkVariant.Upstream ? 1e-2 : 1e-3);
+        init => _stoppingEps = value;
+    }
 
-    /// <summary>Corrected variant on noise models: evaluation times uniform in time or in log-SNR (upstream: uniform).</summary>
-    public NoiseGrid NoiseGrid { get; init; } = NoiseGrid.UniformTime;
+    /// <summary>
+    /// Noise models: evaluation times uniform in log-SNR (default, corrected) or in time (the authors' spacing; the
+    /// upstream variant always uses its own uniform grid).
+    /// </summary>
+    public NoiseGrid NoiseGrid
+    {
+        get => _noiseGrid ?? (Variant == StorkVariant.Upstream ? NoiseGrid.UniformTime : NoiseGrid.LogSnr);
+        init => _noiseGrid = value;
+    }
 
     public void Validate()
     {
