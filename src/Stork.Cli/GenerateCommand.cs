@@ -17,11 +17,11 @@ internal static class GenerateCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = new Option<string>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component).", Required = true };
+        var model = new Option<string?>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component). Default: the shipped models/fashion-flux (Fashion-MNIST, 32 x 32 images, offline)." };
         var prompt = new Option<string?>("--prompt") { Description = "The prompt." };
         var promptFile = new Option<string?>("--prompt-file") { Description = "A UTF-8 text file of prompts, one per non-empty line (in place of --prompt)." };
         var negative = new Option<string?>("--negative-prompt") { Description = "Negative prompt (SD3, SD1.5/2.x, SDXL: used with --guidance above 1; FLUX.1: with --true-cfg above 1)." };
-        var steps = new Option<int?>("--steps") { Description = "Denoising steps (num_inference_steps; default per family: FLUX.1-schnell 4, dev 28, SD3 28, SD1.5/2.x and SDXL 50)." };
+        var steps = new Option<int?>("--steps") { Description = "Denoising steps (num_inference_steps; default per family: FLUX.1-schnell 4, dev 28, SD3 28, SD1.5/2.x and SDXL 50, or the folder's _stork_defaults: fashion-flux 20)." };
         var scheduler = new Option<string?>("--scheduler") { Description = "Solver in place of the model's scheduler_config.json: " + string.Join(", ", SolverRegistry.Names) + "; it reads the model's scheduler_config.json as diffusers' from_config does (flow models: the pipeline's sigmas)." };
         var schedulerConfig = new Option<string?>("--scheduler-config") { Description = "A diffusers scheduler_config.json in place of the model's (a STORKScheduler configuration runs the authors' arithmetic unless --stork-variant says otherwise)." };
         var substeps = new Option<int?>("--substeps") { Description = "STORK: stabilised Runge-Kutta stages per step (s; default 50)." };
@@ -30,10 +30,10 @@ internal static class GenerateCommand
         var solverOrder = new Option<int?>("--solver-order") { Description = "Multistep solvers: order 1-3." };
         var uniPc = new Option<string?>("--unipc-variant") { Description = "UniPC: bh1 or bh2 (default bh2)." };
         var guidance = new Option<double?>("--guidance") { Description = "guidance_scale: classifier-free guidance for SD3 (default 7), SD1.5/2.x (7.5) and SDXL (5), off at 1 or below; FLUX.1-dev: embedded guidance, default 3.5; schnell has none." };
-        var trueCfg = new Option<double?>("--true-cfg") { Description = "true_cfg_scale: with --negative-prompt and a value above 1, classifier-free guidance with two passes per step." };
-        var height = new Option<int?>("--height") { Description = "Image height in pixels: a multiple of 16 for FLUX.1 and SD3, of 8 for SD1.5/2.x and SDXL (default: the family's, 1024 or 512/768, or from --latents)." };
+        var trueCfg = new Option<double?>("--true-cfg") { Description = "FLUX.1 true_cfg_scale: with a negative prompt and a value above 1, classifier-free guidance with two passes per step (default: off, or the folder's _stork_defaults; 1 turns it off)." };
+        var height = new Option<int?>("--height") { Description = "Image height in pixels: a multiple of 16 for FLUX.1 and SD3, of 8 for SD1.5/2.x and SDXL (default: the family's, 1024 or 512/768, or the folder's _stork_defaults: fashion-flux 32; or from --latents)." };
         var width = new Option<int?>("--width") { Description = "Image width in pixels (as --height)." };
-        var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: FLUX.1-dev 512, schnell 256, SD3 256; at most 512); CLIP-only models take 77." };
+        var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: FLUX.1-dev 512, schnell 256, SD3 256, or the folder's _stork_defaults: fashion-flux 32; at most 512); CLIP-only models take 77." };
         var seed = new Option<long?>("--seed") { Description = "Seed of image 0 (default 0); image k uses seed + k, so any image can be regenerated alone." };
         var count = new Option<int?>("--count") { Description = "Images per prompt (default 1, or the number of --latents)." };
         var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), or FLUX.1's packed [N, S, 64]." };
@@ -114,7 +114,7 @@ internal static class GenerateCommand
             }
 
             var options = new PipelineOptions { Runtime = runtime.Read(r), KeepLoaded = r.GetValue(keepLoaded) };
-            using var pipeline = TextToImage.Load(r.GetValue(model)!, options);
+            using var pipeline = TextToImage.Load(r.GetValue(model) ?? ShippedModels.DefaultTextToImageFolder(), options);
             var results = new List<GenerationResult>();
             for (int p = 0; p < prompts.Count; p++)
             {

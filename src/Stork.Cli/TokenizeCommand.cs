@@ -9,7 +9,7 @@ internal static class TokenizeCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = new Option<string>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout.", Required = true };
+        var model = new Option<string?>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (default: the shipped models/fashion-flux)." };
         var prompt = new Option<string>("--prompt") { Description = "The prompt.", Required = true };
         var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: the family's)." };
         var command = new Command("tokenize", "Print, as JSON keyed by tokenizer component, the token ids the pipeline feeds its text encoders (truncation is reported on stderr).")
@@ -18,7 +18,7 @@ internal static class TokenizeCommand
         };
         command.SetAction(r =>
         {
-            using var pipeline = TextToImage.Load(r.GetValue(model)!);
+            using var pipeline = TextToImage.Load(r.GetValue(model) ?? ShippedModels.DefaultTextToImageFolder());
             var ids = pipeline.Tokenize(r.GetValue(prompt)!, r.GetValue(maxSequence));
             foreach (var (component, t) in ids)
             {

@@ -50,6 +50,20 @@ public sealed class JsonConfig
     /// <summary>The raw element of <paramref name="key"/>, if present and not null.</summary>
     public JsonElement? Element(string key) => _root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
+    /// <summary>
+    /// A nested object <paramref name="key"/> as a configuration of its own (its errors name <c>file:key</c>); null
+    /// when absent or null, an <see cref="InvalidDataException"/> when not an object.
+    /// </summary>
+    public JsonConfig? Section(string key)
+    {
+        if (Element(key) is not { } v)
+        {
+            return null;
+        }
+
+        return v.ValueKind == JsonValueKind.Object ? new JsonConfig($"{Path}:{key}", v.Clone()) : throw Wrong(key, "an object", v);
+    }
+
     public int Int(string key) => IntOrNull(key) ?? throw Missing(key, "an integer");
 
     public int Int(string key, int fallback) => IntOrNull(key) ?? fallback;

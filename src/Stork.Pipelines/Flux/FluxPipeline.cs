@@ -52,16 +52,67 @@ public sealed class FluxPipeline : ITextToImagePipeline
         _vae = new(() => new VaeDecoder(folder, runtime), keep);
         _clipTokenizer = new(() => Timed(() => TokenizerLoader.Load(clipTokenizer)));
         _t5Tokenizer = new(() => Timed(() => TokenizerLoader.Load(t5Tokenizer)));
-        Defaults = _guidanceEmbeds
+        var family = _guidanceEmbeds
             ? new GenerationDefaults(28, 3.5, DefaultSampleSize * _vaeScale, DefaultSampleSize * _vaeScale, 512, "model scheduler_config.json")
             : new GenerationDefaults(4, null, DefaultSampleSize * _vaeScale, DefaultSampleSize * _vaeScale, 256, "model scheduler_config.json");
+        Defaults = WithFolderDefaults(family, folder.Index, _guidanceEmbeds);
+    }
+
+    /// <summary>The key of <c>model_index.json</c> that holds a folder's own defaults (see <see cref="Defaults"/>).</summary>
+    public const string FolderDefaultsKey = "_stork_defaults";
+
+    /// <summary>
+    /// The family's defaults overridden by the optional object <c>_stork_defaults</c> of <c>model_index.json</c> (diffusers
+    /// ignores keys that start with an underscore), for models far from FLUX.1's size, such as
+    /// <c>models/fashion-flux</c>. Any subset of: <c>num_inference_steps</c>, <c>height</c>, <c>width</c>,
+    /// <c>max_sequence_length</c>, <c>guidance_scale</c> (dev-like models only), <c>negative_prompt</c> and
+    /// <c>true_cfg_scale</c> (each the fallback of a request that leaves it null). Example:
+    /// <c>"_stork_defaults": {"num_inference_steps": 20, "height": 32, "width": 32, "max_sequence_length": 32,
+    /// "negative_prompt": "", "true_cfg_scale": 4.0}</c>.
+    /// </summary>
+    internal static GenerationDefaults WithFolderDefaults(GenerationDefaults family, JsonConfig index, bool guidanceEmbeds)
+    {
+        if (index.Section(FolderDefaultsKey) is not { } d)
+        {
+            return family;
+        }
+
+        string[] known = ["num_inference_steps", "height", "width", "max_sequence_length", "guidance_scale", "negative_prompt", "true_cfg_scale"];
+        if (d.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
+        {
+            throw new InvalidDataException($"'{d.Path}': unknown key '{unknown}' (known: {string.Join(", ", known)}).");
+        }
+
+        int steps = d.Int("num_inference_steps", family.Steps);
+        int height = d.Int("height", family.Height), width = d.Int("width", family.Width);
+        int length = d.Int("max_sequence_length", family.MaxSequenceLength);
+        double? guidance = d.NumberOrNull("guidance_scale") ?? family.GuidanceScale;
+        double? trueCfg = d.NumberOrNull("true_cfg_scale") ?? family.TrueCfgScale;
+        string? negative = d.Has("negative_prompt") ? d.String("negative_prompt") : family.NegativePrompt;
+        if (steps is < 1 or > 1000 || height < 1 || width < 1 || length is < 1 or > 512 || trueCfg is < 0 || (!guidanceEmbeds && d.Has("guidance_scale")))
+        {
+            throw new InvalidDataException(
+                $"'{d.Path}': out of range (steps 1-1000, positive height and width, max_sequence_length 1-512, true_cfg_scale >= 0, guidance_scale only for a model with guidance_embeds).");
+        }
+
+        return family with
+        {
+            Steps = steps,
+            Height = height,
+            Width = width,
+            MaxSequenceLength = length,
+            GuidanceScale = guidance,
+            NegativePrompt = negative,
+            TrueCfgScale = trueCfg,
+        };
     }
 
     public ModelFolder Folder { get; }
 
     /// <summary>
     /// dev (guidance embedded): 28 steps, guidance 3.5, T5 length 512; schnell: 4 steps, no guidance, T5 length 256;
-    /// both 1024 x 1024 with the real VAE, the folder's scheduler configuration (diffusers' defaults and mflux's).
+    /// both 1024 x 1024 with the real VAE, the folder's scheduler configuration (diffusers' defaults and mflux's);
+    /// then the folder's own <c>_stork_defaults</c> in <c>model_index.json</c>, if any (<see cref="WithFolderDefaults"/>).
     /// </summary>
     public GenerationDefaults Defaults { get; }
 
@@ -78,6 +129,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
     public GenerationResult Generate(GenerationRequest request, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request = WithDefaultGuidance(request);
         var clock = Stopwatch.StartNew();
         var loadBefore = LoadTime;
         var warnings = new List<string>();
@@ -108,6 +160,16 @@ public sealed class FluxPipeline : ITextToImagePipeline
         {
             Timings = t with { Total = t.Total + tokenizing, Loading = t.Loading + tokenizerLoading, TextEncoding = t.TextEncoding + tokenizing },
         };
+    }
+
+    /// <summary>
+    /// The negative prompt and the true CFG scale of a request, each falling back to the defaults' (a folder's
+    /// <c>_stork_defaults</c>; FLUX.1's own defaults have neither): <c>TrueCfgScale = 1</c> turns a default guidance off.
+    /// </summary>
+    internal GenerationRequest WithDefaultGuidance(GenerationRequest request)
+    {
+        double? scale = request.TrueCfgScale ?? Defaults.TrueCfgScale;
+        return request with { TrueCfgScale = scale, NegativePrompt = request.NegativePrompt ?? (scale > 1 ? Defaults.NegativePrompt : null) };
     }
 
     /// <summary>The token ids of a run: CLIP and T5, of the prompt and (true CFG) of the negative prompt.</summary>
