@@ -57,6 +57,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
             : new GenerationDefaults(4, null, DefaultSampleSize * _vaeScale, DefaultSampleSize * _vaeScale, 256, "model scheduler_config.json");
     }
 
+    /// <inheritdoc />
     public ModelFolder Folder { get; }
 
     /// <summary>
@@ -65,6 +66,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
     /// </summary>
     public GenerationDefaults Defaults { get; }
 
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int? maxSequenceLength = null)
     {
         int length = ResolveSequenceLength(maxSequenceLength);
@@ -75,6 +77,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
         };
     }
 
+    /// <inheritdoc />
     public GenerationResult Generate(GenerationRequest request, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -414,6 +417,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
         return Decode(x0, count, channels, h, w, CancellationToken.None);
     }
 
+    /// <inheritdoc />
     public void Dispose()
     {
         _clip.Dispose();

@@ -6,6 +6,7 @@ public sealed record StorkOptions
     /// <summary>2 (RKG2 stages) or 4 (ROCK4 stages) [solver_order].</summary>
     public int Order { get; init; } = 4;
 
+    /// <summary>The arithmetic: the authors' code (<see cref="StorkVariant.Upstream"/>) or the method as published.</summary>
     public StorkVariant Variant { get; init; } = StorkVariant.Upstream;
 
     /// <summary>Stabilised Runge-Kutta stages per step [s]. STORK-4 uses the smallest tabulated ROCK4 degree &gt;= it.</summary>
@@ -20,6 +21,7 @@ public sealed record StorkOptions
     /// <summary>Corrected variant on noise models: evaluation times uniform in time or in log-SNR (upstream: uniform).</summary>
     public NoiseGrid NoiseGrid { get; init; } = NoiseGrid.UniformTime;
 
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
         if (Order is not (2 or 4))
