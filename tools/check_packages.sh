@@ -50,10 +50,14 @@ expect_files() {
     done
   done
   # The library packages carry the licence, the third-party notices, the README and the XML docs; the tool the models.
-  zip_list "$feed/Stork.$version.nupkg" | grep -q 'LICENSE' || { echo "Stork: no LICENSE" >&2; ok=1; }
-  zip_list "$feed/Stork.$version.nupkg" | grep -q 'THIRD-PARTY-NOTICES.md' || { echo "Stork: no notices" >&2; ok=1; }
-  zip_list "$feed/Stork.$version.nupkg" | grep -q 'lib/net10.0/Stork.xml' || { echo "Stork: no XML docs" >&2; ok=1; }
-  zip_list "$feed/Stork.Cli.$version.nupkg" | grep -q 'tools/net10.0/any/models/fashion-flow-unet.onnx' || { echo "Stork.Cli: no models" >&2; ok=1; }
+  # (Listings are captured first: grep -q on a pipe would end the lister early and fail the step under pipefail.)
+  local lib tool
+  lib=$(zip_list "$feed/Stork.$version.nupkg")
+  tool=$(zip_list "$feed/Stork.Cli.$version.nupkg")
+  for f in LICENSE THIRD-PARTY-NOTICES.md README.md lib/net10.0/Stork.xml; do
+    grep -q "$f" <<<"$lib" || { echo "Stork: $f missing" >&2; ok=1; }
+  done
+  grep -q 'tools/net10.0/any/models/fashion-flow-unet.onnx' <<<"$tool" || { echo "Stork.Cli: models/ missing" >&2; ok=1; }
   return $ok
 }
 step "package contents" expect_files
