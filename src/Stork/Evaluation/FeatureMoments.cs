@@ -4,40 +4,54 @@ namespace Stork.Evaluation;
 /// Mergeable feature statistics: the row count, the feature sums and the outer-product sums, in double. Shards of a
 /// run each accumulate their rows; <see cref="Merge"/> adds shards' moments, and <see cref="ToStatistics"/> gives the
 /// mean and unbiased covariance of all rows, so the Frechet distance over merged shards equals the single-run value
-/// to rounding.
+/// to rounding. The sums are of the rows less a fixed <see cref="Shift"/> (zero by default; a value near the mean, such
+/// as a reference set's mean, avoids the cancellation of <c>sum x x^T - n mu mu^T</c>); shards merged must share it.
 /// </summary>
 public sealed class FeatureMoments
 {
     private readonly double[] _sum;
     private readonly double[] _outer;
+    private readonly double[] _shift;
 
-    /// <summary>Empty moments of <paramref name="dim"/>-dimensional features.</summary>
+    /// <summary>Empty moments of <paramref name="dim"/>-dimensional features, shift zero.</summary>
     public FeatureMoments(int dim)
+        : this(dim < 1 ? throw new ArgumentException($"the feature dimension must be at least 1 (got {dim}).") : new double[dim])
     {
-        if (dim < 1)
-        {
-            throw new ArgumentException($"the feature dimension must be at least 1 (got {dim}).");
-        }
-
-        Dim = dim;
-        _sum = new double[dim];
-        _outer = new double[dim * dim];
     }
 
-    /// <summary>Moments with the given count, sums and outer-product sums (row-major <c>dim x dim</c>), as read from a shard's file.</summary>
-    public FeatureMoments(long count, double[] sum, double[] outerSum)
+    /// <summary>Empty moments of features of the length of <paramref name="shift"/>, accumulated less <paramref name="shift"/>.</summary>
+    public FeatureMoments(double[] shift)
+    {
+        ArgumentNullException.ThrowIfNull(shift);
+        if (shift.Length < 1 || !shift.All(double.IsFinite))
+        {
+            throw new ArgumentException("the shift must hold at least one finite value, and only finite values.");
+        }
+
+        Dim = shift.Length;
+        _shift = (double[])shift.Clone();
+        _sum = new double[Dim];
+        _outer = new double[Dim * Dim];
+    }
+
+    /// <summary>
+    /// Moments with the given count, sums and outer-product sums (row-major <c>dim x dim</c>) of the rows less
+    /// <paramref name="shift"/> (null: zero), as read from a shard's file.
+    /// </summary>
+    public FeatureMoments(long count, double[] sum, double[] outerSum, double[]? shift = null)
     {
         ArgumentNullException.ThrowIfNull(sum);
         ArgumentNullException.ThrowIfNull(outerSum);
-        if (count < 0 || sum.Length < 1 || outerSum.Length != sum.Length * sum.Length)
+        if (count < 0 || sum.Length < 1 || outerSum.Length != sum.Length * sum.Length || (shift is not null && shift.Length != sum.Length))
         {
-            throw new ArgumentException($"moments need a non-negative count, sums of length d >= 1 and d x d outer sums (got {count}, {sum.Length}, {outerSum.Length}).");
+            throw new ArgumentException($"moments need a non-negative count, sums of length d >= 1, d x d outer sums and a shift of length d (got {count}, {sum.Length}, {outerSum.Length}, {shift?.Length}).");
         }
 
         Dim = sum.Length;
         Count = count;
         _sum = (double[])sum.Clone();
         _outer = (double[])outerSum.Clone();
+        _shift = shift is null ? new double[Dim] : (double[])shift.Clone();
     }
 
     /// <summary>Feature dimension.</summary>
@@ -46,10 +60,13 @@ public sealed class FeatureMoments
     /// <summary>Rows accumulated.</summary>
     public long Count { get; private set; }
 
-    /// <summary>Sum of the rows (length <see cref="Dim"/>).</summary>
+    /// <summary>What is subtracted from every row before it is summed (length <see cref="Dim"/>).</summary>
+    public IReadOnlyList<double> Shift => _shift;
+
+    /// <summary>Sum of the rows less <see cref="Shift"/> (length <see cref="Dim"/>).</summary>
     public IReadOnlyList<double> Sum => _sum;
 
-    /// <summary>Sum of the rows' outer products, row-major <see cref="Dim"/> x <see cref="Dim"/>.</summary>
+    /// <summary>Sum of the outer products of the rows less <see cref="Shift"/>, row-major <see cref="Dim"/> x <see cref="Dim"/>.</summary>
     public IReadOnlyList<double> OuterSum => _outer;
 
     /// <summary>Adds <paramref name="features"/>: whole rows of <see cref="Dim"/> values.</summary>
@@ -66,7 +83,7 @@ public sealed class FeatureMoments
         {
             for (int i = 0; i < d; i++)
             {
-                row[i] = features[(n * d) + i];
+                row[i] = features[(n * d) + i] - _shift[i];
                 _sum[i] += row[i];
             }
 
@@ -98,10 +115,10 @@ public sealed class FeatureMoments
         FeatureMoments? total = null;
         foreach (var p in parts)
         {
-            total ??= new FeatureMoments(p.Dim);
-            if (p.Dim != total.Dim)
+            total ??= new FeatureMoments(p._shift);
+            if (p.Dim != total.Dim || !p._shift.AsSpan().SequenceEqual(total._shift))
             {
-                throw new ArgumentException($"cannot merge moments of dimension {p.Dim} into {total.Dim}.");
+                throw new ArgumentException($"cannot merge moments of dimension {p.Dim} into {total.Dim}, or with another shift.");
             }
 
             total.Count += p.Count;
@@ -128,10 +145,12 @@ public sealed class FeatureMoments
         }
 
         int d = Dim;
+        var centre = new double[d];
         var mean = new double[d];
         for (int i = 0; i < d; i++)
         {
-            mean[i] = _sum[i] / Count;
+            centre[i] = _sum[i] / Count;
+            mean[i] = _shift[i] + centre[i];
         }
 
         var cov = new double[d * d];
@@ -139,7 +158,7 @@ public sealed class FeatureMoments
         {
             for (int j = 0; j < d; j++)
             {
-                cov[(i * d) + j] = (_outer[(i * d) + j] - (Count * mean[i] * mean[j])) / (Count - 1);
+                cov[(i * d) + j] = (_outer[(i * d) + j] - (Count * centre[i] * centre[j])) / (Count - 1);
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Stork.Cli;
 using Stork.IO;
 using Stork.Tests.Pipelines;
@@ -117,5 +118,46 @@ public sealed class ShardTests
         Assert.StartsWith("error:", err.Trim());
         Assert.Single(err.Trim().Split('\n'));
         Assert.Empty(Directory.GetFiles(h.Directory));
+    }
+
+    [Fact]
+    public void Three_shards_of_bench_quality_merge_to_the_single_run()
+    {
+        using var h = new CliHarness();
+        // More samples than the classifier's 128 features: with fewer, the covariance is singular and the matrix square
+        // root of the Frechet distance turns rounding (any summation order) into 1e-9-sized differences.
+        string[] common = ["bench", "quality", "--samples", "150", "--rmse-samples", "45", "--chunk", "40", "--nfe", "2", "--solvers", "euler,stork-4",
+            "--reference-tol", "1e-2"];
+        var whole = h.Run([.. common, "--out-dir", h.PathOf("one")]);
+        Assert.True(whole.Code == 0, whole.Err);
+        for (int i = 0; i < 3; i++)
+        {
+            var part = h.Run([.. common, "--shard", $"{i}/3", "--out-dir", h.PathOf("shards")]);
+            Assert.True(part.Code == 0, part.Err);
+        }
+
+        // A missing shard is one clear error; then the merge of all three.
+        var partial = h.Run("bench", "merge", "--out-dir", h.PathOf("shards"), Path.Combine(h.PathOf("shards"), "quality.shard-0-of-3.json"));
+        Assert.Equal(2, partial.Code);
+        Assert.Contains("missing shard(s) 1, 2", partial.Err);
+        var merged = h.Run("bench", "merge", "--out-dir", h.PathOf("shards"));
+        Assert.True(merged.Code == 0, merged.Err);
+
+        static string[][] Rows(string path) =>
+            [.. File.ReadAllLines(path).Skip(2).Where(l => l.Length > 0).Select(l => l.Split(','))];
+        var one = Rows(Path.Combine(h.PathOf("one"), "quality.csv"));
+        var sharded = Rows(Path.Combine(h.PathOf("shards"), "quality.csv"));
+        Assert.Equal(2, one.Length);
+        Assert.Equal(one.Length, sharded.Length);
+        Assert.Equal(File.ReadAllLines(Path.Combine(h.PathOf("one"), "quality.csv"))[0], File.ReadAllLines(Path.Combine(h.PathOf("shards"), "quality.csv"))[0]);
+        for (int r = 0; r < one.Length; r++)
+        {
+            Assert.Equal(one[r][..5], sharded[r][..5]); // solver, settings, requested NFE, NFE, samples
+            foreach (int column in (int[])[5, 6]) // Frechet distance, RMSE
+            {
+                double a = double.Parse(one[r][column], CultureInfo.InvariantCulture), b = double.Parse(sharded[r][column], CultureInfo.InvariantCulture);
+                Assert.True(Math.Abs(a - b) <= 1e-9 * Math.Abs(a), $"row {r} column {column}: single {a:R}, merged {b:R}");
+            }
+        }
     }
 }
