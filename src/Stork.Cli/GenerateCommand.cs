@@ -45,11 +45,12 @@ internal static class GenerateCommand
         var metadata = new Option<bool>("--metadata") { Description = "Also write the run's settings, seeds, timings and warnings as JSON beside the output (FILE.json)." };
         var keepLoaded = new Option<bool>("--keep-loaded") { Description = "Keep every component loaded between prompts of a --prompt-file (faster; peak memory is then the sum of the components, not the largest)." };
         var stepwise = new Option<string?>("--stepwise-dir") { Description = "Write the predicted clean image after every step into this folder (step-NNN-K.png)." };
+        var shard = ShardSpec.CreateOption();
         var runtime = new RuntimeOptionSet();
 
         var command = new Command("generate", "Text to image with a FLUX.1, SD3/3.5, SD1.5/2.x or SDXL ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
         Option[] all = [model, prompt, promptFile, negative, steps, scheduler, schedulerConfig, substeps, derivativeOrder, variant, solverOrder, uniPc,
-            guidance, trueCfg, height, width, maxSequence, seed, count, latents, output, metadata, stepwise, keepLoaded];
+            guidance, trueCfg, height, width, maxSequence, seed, count, latents, output, metadata, stepwise, keepLoaded, shard];
         foreach (var o in all.Concat(runtime.All))
         {
             command.Add(o);
@@ -95,19 +96,30 @@ internal static class GenerateCommand
             }
 
             long totalImages = (long)perPrompt * prompts.Count;
-            double pixels = (double)totalImages * (r.GetValue(height) ?? 1024) * (r.GetValue(width) ?? 1024) * 3;
+
+            // Sharded runs: this process renders images [firstImage, firstImage + length) of the run (prompt-major, image k of
+            // a prompt seeded seed + k as in a whole run); PNGs keep their global numbers, .npy and .json get the shard.
+            var part = ShardSpec.Resolve(r.GetValue(shard), Environment.GetEnvironmentVariable);
+            if (part.IsPartial && (initial is not null || stepDir is not null))
+            {
+                throw new CliException($"shard {part}: a sharded run cannot take --latents or --stepwise-dir.");
+            }
+
+            part.CheckCovers(totalImages, "image(s)");
+            var (firstImage, length) = part.Block(totalImages);
+            double pixels = (double)length * (r.GetValue(height) ?? 1024) * (r.GetValue(width) ?? 1024) * 3;
             MemoryBudget.Check(pixels * 4 * 2, "the images of this run", "--count, --height/--width or the number of prompts");
             var files = new OutputFiles();
             files.Input(r.GetValue(latents));
             files.Input(r.GetValue(promptFile));
             files.Input(r.GetValue(schedulerConfig));
-            var paths = png && totalImages > 1 ? Enumerable.Range(0, (int)totalImages).Select(i => NumberedPath(outPath, i)).ToList() : [outPath];
+            var paths = png && totalImages > 1 ? Enumerable.Range((int)firstImage, (int)length).Select(i => NumberedPath(outPath, i)).ToList() : [part.Suffixed(outPath)];
             foreach (string path in paths)
             {
                 files.Output(path, "--out");
             }
 
-            string? metaPath = r.GetValue(metadata) ? Path.ChangeExtension(outPath, ".json") : null;
+            string? metaPath = r.GetValue(metadata) ? part.Suffixed(Path.ChangeExtension(outPath, ".json")) : null;
             if (metaPath is not null)
             {
                 files.Output(metaPath, "--metadata");
@@ -118,6 +130,12 @@ internal static class GenerateCommand
             var results = new List<GenerationResult>();
             for (int p = 0; p < prompts.Count; p++)
             {
+                long lo = Math.Max(firstImage - ((long)p * perPrompt), 0), hi = Math.Min(firstImage + length - ((long)p * perPrompt), perPrompt);
+                if (hi <= lo)
+                {
+                    continue;
+                }
+
                 var request = new GenerationRequest
                 {
                     Prompt = prompts[p],
@@ -128,8 +146,8 @@ internal static class GenerateCommand
                     Height = r.GetValue(height),
                     Width = r.GetValue(width),
                     MaxSequenceLength = r.GetValue(maxSequence),
-                    Seed = r.GetValue(seed) ?? 0,
-                    Count = r.GetValue(count),
+                    Seed = (r.GetValue(seed) ?? 0) + lo,
+                    Count = part.IsPartial ? (int)(hi - lo) : r.GetValue(count),
                     Latents = initial,
                     Scheduler = choice,
                     Stepwise = stepDir is null ? null : (step, images) => WriteStep(stepDir, prompts.Count > 1 ? p : null, step, images),

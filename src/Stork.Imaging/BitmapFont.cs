@@ -7,9 +7,13 @@ namespace Stork.Imaging;
 /// </summary>
 public static class BitmapFont
 {
+    /// <summary>Width of a glyph in pixels.</summary>
     public const int GlyphWidth = 5;
+    /// <summary>Height of a glyph in pixels.</summary>
     public const int GlyphHeight = 7;
+    /// <summary>Horizontal advance per character in pixels (glyph plus one column of spacing).</summary>
     public const int CellWidth = 6;
+    /// <summary>Vertical advance per text line in pixels (glyph plus two rows of gap).</summary>
     public const int LineHeight = 9;
 
     // One entry per character from ' ' (32) to '~' (126): 7 rows of 5 columns, '#' set, '.' clear, rows split by '|'.

@@ -7,6 +7,7 @@ namespace Stork.Imaging;
 /// </summary>
 public static class LabelledGrid
 {
+    /// <summary>Lays <paramref name="cells"/> out as a grid with the row labels on the left and the column labels on top.</summary>
     public static Raster Compose(Raster[,] cells, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels,
         string? title = null, int textScale = 2, int gap = 8)
     {

@@ -14,6 +14,7 @@ public static class LinePlot
         new(80, 210, 200), new(240, 140, 190), new(180, 180, 180), new(160, 110, 70), new(255, 255, 255),
     ];
 
+    /// <summary>Renders <paramref name="series"/> as a log-log plot of <paramref name="width"/> x <paramref name="height"/> pixels; points with a non-positive or non-finite coordinate are skipped.</summary>
     public static Raster Render(string title, string xLabel, string yLabel, IReadOnlyList<PlotSeries> series, int width = 1040, int height = 520)
     {
         var points = series.SelectMany(s => s.Points).Where(p => p.X > 0 && p.Y > 0 && double.IsFinite(p.Y)).ToList();

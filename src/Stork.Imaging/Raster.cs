@@ -3,6 +3,7 @@ namespace Stork.Imaging;
 /// <summary>An RGB image in memory (8 bits per channel, row-major), with the few drawing operations the CLI needs.</summary>
 public sealed class Raster
 {
+    /// <summary>A <paramref name="width"/> x <paramref name="height"/> image filled with <paramref name="fill"/>.</summary>
     public Raster(int width, int height, Rgb fill = default)
     {
         if (width < 1 || height < 1 || (long)width * height > 1L << 28)
@@ -16,13 +17,16 @@ public sealed class Raster
         Fill(fill);
     }
 
+    /// <summary>Width in pixels.</summary>
     public int Width { get; }
 
+    /// <summary>Height in pixels.</summary>
     public int Height { get; }
 
     /// <summary>RGB bytes, row by row.</summary>
     public byte[] Pixels { get; }
 
+    /// <summary>The pixel at column <paramref name="x"/>, row <paramref name="y"/> (0, 0 is the top-left corner).</summary>
     public Rgb this[int x, int y]
     {
         get
@@ -45,6 +49,7 @@ public sealed class Raster
         }
     }
 
+    /// <summary>Sets every pixel to <paramref name="color"/>.</summary>
     public void Fill(Rgb color)
     {
         for (int i = 0; i < Pixels.Length; i += 3)

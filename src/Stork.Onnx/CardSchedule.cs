@@ -10,6 +10,7 @@ namespace Stork.Onnx;
 /// </summary>
 public sealed record CardSchedule(string Type, NoiseSchedule Schedule, double TrainedTMin, double TrainedTMax)
 {
+    /// <summary>The accepted values of the card's <c>schedule.type</c>.</summary>
     public static IReadOnlyList<string> Types { get; } = ["rectified-flow", "vp-linear", "vp-discrete", "vp-cosine"];
 
     internal static CardSchedule Parse(CardJson json, JsonElement root)

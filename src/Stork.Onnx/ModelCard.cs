@@ -36,8 +36,10 @@ public sealed class ModelCard
     /// <summary>The card's own path (full).</summary>
     public string CardPath { get; }
 
+    /// <summary>Whether the card describes a denoiser or a classifier.</summary>
     public ModelKind Kind { get; }
 
+    /// <summary>The model's name (the card's <c>name</c>).</summary>
     public string Name { get; }
 
     /// <summary>The ONNX file (full path).</summary>

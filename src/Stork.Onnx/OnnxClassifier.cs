@@ -17,6 +17,7 @@ public sealed class OnnxClassifier : IDisposable
     private readonly RunOptions _runOptions = new();
     private (int Batch, TensorBuffer Image, TensorBuffer Features, TensorBuffer Logits, OrtValue[] In, OrtValue[] Out)? _binding;
 
+    /// <summary>Opens the network of <paramref name="card"/> with <paramref name="options"/> (CPU by default) and checks it against the card.</summary>
     public OnnxClassifier(ModelCard card, OnnxRuntimeOptions? options = null)
     {
         if (card.Kind != ModelKind.Classifier)
@@ -63,12 +64,16 @@ public sealed class OnnxClassifier : IDisposable
         }
     }
 
+    /// <summary>Loads the card at <paramref name="cardPath"/> and opens its network.</summary>
     public static OnnxClassifier Load(string cardPath, OnnxRuntimeOptions? options = null) => new(ModelCard.Load(cardPath), options);
 
+    /// <summary>The model card.</summary>
     public ModelCard Card { get; }
 
+    /// <summary>Length of the feature vector (the penultimate layer used for Frechet statistics).</summary>
     public int FeatureDim => Card.FeatureDim;
 
+    /// <summary>Number of classes of the logits output.</summary>
     public int Classes { get; }
 
     /// <summary>Runs the network on <paramref name="images"/> ([batch, ...sample shape]) and writes features and logits.</summary>
@@ -150,6 +155,7 @@ public sealed class OnnxClassifier : IDisposable
         }
     }
 
+    /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose()
     {
         DisposeBinding();

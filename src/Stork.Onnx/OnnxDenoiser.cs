@@ -21,6 +21,7 @@ public sealed class OnnxDenoiser : IDenoiser, IDisposable
     private readonly RunOptions _runOptions = new();
     private Binding? _binding;
 
+    /// <summary>Opens the network of <paramref name="card"/> with <paramref name="options"/> (CPU by default) and checks it against the card.</summary>
     public OnnxDenoiser(ModelCard card, OnnxRuntimeOptions? options = null)
     {
         if (card.Kind != ModelKind.Denoiser)
@@ -57,12 +58,16 @@ public sealed class OnnxDenoiser : IDenoiser, IDisposable
     /// <summary>Loads the card at <paramref name="cardPath"/> and opens its network.</summary>
     public static OnnxDenoiser Load(string cardPath, OnnxRuntimeOptions? options = null) => new(ModelCard.Load(cardPath), options);
 
+    /// <summary>The model card.</summary>
     public ModelCard Card { get; }
 
+    /// <inheritdoc />
     public Prediction Prediction => Card.Prediction;
 
+    /// <inheritdoc />
     public NoiseSchedule Schedule => Card.NoiseSchedule;
 
+    /// <inheritdoc />
     public IReadOnlyList<int> SampleShape => Card.SampleShape;
 
     /// <summary>The network's fixed batch size, or null when its batch axis is dynamic.</summary>
@@ -71,6 +76,7 @@ public sealed class OnnxDenoiser : IDenoiser, IDisposable
     /// <summary>The value fed to the network's time input at schedule time <paramref name="time"/>.</summary>
     public double TimeFeed(double time) => TimeInputs.Feed(Card.TimeInput, Schedule, time);
 
+    /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
     {
         int size = Card.SampleSize;
@@ -112,6 +118,7 @@ public sealed class OnnxDenoiser : IDenoiser, IDisposable
         return _binding;
     }
 
+    /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose()
     {
         _binding?.Dispose();

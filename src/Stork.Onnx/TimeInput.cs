@@ -27,8 +27,10 @@ public enum TimeInput
 /// <summary>Parsing and evaluating <see cref="TimeInput"/>.</summary>
 public static class TimeInputs
 {
+    /// <summary>The accepted card names of the time input.</summary>
     public static IReadOnlyList<string> Names { get; } = ["sigma", "sigma*1000", "t", "t*1000", "timestep"];
 
+    /// <summary>Parses a card name of the time input (spaces ignored, case-insensitive).</summary>
     public static TimeInput Parse(string name) => name.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant() switch
     {
         "sigma" => TimeInput.Sigma,

@@ -57,7 +57,7 @@ internal static class DiscreteScheduler
             }
 
             // Class.from_config(folder config): the model's betas, prediction type, spacing and offset carry over.
-            config = SchedulerConfigReader.Parse(json, null, configPath, ClassOfSolver.GetValueOrDefault(n, "DDIMScheduler"));
+            config = SchedulerConfigReader.ParseAs(json, null, configPath, ClassOfSolver.GetValueOrDefault(n, "DDIMScheduler"));
             name = n;
             var own = choice.Settings ?? new SolverSettings();
             settings = ClassOfSolver.ContainsKey(n)

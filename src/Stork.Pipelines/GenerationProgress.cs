@@ -6,7 +6,10 @@ public readonly record struct GenerationProgress(GenerationStage Stage, int Step
 /// <summary>The stages of a text-to-image run.</summary>
 public enum GenerationStage
 {
+    /// <summary>The text encoders encode the prompt.</summary>
     EncodingText,
+    /// <summary>The solver steps over the latents.</summary>
     Denoising,
+    /// <summary>The VAE decodes the final latents to images.</summary>
     Decoding,
 }

@@ -7,6 +7,7 @@ namespace Stork.Pipelines;
 /// </summary>
 public sealed record GenerationRequest
 {
+    /// <summary>The text prompt.</summary>
     public required string Prompt { get; init; }
 
     /// <summary>The negative prompt (FLUX.1: used with true classifier-free guidance, <see cref="TrueCfgScale"/> &gt; 1).</summary>
@@ -21,8 +22,10 @@ public sealed record GenerationRequest
     /// <summary>true_cfg_scale: with a negative prompt and a value above 1, two passes per step.</summary>
     public double? TrueCfgScale { get; init; }
 
+    /// <summary>Image height in pixels; null for the model's default.</summary>
     public int? Height { get; init; }
 
+    /// <summary>Image width in pixels; null for the model's default.</summary>
     public int? Width { get; init; }
 
     /// <summary>T5 tokens (max_sequence_length).</summary>

@@ -3,11 +3,13 @@ namespace Stork.Pipelines;
 /// <summary>The outcome of <see cref="ITextToImagePipeline.Generate"/>: images, final latents and how they were made.</summary>
 public sealed record GenerationResult
 {
+    /// <summary>The decoded images.</summary>
     public required GeneratedImages Images { get; init; }
 
     /// <summary>The latents after the last step, in the pipeline's form (FLUX.1: packed [Count, S, 4C]).</summary>
     public required float[] FinalLatents { get; init; }
 
+    /// <summary>The shape of <see cref="FinalLatents"/>.</summary>
     public required int[] FinalLatentsShape { get; init; }
 
     /// <summary>The settings actually used, defaults filled in.</summary>
@@ -19,32 +21,44 @@ public sealed record GenerationResult
     /// <summary>What the run changed or ignored (a prompt truncated to the tokenizer's length, a guidance scale the model has no use for).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>Wall time of each stage.</summary>
     public required GenerationTimings Timings { get; init; }
 }
 
 /// <summary>A request with every default resolved: what a user needs to reproduce a run.</summary>
 public sealed record ResolvedGeneration
 {
+    /// <summary>The model folder.</summary>
     public required string Model { get; init; }
 
+    /// <summary>The prompt as given.</summary>
     public required string Prompt { get; init; }
 
+    /// <summary>The negative prompt, if any.</summary>
     public string? NegativePrompt { get; init; }
 
+    /// <summary>Number of solver steps.</summary>
     public required int Steps { get; init; }
 
+    /// <summary>The (distilled) guidance scale fed to the model, if it takes one.</summary>
     public double? GuidanceScale { get; init; }
 
+    /// <summary>The true classifier-free guidance scale, if used.</summary>
     public double? TrueCfgScale { get; init; }
 
+    /// <summary>Image height in pixels.</summary>
     public required int Height { get; init; }
 
+    /// <summary>Image width in pixels.</summary>
     public required int Width { get; init; }
 
+    /// <summary>Token length the prompt was padded or truncated to.</summary>
     public required int MaxSequenceLength { get; init; }
 
+    /// <summary>Seed of the first image (image k uses Seed + k).</summary>
     public required long Seed { get; init; }
 
+    /// <summary>Number of images.</summary>
     public required int Count { get; init; }
 
     /// <summary>The solver's name and, when it came from a configuration file, the file.</summary>

@@ -31,8 +31,10 @@ public abstract class GuidedPipeline : ITextToImagePipeline
         _vae = new(() => new VaeDecoder(folder, options.Runtime), options.KeepLoaded);
     }
 
+    /// <inheritdoc/>
     public ModelFolder Folder { get; }
 
+    /// <inheritdoc/>
     public abstract GenerationDefaults Defaults { get; }
 
     private protected PipelineOptions Options { get; }
@@ -48,6 +50,7 @@ public abstract class GuidedPipeline : ITextToImagePipeline
 
     private protected abstract string FamilyName { get; }
 
+    /// <inheritdoc/>
     public abstract IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int? maxSequenceLength = null);
 
     /// <summary>Encodes the prompts (and with guidance the negative prompts) into the denoiser's conditioning inputs, then releases the encoders.</summary>
@@ -95,6 +98,7 @@ public abstract class GuidedPipeline : ITextToImagePipeline
         }
     }
 
+    /// <inheritdoc/>
     public GenerationResult Generate(GenerationRequest request, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -291,6 +295,7 @@ public abstract class GuidedPipeline : ITextToImagePipeline
     {
     }
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         DisposeEncoders();

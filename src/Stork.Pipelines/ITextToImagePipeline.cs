@@ -8,6 +8,7 @@ namespace Stork.Pipelines;
 /// </summary>
 public interface ITextToImagePipeline : IDisposable
 {
+    /// <summary>The model folder the pipeline was loaded from.</summary>
     ModelFolder Folder { get; }
 
     /// <summary>The family's defaults (steps, guidance, size, sequence length, scheduler) for this folder.</summary>

@@ -16,6 +16,7 @@ public sealed class JsonConfig
         _root = root;
     }
 
+    /// <summary>The file read.</summary>
     public string Path { get; }
 
     /// <summary>The top-level keys.</summary>
@@ -45,6 +46,7 @@ public sealed class JsonConfig
         }
     }
 
+    /// <summary>Whether <paramref name="key"/> is present and not null.</summary>
     public bool Has(string key) => _root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
 
     /// <summary>The raw element of <paramref name="key"/>, if present and not null.</summary>
@@ -64,10 +66,13 @@ public sealed class JsonConfig
         return v.ValueKind == JsonValueKind.Object ? new JsonConfig($"{Path}:{key}", v.Clone()) : throw Wrong(key, "an object", v);
     }
 
+    /// <summary>The integer at <paramref name="key"/>; absent or of another kind is an <see cref="InvalidDataException"/>.</summary>
     public int Int(string key) => IntOrNull(key) ?? throw Missing(key, "an integer");
 
+    /// <summary>The integer at <paramref name="key"/>, or <paramref name="fallback"/> when absent.</summary>
     public int Int(string key, int fallback) => IntOrNull(key) ?? fallback;
 
+    /// <summary>The integer at <paramref name="key"/>, or null when absent; another kind of value is an <see cref="InvalidDataException"/>.</summary>
     public int? IntOrNull(string key)
     {
         if (Element(key) is not { } v)
@@ -83,8 +88,10 @@ public sealed class JsonConfig
         return i;
     }
 
+    /// <summary>The number at <paramref name="key"/>, or <paramref name="fallback"/> when absent.</summary>
     public double Number(string key, double fallback) => NumberOrNull(key) ?? fallback;
 
+    /// <summary>The number at <paramref name="key"/>, or null when absent; another kind of value is an <see cref="InvalidDataException"/>.</summary>
     public double? NumberOrNull(string key)
     {
         if (Element(key) is not { } v)
@@ -100,6 +107,7 @@ public sealed class JsonConfig
         return v.GetDouble();
     }
 
+    /// <summary>The boolean at <paramref name="key"/>, or <paramref name="fallback"/> when absent.</summary>
     public bool Bool(string key, bool fallback)
     {
         if (Element(key) is not { } v)
@@ -115,6 +123,7 @@ public sealed class JsonConfig
         };
     }
 
+    /// <summary>The string at <paramref name="key"/>, or null when absent; another kind of value is an <see cref="InvalidDataException"/>.</summary>
     public string? String(string key)
     {
         if (Element(key) is not { } v)
@@ -125,6 +134,7 @@ public sealed class JsonConfig
         return v.ValueKind == JsonValueKind.String ? v.GetString() : throw Wrong(key, "a string", v);
     }
 
+    /// <summary>The list of integers at <paramref name="key"/>; absent or of another kind is an <see cref="InvalidDataException"/>.</summary>
     public int[] IntArray(string key)
     {
         if (Element(key) is not { } v)
@@ -140,6 +150,7 @@ public sealed class JsonConfig
         return v.EnumerateArray().Select(e => e.GetInt32()).ToArray();
     }
 
+    /// <summary>The list of numbers at <paramref name="key"/>, or null when absent; another kind of value is an <see cref="InvalidDataException"/>.</summary>
     public double[]? NumberArrayOrNull(string key)
     {
         if (Element(key) is not { } v)

@@ -29,8 +29,10 @@ public sealed class ModelFolder
     /// <summary><c>_class_name</c> of <c>model_index.json</c>, as written (<c>FluxPipeline</c>, <c>ORTFluxPipeline</c>, ...).</summary>
     public string ClassName { get; }
 
+    /// <summary>The pipeline family the class name maps to.</summary>
     public PipelineFamily Family { get; }
 
+    /// <summary>The folder's <c>model_index.json</c>.</summary>
     public JsonConfig Index { get; }
 
     /// <summary>The pipeline classes accepted, with the prefixes exporters add (<c>Onnx</c>, <c>ORT</c>).</summary>

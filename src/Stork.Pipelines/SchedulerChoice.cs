@@ -25,7 +25,9 @@ public sealed record SchedulerChoice
     /// </summary>
     public Solvers.Stork.StorkVariant? Variant { get; init; }
 
+    /// <summary>A solver by registry name (see <see cref="Solvers.SolverRegistry"/>), with optional settings.</summary>
     public static SchedulerChoice Named(string name, SolverSettings? settings = null) => new() { Name = name, Settings = settings };
 
+    /// <summary>A diffusers scheduler configuration file.</summary>
     public static SchedulerChoice FromConfig(string path) => new() { ConfigPath = path };
 }

@@ -9,7 +9,7 @@ namespace Stork;
 /// <c>x = w[0] x + w[1] u + w[2] h1 + w[3] h2 + w[4] h3</c> from up to three stored outputs, element by element.
 /// Weights are computed in double by the caller; the arithmetic is float32 SIMD; no allocation.
 /// </summary>
-public static class FusedStep
+internal static class FusedStep
 {
     public static void StoreAndCombine(Span<float> sample, Span<float> store, ReadOnlySpan<float> output, double cx, double cp,
         ReadOnlySpan<double> w, ReadOnlySpan<float> h1, ReadOnlySpan<float> h2, ReadOnlySpan<float> h3)

@@ -7,7 +7,7 @@ namespace Stork;
 /// One pass over a tensor: <c>dst = a0 x0 + a1 x1 + ...</c> with float weights (computed in double by the caller).
 /// The destination may alias any input (in-place updates). SIMD via <see cref="Vector{T}"/>; no allocation.
 /// </summary>
-public static class LinearCombination
+internal static class LinearCombination
 {
     public static void Combine(Span<float> destination, float a0, ReadOnlySpan<float> x0)
     {

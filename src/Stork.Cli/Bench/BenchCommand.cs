@@ -7,10 +7,11 @@ internal static class BenchCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var command = new Command("bench", "Measure solvers: error against exact ODE solutions, sample quality per model evaluation.")
+        var command = new Command("bench", "Measure solvers: error against exact ODE solutions, sample quality per model evaluation; merge the shards of a sharded quality run.")
         {
             BenchOdeCommand.Create(stdout),
             BenchQualityCommand.Create(stdout, stderr),
+            BenchShards.CreateMerge(stdout),
         };
         return command;
     }

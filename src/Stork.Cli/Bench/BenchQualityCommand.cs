@@ -44,6 +44,9 @@ internal static class BenchQualityCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the noise batch (the same for every cell).", DefaultValueFactory = _ => 0 };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier model card with test-set feature statistics (default: the shipped models/fashion-classifier.json)." };
         var outDir = new Option<string>("--out-dir") { Description = "Where quality.csv, quality.md, fd.png, rmse.png and grid.png go.", DefaultValueFactory = _ => "bench-quality" };
+        var shard = ShardSpec.CreateOption();
+        shard.Description = "Run shard i of n (0-based) of every cell: the i-th contiguous block of the run's --chunk blocks of samples; writes quality.shard-i-of-n.json "
+            + "(feature sums and outer-product sums, squared errors, time) for `stork bench merge`. Default from JOB_COMPLETION_INDEX + STORK_SHARD_COUNT or SLURM_ARRAY_TASK_ID/COUNT.";
 
         var command = new Command("quality", "Sample quality per model evaluation: RMSE to an RK45 solution, Frechet distance to Fashion-MNIST test features, wall time.");
         foreach (var o in models.All.Concat(defaults.All.Where(o => o != defaults.Scheduler && o != defaults.Steps && o != defaults.SchedulerConfig)).Concat(runtime.All))
@@ -51,7 +54,7 @@ internal static class BenchQualityCommand
             command.Add(o);
         }
 
-        foreach (var o in new Option[] { solvers, nfes, samples, rmseSamples, referenceTol, chunk, seed, classifier, outDir })
+        foreach (var o in new Option[] { solvers, nfes, samples, rmseSamples, referenceTol, chunk, seed, classifier, outDir, shard })
         {
             command.Add(o);
         }
@@ -76,8 +79,9 @@ internal static class BenchQualityCommand
                 throw new CliException($"--out-dir '{dir}' is a file, not a folder.");
             }
 
+            var part = ShardSpec.Resolve(r.GetValue(shard), Environment.GetEnvironmentVariable);
             var files = new OutputFiles();
-            foreach (string f in new[] { "quality.md", "fd.png", "rmse.png", "grid.png" })
+            foreach (string f in part.IsPartial ? [part.Suffixed("quality.json")] : new[] { "quality.md", "fd.png", "rmse.png", "grid.png" })
             {
                 files.Output(Path.Combine(dir, f), "--out-dir", createFolder: true);
             }
@@ -109,6 +113,14 @@ internal static class BenchQualityCommand
             MemoryBudget.Check(bytes, $"--samples {n} ({size} values each, --chunk {chunkSize})", "--samples or --chunk");
 
             string key = RunKey(r, models, denoiser, net, n, nr, tol, chunkSize);
+            string title = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}: {n} samples, seed {r.GetValue(seed)}");
+            if (part.IsPartial)
+            {
+                var run = new BenchShards.ShardRun(part, key, title, n, nr, chunkSize, tol, r.GetValue(seed), range, refMean, refCov);
+                BenchShards.RunShard(run, denoiser, net, specs, counts, settings, files, Path.Combine(dir, part.Suffixed("quality.json")), stdout, stderr, ct);
+                return Task.FromResult(0);
+            }
+
             Directory.CreateDirectory(dir);
             string csvPath = Path.Combine(dir, "quality.csv");
             var done = ReadCsv(csvPath, key, n, nr, stderr);
@@ -146,11 +158,11 @@ internal static class BenchQualityCommand
             });
 
             var rows = specs.SelectMany(s => counts.Select(c => done[(s.Label, SettingsKey(s), c)])).ToList();
-            string title = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}: {n} samples, seed {r.GetValue(seed)}");
-            string md = Markdown(rows, specs, counts, title);
+            var labels = specs.Select(s => s.Label).ToList();
+            string md = Markdown(rows, labels, counts, title);
             files.SetText(Path.Combine(dir, "quality.md"), md);
-            files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(rows, specs, x => x.Fd))));
-            files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(rows, specs, x => x.Rmse))));
+            files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(rows, labels, x => x.Fd))));
+            files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(rows, labels, x => x.Rmse))));
             files.Set(Path.Combine(dir, "grid.png"), Grid(denoiser, specs, counts, noise.AsSpan(0, Math.Min(8, n) * size).ToArray(), range, title, ct));
             files.Commit(ct);
             stdout.WriteLine(md);
@@ -194,7 +206,7 @@ internal static class BenchQualityCommand
     }
 
     /// <summary>The resolved settings of a solver spec (command-line defaults included), as a short hash.</summary>
-    private static string SettingsKey(SolverSpec spec) =>
+    internal static string SettingsKey(SolverSpec spec) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             $"{spec.Name}|{spec.Settings}|{spec.Settings.FlowGrid}|{spec.Settings.Diffusers}|{string.Join(",", spec.Settings.Diffusers.DisableCorrector)}")))[..16];
 
@@ -236,7 +248,7 @@ internal static class BenchQualityCommand
         return x;
     }
 
-    private static void Clamp(float[] x, (double Min, double Max) range)
+    internal static void Clamp(float[] x, (double Min, double Max) range)
     {
         for (int i = 0; i < x.Length; i++)
         {
@@ -295,10 +307,10 @@ internal static class BenchQualityCommand
         return PngFile.Encode(LabelledGrid.Compose(cells, specs.Select(s => s.Label).ToList(), counts.Select(c => $"NFE {c}").ToList(), title));
     }
 
-    private static List<PlotSeries> Series(IEnumerable<QualityRow> rows, IReadOnlyList<SolverSpec> specs, Func<QualityRow, double> value) =>
-        specs.Select(s => new PlotSeries(s.Label, rows.Where(x => x.Solver == s.Label).Select(x => ((double)x.Nfe, value(x))).ToList())).ToList();
+    internal static List<PlotSeries> Series(IEnumerable<QualityRow> rows, IReadOnlyList<string> labels, Func<QualityRow, double> value) =>
+        labels.Select(l => new PlotSeries(l, rows.Where(x => x.Solver == l).Select(x => ((double)x.Nfe, value(x))).ToList())).ToList();
 
-    private static string Markdown(IReadOnlyList<QualityRow> rows, IReadOnlyList<SolverSpec> specs, int[] counts, string title)
+    internal static string Markdown(IReadOnlyList<QualityRow> rows, IReadOnlyList<string> labels, int[] counts, string title)
     {
         var sb = new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"**{title}**").AppendLine();
         void Table(string what, Func<QualityRow, string> cell)
@@ -306,12 +318,12 @@ internal static class BenchQualityCommand
             sb.AppendLine(CultureInfo.InvariantCulture, $"{what}").AppendLine();
             sb.Append("| solver |").AppendJoin("", counts.Select(c => string.Create(CultureInfo.InvariantCulture, $" NFE {c} |"))).AppendLine();
             sb.Append("|---|").AppendJoin("", counts.Select(_ => "---|")).AppendLine();
-            foreach (var s in specs)
+            foreach (string label in labels)
             {
-                sb.Append(CultureInfo.InvariantCulture, $"| {s.Label} |");
+                sb.Append(CultureInfo.InvariantCulture, $"| {label} |");
                 foreach (int c in counts)
                 {
-                    var row = rows.First(x => x.Solver == s.Label && x.RequestedNfe == c);
+                    var row = rows.First(x => x.Solver == label && x.RequestedNfe == c);
                     string note = row.Nfe != c ? string.Create(CultureInfo.InvariantCulture, $" ({row.Nfe})") : "";
                     sb.Append(CultureInfo.InvariantCulture, $" {cell(row)}{note} |");
                 }
@@ -410,7 +422,10 @@ internal static class BenchQualityCommand
     }
 
     /// <summary>Rewrites the whole cache atomically (a signal never leaves half a row).</summary>
-    private static void WriteCsv(string path, string key, IEnumerable<QualityRow> rows)
+    internal static void WriteCsv(string path, string key, IEnumerable<QualityRow> rows) => AtomicFile.WriteAllText(path, CsvText(key, rows));
+
+    /// <summary>The text of quality.csv: the key line, the header and one line per cell.</summary>
+    internal static string CsvText(string key, IEnumerable<QualityRow> rows)
     {
         var sb = new StringBuilder().Append(KeyLine).Append(key).Append('\n').Append(Header).Append('\n');
         foreach (var r in rows)
@@ -419,8 +434,8 @@ internal static class BenchQualityCommand
                 $"\"{r.Solver}\",{r.Settings},{r.RequestedNfe},{r.Nfe},{r.Samples},{r.Fd:R},{r.Rmse:R},{r.RmseSamples},{r.Seconds:R}")).Append('\n');
         }
 
-        AtomicFile.WriteAllText(path, sb.ToString());
+        return sb.ToString();
     }
 
-    private sealed record QualityRow(string Solver, string Settings, int RequestedNfe, int Nfe, int Samples, double Fd, double Rmse, int RmseSamples, double Seconds);
+    internal sealed record QualityRow(string Solver, string Settings, int RequestedNfe, int Nfe, int Samples, double Fd, double Rmse, int RmseSamples, double Seconds);
 }

@@ -107,6 +107,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
         };
     }
 
+    /// <inheritdoc />
     public ModelFolder Folder { get; }
 
     /// <summary>
@@ -116,6 +117,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
     /// </summary>
     public GenerationDefaults Defaults { get; }
 
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int? maxSequenceLength = null)
     {
         int length = ResolveSequenceLength(maxSequenceLength);
@@ -126,6 +128,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
         };
     }
 
+    /// <inheritdoc />
     public GenerationResult Generate(GenerationRequest request, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -461,6 +464,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
         return Decode(x0, count, channels, h, w, CancellationToken.None);
     }
 
+    /// <inheritdoc />
     public void Dispose()
     {
         _clip.Dispose();

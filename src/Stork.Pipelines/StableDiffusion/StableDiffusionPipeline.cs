@@ -54,6 +54,7 @@ public sealed class StableDiffusionPipeline : GuidedPipeline
             [PortSpec.Of("encoder_hidden_states")], unet.Int("in_channels", 4));
     }
 
+    /// <inheritdoc/>
     public override IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int? maxSequenceLength = null) =>
         new Dictionary<string, TokenizedText> { ["tokenizer"] = _tokenizer.Value.EncodePadded(prompt, _tokenizer.Value.ModelMaxLength ?? 77) };
 

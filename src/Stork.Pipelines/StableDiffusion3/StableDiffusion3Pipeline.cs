@@ -101,6 +101,7 @@ public sealed class StableDiffusion3Pipeline : GuidedPipeline
             [PortSpec.Of("encoder_hidden_states"), PortSpec.Of("pooled_projections")], config.Int("in_channels", 16));
     }
 
+    /// <inheritdoc/>
     public override IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int? maxSequenceLength = null)
     {
         int length = ResolveSequenceLength(maxSequenceLength, []);

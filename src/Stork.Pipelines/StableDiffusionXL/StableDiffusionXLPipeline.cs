@@ -77,6 +77,7 @@ public sealed class StableDiffusionXLPipeline : GuidedPipeline
             [PortSpec.Of("encoder_hidden_states"), PortSpec.Of("text_embeds"), PortSpec.Of("time_ids")], unet.Int("in_channels", 4));
     }
 
+    /// <inheritdoc/>
     public override IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int? maxSequenceLength = null) =>
         new Dictionary<string, TokenizedText>
         {

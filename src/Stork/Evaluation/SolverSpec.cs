@@ -31,6 +31,7 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
         return items.Select(s => s.Trim()).Where(s => s.Length > 0).Select(s => Parse(s, defaults)).ToList();
     }
 
+    /// <summary>Parses one specification, <c>name</c> or <c>name:key=value,...</c>, on top of <paramref name="defaults"/>.</summary>
     public static SolverSpec Parse(string text, SolverSettings defaults)
     {
         string name = text, args = "";

@@ -28,6 +28,7 @@ public sealed record FlowSigmaOptions
     /// </summary>
     public IReadOnlyList<double>? BaseSigmas { get; init; }
 
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
         if (TrainSteps < 2)
@@ -66,15 +67,21 @@ public sealed record FlowSigmaOptions
 /// <summary>Dynamic time-shift form (diffusers' <c>time_shift_type</c>).</summary>
 public enum TimeShiftType
 {
+    /// <summary>exp(mu) / (exp(mu) + (1 / sigma - 1)).</summary>
     Exponential,
+    /// <summary>mu / (mu + (1 / sigma - 1)).</summary>
     Linear,
 }
 
 /// <summary>How sigmas are spaced between their end points.</summary>
 public enum SigmaSpacing
 {
+    /// <summary>Uniform in sigma.</summary>
     Linear,
+    /// <summary>Karras et al. (2022): uniform in sigma^(1/7).</summary>
     Karras,
+    /// <summary>Uniform in log sigma.</summary>
     Exponential,
+    /// <summary>Quantiles of a Beta(0.6, 0.6) distribution (diffusers' <c>use_beta_sigmas</c>).</summary>
     Beta,
 }

@@ -9,12 +9,16 @@ public sealed class CountingDenoiser(IDenoiser inner) : IDenoiser
     /// <summary>Number of <see cref="Predict"/> calls so far.</summary>
     public int Evaluations { get; private set; }
 
+    /// <inheritdoc />
     public Prediction Prediction => inner.Prediction;
 
+    /// <inheritdoc />
     public NoiseSchedule Schedule => inner.Schedule;
 
+    /// <inheritdoc />
     public IReadOnlyList<int> SampleShape => inner.SampleShape;
 
+    /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
     {
         Evaluations++;

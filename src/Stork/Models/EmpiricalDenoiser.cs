@@ -95,10 +95,13 @@ public sealed class EmpiricalDenoiser : IDenoiser
         return new EmpiricalDenoiser(data, shape, schedule, prediction, bytes ? (lo, hi) : null);
     }
 
+    /// <inheritdoc />
     public Prediction Prediction { get; }
 
+    /// <inheritdoc />
     public NoiseSchedule Schedule { get; }
 
+    /// <inheritdoc />
     public IReadOnlyList<int> SampleShape { get; }
 
     /// <summary>The range the data spans (what images map to [0, 255]).</summary>

@@ -8,6 +8,7 @@ namespace Stork.Models;
 /// </summary>
 public sealed class GaussianMixture
 {
+    /// <summary>A mixture of isotropic Gaussians: component k has weight <paramref name="weights"/>[k], mean <paramref name="means"/>[k] and standard deviation <paramref name="stds"/>[k].</summary>
     public GaussianMixture(double[] weights, double[][] means, double[] stds)
     {
         int k = weights.Length;
@@ -35,14 +36,19 @@ public sealed class GaussianMixture
         Dimension = d;
     }
 
+    /// <summary>Component weights (summing to 1).</summary>
     public double[] Weights { get; }
 
+    /// <summary>Component means, one vector of length <see cref="Dimension"/> each.</summary>
     public double[][] Means { get; }
 
+    /// <summary>Component standard deviations (isotropic).</summary>
     public double[] Stds { get; }
 
+    /// <summary>Dimension of the data.</summary>
     public int Dimension { get; }
 
+    /// <summary>Number of components.</summary>
     public int Components => Weights.Length;
 
     /// <summary>Reads the JSON format of the golden files: <c>{"weights": [K], "means": [[D] x K], "stds": [K]}</c>.</summary>

@@ -11,6 +11,7 @@ public sealed class GaussianMixtureDenoiser : IDenoiser
 {
     private readonly GaussianMixture _mixture;
 
+    /// <summary>The exact denoiser of <paramref name="mixture"/> noised along <paramref name="schedule"/>, predicting <paramref name="prediction"/>.</summary>
     public GaussianMixtureDenoiser(GaussianMixture mixture, NoiseSchedule schedule, Prediction prediction)
     {
         _mixture = mixture;
@@ -19,14 +20,19 @@ public sealed class GaussianMixtureDenoiser : IDenoiser
         SampleShape = [mixture.Dimension];
     }
 
+    /// <inheritdoc />
     public Prediction Prediction { get; }
 
+    /// <inheritdoc />
     public NoiseSchedule Schedule { get; }
 
+    /// <inheritdoc />
     public IReadOnlyList<int> SampleShape { get; }
 
+    /// <summary>The data distribution.</summary>
     public GaussianMixture Mixture => _mixture;
 
+    /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
     {
         int d = _mixture.Dimension;

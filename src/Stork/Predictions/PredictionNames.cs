@@ -3,6 +3,7 @@ namespace Stork.Predictions;
 /// <summary>Names of <see cref="Prediction"/> as users write them (CLI, model cards, diffusers configurations).</summary>
 public static class PredictionNames
 {
+    /// <summary>Parses a prediction name (case-insensitive); an unknown name is an <see cref="ArgumentException"/>.</summary>
     public static Prediction Parse(string name) => name.Trim().ToLowerInvariant() switch
     {
         "epsilon" or "eps" => Prediction.Epsilon,
@@ -12,6 +13,7 @@ public static class PredictionNames
         _ => throw new ArgumentException($"unknown prediction type '{name}' (expected flow, epsilon, v_prediction or sample)."),
     };
 
+    /// <summary>The name of <paramref name="p"/> as parsed by <see cref="Parse"/>.</summary>
     public static string ToName(Prediction p) => p switch
     {
         Prediction.Epsilon => "epsilon",

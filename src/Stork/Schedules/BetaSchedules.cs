@@ -6,6 +6,7 @@ public static class BetaSchedules
     /// <summary>The names <see cref="Create"/> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } = ["linear", "scaled_linear", "squaredcos_cap_v2"];
 
+    /// <summary>The betas of a diffusers <c>beta_schedule</c> (<paramref name="name"/>) over <paramref name="trainSteps"/> training steps.</summary>
     public static double[] Create(string name, double betaStart, double betaEnd, int trainSteps)
     {
         if (trainSteps < 2)

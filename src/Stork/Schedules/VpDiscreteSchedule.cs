@@ -44,15 +44,19 @@ public sealed class VpDiscreteSchedule : NoiseSchedule
     public static VpDiscreteSchedule FromBetaSchedule(string betaSchedule, double betaStart = 0.0001, double betaEnd = 0.02, int trainSteps = 1000) =>
         new(BetaSchedules.Create(betaSchedule, betaStart, betaEnd, trainSteps));
 
+    /// <inheritdoc />
     public override double TMin => 0.0;
 
+    /// <inheritdoc />
     public override double TMax => _logAlpha.Length - 1;
 
+    /// <inheritdoc />
     public override bool IsVariancePreserving => true;
 
     /// <summary>alphas_cumprod at an integer timestep, exactly as diffusers stores it.</summary>
     public double AlphasCumprod(int timestep) => Math.Exp(2.0 * _logAlpha[timestep]);
 
+    /// <inheritdoc />
     public override double LogAlpha(double t)
     {
         if (t <= 0)
@@ -78,18 +82,23 @@ public sealed class VpDiscreteSchedule : NoiseSchedule
         return _logAlpha[i + 1] - _logAlpha[i];
     }
 
+    /// <inheritdoc />
     public override double Alpha(double t) => Math.Exp(LogAlpha(t));
 
+    /// <inheritdoc />
     public override double Sigma(double t) => Math.Sqrt(-ScalarMath.ExpM1(2.0 * LogAlpha(t)));
 
+    /// <inheritdoc />
     public override double AlphaDerivative(double t) => Alpha(t) * LogAlphaSlope(t);
 
+    /// <inheritdoc />
     public override double SigmaDerivative(double t)
     {
         double a = Alpha(t);
         return -a * AlphaDerivative(t) / Sigma(t);
     }
 
+    /// <inheritdoc />
     public override double LogSnr(double t)
     {
         double la = LogAlpha(t);

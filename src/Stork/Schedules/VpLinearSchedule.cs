@@ -23,39 +23,51 @@ public sealed class VpLinearSchedule : NoiseSchedule
     public static VpLinearSchedule FromDiscreteBetas(double betaStart, double betaEnd, int trainSteps) =>
         new(betaStart * trainSteps, betaEnd * trainSteps);
 
+    /// <summary>beta(0).</summary>
     public double BetaMin { get; }
 
+    /// <summary>beta(1).</summary>
     public double BetaMax { get; }
 
+    /// <inheritdoc />
     public override double TMin => 0.0;
 
+    /// <inheritdoc />
     public override double TMax => 1.0;
 
+    /// <inheritdoc />
     public override bool IsVariancePreserving => true;
 
     /// <summary>beta(t).</summary>
     public double Beta(double t) => BetaMin + (t * (BetaMax - BetaMin));
 
+    /// <inheritdoc />
     public override double LogAlpha(double t) => (-0.25 * t * t * (BetaMax - BetaMin)) - (0.5 * t * BetaMin);
 
+    /// <inheritdoc />
     public override double Alpha(double t) => Math.Exp(LogAlpha(t));
 
+    /// <inheritdoc />
     public override double Sigma(double t) => Math.Sqrt(-ScalarMath.ExpM1(2.0 * LogAlpha(t)));
 
+    /// <inheritdoc />
     public override double AlphaDerivative(double t) => -0.5 * Beta(t) * Alpha(t);
 
+    /// <inheritdoc />
     public override double SigmaDerivative(double t)
     {
         double a = Alpha(t);
         return 0.5 * Beta(t) * a * a / Sigma(t);
     }
 
+    /// <inheritdoc />
     public override double LogSnr(double t)
     {
         double la = LogAlpha(t);
         return la - (0.5 * Math.Log(-ScalarMath.ExpM1(2.0 * la)));
     }
 
+    /// <inheritdoc />
     public override double TimeOfLogSnr(double lambda)
     {
         // log alpha = -log(1 + e^{-2 lambda}) / 2; solve (d/4) t^2 + (b0/2) t + log alpha = 0 for t >= 0.

@@ -40,6 +40,7 @@ public static class SolverRegistry
     /// <summary>One line describing a solver.</summary>
     public static string Describe(string name) => Entries.TryGetValue(name, out var e) ? e.Description : "";
 
+    /// <summary>Whether <paramref name="name"/> is a registered solver.</summary>
     public static bool Contains(string name) => Entries.ContainsKey(name);
 
     /// <summary>Builds a solver; unknown names and invalid settings raise <see cref="ArgumentException"/>.</summary>

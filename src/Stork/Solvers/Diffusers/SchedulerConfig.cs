@@ -14,6 +14,7 @@ public sealed record SchedulerConfig
     /// <summary>The registered solver name (<see cref="SolverRegistry"/>).</summary>
     public required string Solver { get; init; }
 
+    /// <summary>The solver settings the configuration maps to.</summary>
     public required SolverSettings Settings { get; init; }
 
     /// <summary>The model's parameterisation [prediction_type].</summary>

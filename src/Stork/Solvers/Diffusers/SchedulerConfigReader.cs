@@ -31,14 +31,14 @@ public static partial class SchedulerConfigReader
     /// Reads a configuration. <paramref name="mu"/> is <c>set_timesteps(mu=...)</c>: the dynamic shift, needed when the
     /// configuration enables use_dynamic_shifting.
     /// </summary>
-    public static SchedulerConfig Parse(string json, double? mu = null, string source = "scheduler config") => Parse(json, mu, source, asClass: null);
+    public static SchedulerConfig Parse(string json, double? mu = null, string source = "scheduler config") => ParseAs(json, mu, source, asClass: null);
 
     /// <summary>
     /// As <see cref="Parse(string, double?, string)"/>; with <paramref name="asClass"/>, reads the configuration as
     /// diffusers' <c>asClass.from_config(config)</c> does: the class replaced, options the class does not know ignored
     /// (switching a pipeline's scheduler keeps its betas, spacing and offset).
     /// </summary>
-    public static SchedulerConfig Parse(string json, double? mu, string source, string? asClass)
+    public static SchedulerConfig ParseAs(string json, double? mu, string source, string? asClass)
     {
         JsonElement root;
         try

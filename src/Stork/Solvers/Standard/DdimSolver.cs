@@ -12,6 +12,7 @@ public sealed class DdimSolver : StandardSolver
 {
     private readonly double? _clip;
 
+    /// <summary>DDIM (eta 0) on <paramref name="grid"/>; <paramref name="clipSampleRange"/> clips the data prediction when set.</summary>
     public DdimSolver(ModelSpec model, StepGrid grid, double? clipSampleRange)
         : base(model, grid, 2)
     {
@@ -23,6 +24,7 @@ public sealed class DdimSolver : StandardSolver
         _clip = clipSampleRange;
     }
 
+    /// <inheritdoc />
     protected override void StepCore(int i, ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         var g = Grid;

@@ -12,6 +12,7 @@ public sealed class DeisSolver : StandardSolver
     private readonly int _order;
     private readonly bool _lowerOrderFinal;
 
+    /// <summary>DEIS (multistep, order 1 to 3) on <paramref name="grid"/>.</summary>
     public DeisSolver(ModelSpec model, StepGrid grid, int order, bool lowerOrderFinal)
         : base(model, grid, DpmSolverPlusPlus.ValidOrder(order))
     {
@@ -27,6 +28,7 @@ public sealed class DeisSolver : StandardSolver
         return MultistepOrder.At(_order, i, i == n - 1 && lower, i == n - 2 && lower);
     }
 
+    /// <inheritdoc />
     protected override void StepCore(int i, ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         var g = Grid;

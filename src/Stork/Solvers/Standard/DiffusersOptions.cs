@@ -49,6 +49,7 @@ public sealed record DiffusersOptions
     /// <summary>First beta [beta_start]: DPM-Solver's sigma_min end point with flow sigmas uses it.</summary>
     public double BetaStart { get; init; } = 0.0001;
 
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
         if (TrainSteps < 2)

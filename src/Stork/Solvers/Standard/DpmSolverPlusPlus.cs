@@ -13,6 +13,7 @@ public sealed class DpmSolverPlusPlus : StandardSolver
     private readonly int _order;
     private readonly DiffusersOptions _options;
 
+    /// <summary>Multistep DPM-Solver++ of order 1 to 3 on <paramref name="grid"/>.</summary>
     public DpmSolverPlusPlus(ModelSpec model, StepGrid grid, int order, DiffusersOptions options)
         : base(model, grid, ValidOrder(order))
     {
@@ -35,6 +36,7 @@ public sealed class DpmSolverPlusPlus : StandardSolver
         return MultistepOrder.At(_order, i, lowerFinal, lowerSecond);
     }
 
+    /// <inheritdoc />
     protected override void StepCore(int i, ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         var g = Grid;

@@ -8,11 +8,13 @@ namespace Stork.Solvers.Standard;
 /// </summary>
 public sealed class EulerSolver : StandardSolver
 {
+    /// <summary>Euler steps on <paramref name="grid"/>.</summary>
     public EulerSolver(ModelSpec model, StepGrid grid)
         : base(model, grid, 1)
     {
     }
 
+    /// <inheritdoc />
     protected override void StepCore(int i, ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         var g = Grid;

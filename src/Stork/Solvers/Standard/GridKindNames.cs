@@ -3,6 +3,7 @@ namespace Stork.Solvers.Standard;
 /// <summary>Names of <see cref="GridKind"/> and <see cref="UniPcVariant"/> as users write them (CLI, solver specs).</summary>
 public static class GridKindNames
 {
+    /// <summary>Parses a grid name (case-insensitive); an unknown name is an <see cref="ArgumentException"/>.</summary>
     public static GridKind Parse(string name) => name.Trim().ToLowerInvariant() switch
     {
         "native" => GridKind.Native,
@@ -13,6 +14,7 @@ public static class GridKindNames
         _ => throw new ArgumentException($"grid must be native, flow, uniform-time, logsnr or karras (got '{name}')."),
     };
 
+    /// <summary>Parses <c>bh1</c> or <c>bh2</c> (case-insensitive).</summary>
     public static UniPcVariant ParseUniPcVariant(string name) => name.Trim().ToLowerInvariant() switch
     {
         "bh1" => UniPcVariant.Bh1,

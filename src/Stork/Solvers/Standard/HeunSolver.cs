@@ -12,6 +12,7 @@ public sealed class HeunSolver : StandardSolver
 {
     private readonly double[] _times;
 
+    /// <summary>Heun steps on <paramref name="grid"/> (two model evaluations per interval, the last interval Euler).</summary>
     public HeunSolver(ModelSpec model, StepGrid grid)
         : base(model, grid, 3)
     {
@@ -25,8 +26,10 @@ public sealed class HeunSolver : StandardSolver
         }
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<double> Times => _times;
 
+    /// <inheritdoc />
     protected override void StepCore(int k, ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         var g = Grid;

@@ -37,6 +37,7 @@ public sealed class Rk45Solver : IAdaptiveSolver
     private float[]? _input;
     private float[]? _raw;
 
+    /// <summary>Adaptive Dormand-Prince RK45 with the given tolerances from the schedule's largest time to <paramref name="endTime"/> (default: the schedule's end), at most <paramref name="maxSteps"/> accepted steps.</summary>
     public Rk45Solver(ModelSpec model, double relativeTolerance, double absoluteTolerance, double? endTime = null, int maxSteps = 100_000)
     {
         if (!(relativeTolerance > 0) || !(absoluteTolerance >= 0) || !double.IsFinite(relativeTolerance) || !double.IsFinite(absoluteTolerance))
@@ -58,10 +59,13 @@ public sealed class Rk45Solver : IAdaptiveSolver
         }
     }
 
+    /// <summary>Relative tolerance of the local error test.</summary>
     public double RelativeTolerance { get; }
 
+    /// <summary>Absolute tolerance of the local error test.</summary>
     public double AbsoluteTolerance { get; }
 
+    /// <summary>The most steps before the run fails.</summary>
     public int MaxSteps { get; }
 
     /// <summary>Integration starts here (the schedule's largest time).</summary>
@@ -78,10 +82,13 @@ public sealed class Rk45Solver : IAdaptiveSolver
 
     private bool Flow { get; }
 
+    /// <inheritdoc />
     public IReadOnlyList<double> Times => _times;
 
+    /// <inheritdoc />
     public int StepIndex => _times.Count;
 
+    /// <inheritdoc />
     public void Reset()
     {
         _times.Clear();
@@ -89,9 +96,11 @@ public sealed class Rk45Solver : IAdaptiveSolver
         RejectedSteps = 0;
     }
 
+    /// <inheritdoc />
     public void Step(ReadOnlySpan<float> modelOutput, Span<float> sample) =>
         throw new InvalidOperationException("RK45 chooses its own evaluation times; run it with Sampler.Run.");
 
+    /// <inheritdoc />
     public void Run(IDenoiser denoiser, Span<float> sample, IProgress<StepInfo>? progress, CancellationToken cancellationToken)
     {
         int size = 1;

@@ -11,6 +11,7 @@ public abstract class StandardSolver : ISolver
 {
     private float[][]? _buffers;
 
+    /// <summary>A solver on <paramref name="grid"/> with <paramref name="bufferCount"/> sample-sized work buffers.</summary>
     protected StandardSolver(ModelSpec model, StepGrid grid, int bufferCount)
     {
         Model = model;
@@ -27,14 +28,19 @@ public abstract class StandardSolver : ISolver
     /// <summary>Sample-sized buffers the solver holds once warm.</summary>
     public int BufferCount { get; }
 
+    /// <inheritdoc />
     public virtual IReadOnlyList<double> Times => Grid.Times;
 
+    /// <inheritdoc />
     public int StepIndex { get; private set; }
 
+    /// <summary>The model's noise schedule.</summary>
     protected NoiseSchedule Schedule => Model.Schedule;
 
+    /// <inheritdoc />
     public virtual void Reset() => StepIndex = 0;
 
+    /// <inheritdoc />
     public void Step(ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         int i = StepIndex;

@@ -20,6 +20,7 @@ public sealed class UniPcSolver : StandardSolver
     private readonly double[] _matrix = new double[9];
     private int _lastOrder;
 
+    /// <summary>UniPC of order 1 to 3 with B(h) <paramref name="variant"/> on <paramref name="grid"/>.</summary>
     public UniPcSolver(ModelSpec model, StepGrid grid, int order, UniPcVariant variant, DiffusersOptions options)
         : base(model, grid, DpmSolverPlusPlus.ValidOrder(order) + 2)
     {
@@ -29,6 +30,7 @@ public sealed class UniPcSolver : StandardSolver
         _disableCorrector = [.. options.DisableCorrector];
     }
 
+    /// <inheritdoc />
     public override void Reset()
     {
         base.Reset();
@@ -42,6 +44,7 @@ public sealed class UniPcSolver : StandardSolver
         return Math.Min(order, Math.Min(i, _order) + 1);
     }
 
+    /// <inheritdoc />
     protected override void StepCore(int i, ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         var g = Grid;

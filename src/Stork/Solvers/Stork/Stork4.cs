@@ -5,6 +5,7 @@ namespace Stork.Solvers.Stork;
 /// <summary>STORK-4: ROCK4 stages.</summary>
 public sealed class Stork4 : StorkSolver
 {
+    /// <summary>STORK-4 with <paramref name="steps"/> steps (one model evaluation each); <paramref name="flowGrid"/> overrides the sigma grid of flow models.</summary>
     public Stork4(ModelSpec model, int steps, StorkOptions options, FlowSigmaOptions? flowGrid = null)
         : base(model, steps, options with { Order = 4 }, flowGrid)
     {

@@ -52,6 +52,7 @@ public sealed record StorkOptions
         init => _noiseGrid = value;
     }
 
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
         if (Order is not (2 or 4))

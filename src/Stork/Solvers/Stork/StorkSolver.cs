@@ -36,6 +36,7 @@ public abstract class StorkSolver : ISolver
     private readonly double[] _planCp;
     private readonly bool[] _planned;
 
+    /// <summary>A STORK solver for <paramref name="model"/> with <paramref name="steps"/> steps.</summary>
     protected StorkSolver(ModelSpec model, int steps, StorkOptions options, FlowSigmaOptions? flowGrid)
     {
         options.Validate();
@@ -104,11 +105,13 @@ public abstract class StorkSolver : ISolver
     /// <summary>The options this solver runs with.</summary>
     public StorkOptions Options { get; }
 
+    /// <inheritdoc />
     public IReadOnlyList<double> Times => _times;
 
     /// <summary>The time the last step ends at (flow: the terminal sigma; noise: the stopping time).</summary>
     public double TerminalTime => _terminal;
 
+    /// <inheritdoc />
     public int StepIndex { get; private set; }
 
     /// <summary>Sample-sized buffers this solver holds once warm.</summary>
@@ -116,8 +119,10 @@ public abstract class StorkSolver : ISolver
 
     private bool Upstream => Options.Variant == StorkVariant.Upstream;
 
+    /// <inheritdoc />
     public void Reset() => StepIndex = 0;
 
+    /// <inheritdoc />
     public void Step(ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         int i = StepIndex;

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Packs the libraries and the stork tool into a temporary local feed, installs the tool into a temporary --tool-path
+# and runs it outside the checkout, then builds a fresh console project (written here, nothing committed) against the
+# packed Stork + Stork.Onnx packages and samples the shipped model with it. Needs only the .NET SDK and NuGet.
+#
+# Stale packages are never used: every run packs a unique version (0.2.0-ci.<time>.<pid>) and the consumer restores
+# into a temporary NUGET_PACKAGES (falling back, read-only, on the user's cache for third-party packages).
+# Any failure prints one line naming the step and exits 2. Used by .ci/run; runs alone too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+base_version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -1)
+version="${base_version}-ci.$(date -u +%Y%m%d%H%M%S).$$"
+work=$(mktemp -d "${TMPDIR:-/tmp}/stork-packages.XXXXXX")
+keep=${STORK_KEEP_PACKAGES:-}
+cleanup() { if [ -z "$keep" ]; then rm -rf "$work"; else echo "check_packages: kept $work"; fi; }
+trap cleanup EXIT
+feed=$work/feed
+user_cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+mkdir -p "$feed"
+
+step() {
+  local name=$1
+  shift
+  local t0=$SECONDS
+  echo "== check_packages: $name"
+  if ! "$@"; then
+    echo "check_packages: FAILED: $name (version $version, work folder $work)" >&2
+    keep=1
+    exit 2
+  fi
+  echo "== check_packages: $name: $((SECONDS - t0)) s"
+}
+
+step "build (Release)" dotnet build Stork.slnx -c Release -nologo -v q
+step "pack $version" dotnet pack Stork.slnx -c Release --no-build -nologo -v q -o "$feed" -p:PackageVersion="$version"
+
+zip_list() {
+  if command -v unzip >/dev/null 2>&1; then unzip -Z1 "$1"
+  elif command -v python3 >/dev/null 2>&1; then python3 -m zipfile -l "$1"
+  else echo "(no unzip or python3: contents not listed)" >&2; echo LICENSE THIRD-PARTY-NOTICES.md lib/net10.0/Stork.xml tools/net10.0/any/models/fashion-flow-unet.onnx
+  fi
+}
+
+expect_files() {
+  local ok=0
+  for id in Stork Stork.Onnx Stork.Pipelines Stork.Imaging Stork.Cli; do
+    for ext in nupkg snupkg; do
+      if [ ! -f "$feed/$id.$version.$ext" ]; then echo "missing $id.$version.$ext" >&2; ok=1; fi
+    done
+  done
+  # The library packages carry the licence, the third-party notices, the README and the XML docs; the tool the models.
+  # (Listings are captured first: grep -q on a pipe would end the lister early and fail the step under pipefail.)
+  local lib tool
+  lib=$(zip_list "$feed/Stork.$version.nupkg")
+  tool=$(zip_list "$feed/Stork.Cli.$version.nupkg")
+  for f in LICENSE THIRD-PARTY-NOTICES.md README.md lib/net10.0/Stork.xml; do
+    grep -q "$f" <<<"$lib" || { echo "Stork: $f missing" >&2; ok=1; }
+  done
+  grep -q 'tools/net10.0/any/models/fashion-flow-unet.onnx' <<<"$tool" || { echo "Stork.Cli: models/ missing" >&2; ok=1; }
+  return $ok
+}
+step "package contents" expect_files
+
+cat > "$work/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="stork-local" value="$feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+  <fallbackPackageFolders>
+    <add key="user-cache" value="$user_cache" />
+  </fallbackPackageFolders>
+</configuration>
+XML
+cat > "$work/tool-nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="stork-local" value="$feed" />
+  </packageSources>
+</configuration>
+XML
+
+export NUGET_PACKAGES=$work/nuget-packages
+tools=$work/tools
+step "dotnet tool install Stork.Cli $version" dotnet tool install Stork.Cli --tool-path "$tools" --version "$version" --configfile "$work/tool-nuget.config"
+
+# Run from a folder with no models/ above it: the tool must find the models packed beside it.
+mkdir -p "$work/run"
+cd "$work/run"
+step "stork sample (installed tool)" "$tools/stork" sample --steps 2 --batch 1 --out "$work/run/x.png"
+step "stork generate (installed tool)" "$tools/stork" generate --model "$root/tests/Stork.Tests/Data/pipelines/models/flux-schnell" \
+  --prompt "a cat" --height 32 --width 32 --out "$work/run/g.png"
+test -s "$work/run/x.png" && test -s "$work/run/g.png"
+
+consumer=$work/consumer
+mkdir -p "$consumer"
+cat > "$consumer/Consumer.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Stork" Version="[$version]" />
+    <PackageReference Include="Stork.Onnx" Version="[$version]" />
+  </ItemGroup>
+</Project>
+XML
+cat > "$consumer/Program.cs" <<'CS'
+using Stork.Onnx;
+using Stork.Sampling;
+using Stork.Solvers;
+
+// Two samples of the shipped flow model with STORK-4 in 6 steps, through the packages' public API only.
+using var model = OnnxDenoiser.Load(args[0]);
+ISolver solver = SolverRegistry.Create("stork-4", ModelSpec.Of(model), 6, new SolverSettings());
+float[] x = GaussianNoise.Create(2 * Sampler.SampleSize(model), seed: 0);
+Sampler.Run(model, solver, x);
+double mean = x.Average(v => (double)v);
+double std = Math.Sqrt(x.Average(v => (v - mean) * (v - mean)));
+Console.WriteLine($"consumer: {model.Card.Name}, 2 samples of [{string.Join(", ", model.SampleShape)}], mean {mean:F3}, std {std:F3}");
+return x.All(float.IsFinite) && std is > 0.1 and < 2 ? 0 : 1;
+CS
+cp "$work/nuget.config" "$consumer/nuget.config"
+step "consumer restore + build" dotnet build "$consumer/Consumer.csproj" -c Release -nologo -v q
+step "consumer samples the shipped model" dotnet run --project "$consumer/Consumer.csproj" -c Release --no-build -- "$root/models/fashion-flow-unet.json"
+echo "check_packages: all checks passed ($version)"
