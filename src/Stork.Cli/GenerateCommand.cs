@@ -36,7 +36,7 @@ internal static class GenerateCommand
         var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: FLUX.1-dev 512, schnell 256, SD3 256, or the folder's _stork_defaults: fashion-flux 32; at most 512); CLIP-only models take 77." };
         var seed = new Option<long?>("--seed") { Description = "Seed of image 0 (default 0); image k uses seed + k, so any image can be regenerated alone." };
         var count = new Option<int?>("--count") { Description = "Images per prompt (default 1, or the number of --latents)." };
-        var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), or FLUX.1's packed [N, S, 64]." };
+        var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), Qwen-Image's [N, 16, 1, h, w], or the packed [N, S, 64] of FLUX.1 and Qwen-Image." };
         var output = new Option<string>("--out")
         {
             Description = "Output: FILE.png (one PNG per image, numbered -0, -1, ... when there are several; prompt, seed, steps, scheduler and model in PNG text chunks) or FILE.npy (float32 [N, H, W, 3] in [0, 1]).",
@@ -279,9 +279,9 @@ internal static class GenerateCommand
     {
         InputFile.Check(path, "latents file");
         var array = NpyFile.Read(path, floatOnly: true);
-        if (array.Shape.Length is not (3 or 4) || array.Shape.Any(d => d < 1))
+        if (array.Shape.Length is not (3 or 4 or 5) || array.Shape.Any(d => d < 1))
         {
-            throw new CliException($"latents '{path}' have shape [{string.Join(", ", array.Shape)}]; expected [N, C, h, w] or packed [N, S, 64].");
+            throw new CliException($"latents '{path}' have shape [{string.Join(", ", array.Shape)}]; expected [N, C, h, w], Qwen-Image's [N, C, 1, h, w] or packed [N, S, 64].");
         }
 
         if (array.Data.Any(v => !double.IsFinite(v)))

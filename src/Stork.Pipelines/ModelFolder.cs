@@ -13,6 +13,7 @@ public sealed class ModelFolder
         ["StableDiffusion3Pipeline"] = PipelineFamily.StableDiffusion3,
         ["StableDiffusionPipeline"] = PipelineFamily.StableDiffusion,
         ["StableDiffusionXLPipeline"] = PipelineFamily.StableDiffusionXL,
+        ["QwenImagePipeline"] = PipelineFamily.QwenImage,
     };
 
     private ModelFolder(string root, string className, PipelineFamily family, JsonConfig index)

@@ -14,4 +14,7 @@ public enum PipelineFamily
 
     /// <summary>Stable Diffusion XL (diffusers <c>StableDiffusionXLPipeline</c>).</summary>
     StableDiffusionXL,
+
+    /// <summary>Qwen-Image (diffusers <c>QwenImagePipeline</c>; the ONNX layout is this project's own).</summary>
+    QwenImage,
 }

@@ -1,4 +1,5 @@
 using Stork.Pipelines.Flux;
+using Stork.Pipelines.QwenImage;
 using Stork.Pipelines.StableDiffusion;
 using Stork.Pipelines.StableDiffusion3;
 using Stork.Pipelines.StableDiffusionXL;
@@ -20,6 +21,7 @@ public static class TextToImage
             PipelineFamily.StableDiffusion3 => new StableDiffusion3Pipeline(model, options),
             PipelineFamily.StableDiffusion => new StableDiffusionPipeline(model, options),
             PipelineFamily.StableDiffusionXL => new StableDiffusionXLPipeline(model, options),
+            PipelineFamily.QwenImage => new QwenImagePipeline(model, options),
             _ => throw new InvalidDataException($"pipeline family {model.Family} is not supported."),
         };
     }

@@ -4,7 +4,8 @@ namespace Stork.Pipelines.Tokenizers;
 
 /// <summary>
 /// Opens a diffusers model's tokenizer folder (<c>tokenizer/</c>, <c>tokenizer_2/</c>, ...) as the right
-/// <see cref="ITextTokenizer"/>: CLIP for <c>vocab.json</c> + <c>merges.txt</c> with a CLIP configuration, T5 for
+/// <see cref="ITextTokenizer"/>: Qwen2 when <c>tokenizer_config.json</c> names <c>Qwen2Tokenizer</c>[<c>Fast</c>], CLIP for
+/// <c>vocab.json</c> + <c>merges.txt</c> with a CLIP configuration, T5 for
 /// <c>spiece.model</c> or a <c>tokenizer.json</c> with a Unigram model.
 /// </summary>
 public static class TokenizerLoader
@@ -29,9 +30,13 @@ public static class TokenizerLoader
         bool hasSpiece = File.Exists(Path.Combine(folder, "spiece.model"));
         string tokenizerJson = Path.Combine(folder, "tokenizer.json");
 
+        if (cls.StartsWith("Qwen2Tokenizer", StringComparison.Ordinal))
+        {
+            return Qwen2Tokenizer.FromFolder(folder);
+        }
+
         if (cls.StartsWith("CLIPTokenizer", StringComparison.Ordinal) || (cls.Length == 0 && (hasVocab || hasMerges) && !hasSpiece))
         {
-            // A later Qwen2 byte-level BPE (Qwen2Tokenizer) would be told apart here by its class.
             return ClipTokenizer.FromFolder(folder);
         }
 
@@ -51,7 +56,7 @@ public static class TokenizerLoader
         }
 
         throw new InvalidDataException(
-            $"tokenizer folder {folder}: no tokenizer this library reads (CLIP: vocab.json + merges.txt; T5: spiece.model or "
+            $"tokenizer folder {folder}: no tokenizer this library reads (CLIP or Qwen2: vocab.json + merges.txt; T5: spiece.model or "
             + $"tokenizer.json with a Unigram model){(cls.Length > 0 ? $"; tokenizer_class is {cls}" : "")}");
     }
 

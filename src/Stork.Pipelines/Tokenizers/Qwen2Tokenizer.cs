@@ -1,0 +1,153 @@
+using System.Text.Json;
+
+namespace Stork.Pipelines.Tokenizers;
+
+/// <summary>
+/// Qwen2's byte-level BPE tokenizer (Qwen2, Qwen2.5, Qwen2.5-VL: the text encoder of Qwen-Image) with the behaviour of
+/// Hugging Face's <c>Qwen2TokenizerFast</c>: the added tokens of <c>tokenizer_config.json</c> split out first (special
+/// or not), NFC, Qwen2's pre-tokenizer regex, GPT-2's byte alphabet, BPE by merge rank. No BOS or EOS is added.
+/// </summary>
+public sealed class Qwen2Tokenizer : ITextTokenizer
+{
+    private readonly BytePairEncoding _bpe;
+    private readonly AddedTokenSplitter _added;
+    private readonly Dictionary<string, int> _vocab;
+
+    private Qwen2Tokenizer(Dictionary<string, int> vocab, BytePairEncoding bpe, AddedTokenSplitter added, int pad, int? maxLength)
+    {
+        _vocab = vocab;
+        _bpe = bpe;
+        _added = added;
+        PadId = pad;
+        ModelMaxLength = maxLength;
+    }
+
+    /// <inheritdoc />
+    public int PadId { get; }
+
+    /// <inheritdoc />
+    public int? ModelMaxLength { get; }
+
+    /// <summary>The vocabulary size (<c>vocab.json</c> entries, without the added tokens).</summary>
+    public int VocabularySize => _vocab.Count;
+
+    /// <summary>The added tokens (content to id) that are matched before pre-tokenization.</summary>
+    public IReadOnlyDictionary<string, int> AddedTokens => _added.Tokens;
+
+    /// <summary>
+    /// Loads a Qwen2 tokenizer folder: <c>vocab.json</c>, <c>merges.txt</c> and <c>tokenizer_config.json</c> (its
+    /// <c>added_tokens_decoder</c>, pad token and <c>model_max_length</c>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A file is missing or malformed.</exception>
+    public static Qwen2Tokenizer FromFolder(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        string vocabPath = Path.Combine(folder, "vocab.json");
+        string mergesPath = Path.Combine(folder, "merges.txt");
+        foreach (string p in new[] { vocabPath, mergesPath })
+        {
+            if (!File.Exists(p))
+            {
+                throw new InvalidDataException($"Qwen2 tokenizer folder {folder}: {Path.GetFileName(p)} is missing");
+            }
+        }
+
+        Dictionary<string, int> vocab;
+        try
+        {
+            vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(Stork.IO.InputFile.ReadAllBytes(vocabPath, "tokenizer file", 256L << 20))
+                ?? throw new InvalidDataException($"{vocabPath}: empty vocabulary");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{vocabPath}: malformed JSON ({ex.Message})", ex);
+        }
+
+        var merges = new List<(string, string)>();
+        foreach (string line in Stork.IO.InputFile.ReadAllText(mergesPath, "tokenizer file", 256L << 20).Split(['\r', '\n']))
+        {
+            if (line.StartsWith("#version", StringComparison.Ordinal) || line.Length == 0)
+            {
+                continue;
+            }
+
+            int space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space <= 0 || space == line.Length - 1)
+            {
+                throw new InvalidDataException($"{mergesPath}: malformed merge line '{line}'");
+            }
+
+            merges.Add((line[..space], line[(space + 1)..]));
+        }
+
+        var config = TokenizerConfig.Load(folder);
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (id, content) in config.AddedTokens)
+        {
+            added[content] = id;
+        }
+
+        int Id(string token) =>
+            added.TryGetValue(token, out int id) ? id
+            : vocab.TryGetValue(token, out id) ? id
+            : throw new InvalidDataException($"Qwen2 tokenizer folder {folder}: token '{token}' is neither an added token nor in the vocabulary");
+
+        // Qwen2's pad and end-of-text token; it is an added token in every published configuration.
+        const string EndOfText = "<|endoftext|>";
+        added.TryAdd(EndOfText, vocab.Count);
+        int pad = Id(config.PadToken ?? EndOfText);
+        foreach (string t in config.AdditionalSpecialTokens)
+        {
+            added.TryAdd(t, Id(t));
+        }
+
+        return new Qwen2Tokenizer(vocab, new BytePairEncoding(vocab, merges, "", -1), new AddedTokenSplitter(added), pad, config.ModelMaxLength);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<int> Encode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>();
+        foreach (var (part, id, _) in _added.Split(text))
+        {
+            if (id >= 0)
+            {
+                ids.Add(id);
+                continue;
+            }
+
+            string normalized = UnicodeNfc.Normalize(ClipTokenizer.SanitizeSurrogates(part));
+            foreach (var (start, length) in Qwen2PreTokenizer.Split(normalized))
+            {
+                foreach (int t in _bpe.EncodeWord(ByteLevelAlphabet.Map(normalized.AsSpan(start, length))))
+                {
+                    if (t < 0)
+                    {
+                        throw new InvalidDataException("the Qwen2 vocabulary lacks a byte symbol; vocab.json is incomplete");
+                    }
+
+                    ids.Add(t);
+                }
+            }
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// <c>tokenizer(text, max_length=maxLength, truncation=True).input_ids</c>: the ids cut from the right to at most
+    /// <paramref name="maxLength"/>, not padded.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is not positive.</exception>
+    public TokenizedText EncodeTruncated(string text, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
+        var ids = Encode(text);
+        return new TokenizedText([.. ids.Take(maxLength)], ids.Count > maxLength, ids.Count);
+    }
+
+    /// <inheritdoc />
+    public TokenizedText EncodePadded(string text, int maxLength) =>
+        PaddedIds.Build([], Encode(text), [], maxLength, PadId);
+}
