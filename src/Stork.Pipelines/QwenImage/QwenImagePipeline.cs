@@ -64,6 +64,7 @@ public sealed class QwenImagePipeline : ITextToImagePipeline
             QwenImagePrompt.DefaultMaxSequenceLength, "model scheduler_config.json");
     }
 
+    /// <inheritdoc/>
     public ModelFolder Folder { get; }
 
     /// <summary>
@@ -80,6 +81,7 @@ public sealed class QwenImagePipeline : ITextToImagePipeline
         return new Dictionary<string, TokenizedText> { ["tokenizer"] = QwenImagePrompt.Tokenize(_tokenizer.Value, prompt) };
     }
 
+    /// <inheritdoc/>
     public GenerationResult Generate(GenerationRequest request, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -387,6 +389,7 @@ public sealed class QwenImagePipeline : ITextToImagePipeline
         return Decode(x0, count, channels, h, w, CancellationToken.None);
     }
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         _textEncoder.Dispose();
