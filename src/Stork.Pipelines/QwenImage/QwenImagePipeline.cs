@@ -143,30 +143,15 @@ public sealed class QwenImagePipeline : ITextToImagePipeline
         var transformerBefore = transformer.RunTime;
         using (var run = transformer.Begin(r.Count, latentH, latentW, prompt, negative, r.TrueCfgScale ?? DefaultTrueCfgScale))
         {
-            solver.Reset();
-            var output = new float[x.Length];
-            var times = solver.Times;
-            for (int i = 0; i < times.Count; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                run.Predict(x, times[i], output);
-                if (request.Stepwise is { } callback)
-                {
-                    callback(i, DecodePredictedClean(x, output, times[i], r.Count, channels, latentH, latentW));
-                }
-
-                solver.Step(output, x);
-                progress?.Report(new GenerationProgress(GenerationStage.Denoising, i + 1, times.Count, times[i]));
-            }
+            DenoisingLoop.Preview? preview = request.Stepwise is { } callback
+                ? (i, t, latents, velocity) => callback(i, DecodePredictedClean(latents, velocity, t, r.Count, channels, latentH, latentW))
+                : null;
+            DenoisingLoop.Run(run.Predict, solver, x, preview, progress, cancellationToken);
         }
 
         var denoiseTime = stage.Elapsed;
         _onnxTime += transformer.RunTime - transformerBefore;
         _transformer.Release();
-        if (x.Any(v => !float.IsFinite(v)))
-        {
-            throw new InvalidDataException("the denoising loop produced non-finite latents.");
-        }
 
         // Decoding.
         cancellationToken.ThrowIfCancellationRequested();

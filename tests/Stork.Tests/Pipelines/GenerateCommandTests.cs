@@ -228,6 +228,7 @@ public sealed class GenerateCommandTests
         { "unavailable device", ["--device", "cuda"] },
         { "sub-steps beyond the ROCK4 table", ["--scheduler", "stork-4", "--substeps", "149"] },
         { "negative true cfg", ["--true-cfg", "-1", "--negative-prompt", "x"] },
+        { "adaptive solver", ["--scheduler", "rk45"] },
     };
 
     [Theory]
