@@ -97,6 +97,7 @@ internal static class CompareCommand
 
             // Build every solver first: a bad combination fails before any sampling.
             var spec = ModelSpec.Of(denoiser);
+            settings = SampleCommand.WithModelTrainSteps(settings, denoiser, noConfig: true);
             var grid = new ISolver[names.Length, counts.Length];
             for (int i = 0; i < names.Length; i++)
             {

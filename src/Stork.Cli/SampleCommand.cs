@@ -101,6 +101,7 @@ internal static class SampleCommand
             // Per sample beyond the solver: the output encoding (a float64 copy and its bytes) or the PNG raster and its encoding.
             double perSample = png ? 2.0 * size * pixelScale * pixelScale * 3 : size * 16.0;
             float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize, perSample);
+            settings = WithModelTrainSteps(settings, denoiser, config is null);
             ISolver solver = SolverRegistry.Create(name, ModelSpec.Of(denoiser), steps, settings);
 
             ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", solver.Times.Count,
@@ -138,4 +139,13 @@ internal static class SampleCommand
         };
         return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true });
     }
+
+    /// <summary>
+    /// Without a scheduler configuration, the diffusers solvers take the discrete model's own training timesteps
+    /// (--train-steps), not diffusers' default of 1000.
+    /// </summary>
+    internal static SolverSettings WithModelTrainSteps(SolverSettings settings, IDenoiser denoiser, bool noConfig) =>
+        noConfig && denoiser.Schedule is VpDiscreteSchedule vp && vp.TrainSteps != settings.Diffusers.TrainSteps
+            ? settings with { Diffusers = settings.Diffusers with { TrainSteps = vp.TrainSteps } }
+            : settings;
 }

@@ -13,7 +13,10 @@ public sealed record SchedulerChoice
     /// <summary>A <see cref="SolverRegistry"/> name.</summary>
     public string? Name { get; init; }
 
-    /// <summary>Options of the named solver (STORK variant, sub-steps, derivative order, solver order, ...). Its flow grid is replaced by the pipeline's.</summary>
+    /// <summary>
+    /// Options of the named solver (STORK variant, sub-steps, derivative order, solver order, ...). Its flow grid is
+    /// replaced by the pipeline's. In flow pipelines STORK's derivative order defaults to 1 (measured best under guidance).
+    /// </summary>
     public SolverSettings? Settings { get; init; }
 
     /// <summary>A diffusers scheduler configuration file, used in place of the model folder's.</summary>

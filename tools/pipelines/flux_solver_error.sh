@@ -7,10 +7,10 @@ mkdir -p "$out"
 cli="dotnet src/Stork.Cli/bin/Release/net10.0/Stork.Cli.dll"
 common=(generate --model "$model" --prompt "a watercolor painting of a lighthouse on a rocky coast at sunset" --height 128 --width 128 --seed 3 --count 4 "$@")
 $cli "${common[@]}" --scheduler euler --steps 400 --out "$out/reference.npy" >/dev/null
-for solver in euler heun dpm++2m unipc deis stork-2 stork-4 "stork-4 --stork-variant upstream --derivative-order 1"; do
+for solver in euler heun dpm++2m unipc deis stork-2 stork-4 "stork-4 --derivative-order 2" "stork-4 --stork-variant upstream"; do
   for nfe in 4 8 16 32; do
     steps=$nfe; [ "$solver" = heun ] && steps=$(( (nfe + 1) / 2 ))
-    name=$(echo "$solver" | tr ' ' '_' | tr -d '-' )
+    name=$(echo "$solver" | sed 's/ --stork-variant upstream/_upstream/; s/ --derivative-order 2/_d2/')
     $cli "${common[@]}" --scheduler $solver --steps $steps --out "$out/$name-$nfe.npy" >/dev/null
   done
 done

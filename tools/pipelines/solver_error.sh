@@ -8,10 +8,10 @@ mkdir -p "$out"
 cli="dotnet src/Stork.Cli/bin/Release/net10.0/Stork.Cli.dll"
 common=(generate --model "$model" --prompt-file "$prompts" --seed 3 "$@")
 $cli "${common[@]}" --scheduler euler --steps 400 --out "$out/reference.npy" >/dev/null
-for solver in euler heun dpm++2m unipc deis stork-2 stork-4 "stork-4 --stork-variant upstream --derivative-order 1"; do
+for solver in euler heun dpm++2m unipc deis stork-2 stork-4 "stork-4 --derivative-order 2" "stork-4 --stork-variant upstream"; do
   for nfe in $nfes; do
     steps=$nfe; [ "$solver" = heun ] && steps=$(( (nfe + 1) / 2 ))
-    name=$(echo "$solver" | sed 's/ --stork-variant upstream --derivative-order 1/ upstream d1/')
+    name=$(echo "$solver" | sed 's/ --stork-variant upstream/ upstream/; s/ --derivative-order 2/ d2/')
     $cli "${common[@]}" --scheduler $solver --steps $steps --out "$out/$(echo "$name" | tr ' ' '_')-$nfe.npy" >/dev/null
   done
 done

@@ -115,3 +115,35 @@ public class SampleCommandTests
         }
     }
 }
+
+public class SampleCommandConsistencyTests
+{
+    private static string Gmm => Golden.PathOf("stork", "gmm8.json");
+
+    [Theory]
+    [InlineData("dpm++2m")]
+    [InlineData("unipc")]
+    [InlineData("deis")]
+    public void Multistep_solvers_refuse_more_steps_than_distinct_integer_timesteps_with_a_clear_message(string solver)
+    {
+        using var h = new CliHarness();
+        var (code, _, err) = h.Run("sample", "--model", Gmm, "--prediction", "epsilon", "--scheduler", solver, "--steps", "1000", "--out", h.PathOf("x.npy"));
+        Assert.Equal(2, code);
+        Assert.Contains("repeat the integer timestep", err);
+        Assert.False(File.Exists(h.PathOf("x.npy")));
+    }
+
+    [Theory]
+    [InlineData("ddim")]
+    [InlineData("dpm++2m")]
+    public void Train_steps_reach_the_diffusers_solvers(string solver)
+    {
+        using var h = new CliHarness();
+        var (code, _, err) = h.Run("sample", "--model", Gmm, "--prediction", "epsilon", "--scheduler", solver, "--train-steps", "500", "--steps", "10",
+            "--out", h.PathOf("x.npy"), "--times-out", h.PathOf("t.json"));
+        Assert.True(code == 0, err);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(h.PathOf("t.json")));
+        double first = doc.RootElement.GetProperty("times")[0].GetDouble();
+        Assert.True(first < 500, $"first timestep {first} should lie below 500 training timesteps");
+    }
+}

@@ -68,8 +68,22 @@ public static class StandardGrids
     /// <summary>
     /// Discrete timesteps of DPMSolverMultistep / UniPCMultistep / DEISMultistep (N + 1 candidates, the last dropped).
     /// </summary>
-    public static double[] MultistepTimesteps(int steps, DiffusersOptions d) =>
-        Spaced(steps, steps + 1, d.Spacing ?? TimestepSpacing.Linspace, d, round: true);
+    public static double[] MultistepTimesteps(int steps, DiffusersOptions d)
+    {
+        var r = Spaced(steps, steps + 1, d.Spacing ?? TimestepSpacing.Linspace, d, round: true);
+        for (int i = 1; i < r.Length; i++)
+        {
+            // Rounded to integers, too many steps repeat a timestep: a zero step the multistep formulas divide by.
+            if (!(r[i] < r[i - 1]))
+            {
+                throw new ArgumentException(
+                    $"{steps} steps repeat the integer timestep {r[i]} of a model with {d.TrainSteps} training timesteps; use fewer steps (at most about {d.TrainSteps / 2}).",
+                    nameof(steps));
+            }
+        }
+
+        return r;
+    }
 
     /// <summary>Discrete timesteps of DDIMScheduler (N candidates).</summary>
     public static double[] DdimTimesteps(int steps, DiffusersOptions d)
