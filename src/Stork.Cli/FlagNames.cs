@@ -14,6 +14,7 @@ internal static class FlagNames
         ("a grid override applies to the corrected variant", "--grid applies to the corrected variant"),
         ("the logsnr or uniform-time grid", "--grid logsnr or uniform-time"),
         ("the Karras grid override (GridKind.Karras)", "--grid karras"),
+        ("grid override applies to noise models", "--grid applies to noise models (use --sigmas, --shift, --mu)"),
         ("the flow grid (GridKind.Flow)", "--grid flow"),
         ("steps must be at least 1", "--steps must be at least 1"),
         ("choose the solver dpm++2m, ddim or stork-4 by name", "pass --scheduler dpm++2m, ddim or stork-4"),

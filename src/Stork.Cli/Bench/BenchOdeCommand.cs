@@ -32,7 +32,7 @@ internal static class BenchOdeCommand
         var title = new Option<string?>("--title") { Description = "Title of the markdown table and plot." };
 
         var command = new Command("ode", "Exact-ODE error (RMSE) of solvers against NFE on one model and one noise batch.");
-        foreach (var o in models.All.Concat(solverDefaults.All.Where(o => o != solverDefaults.Scheduler && o != solverDefaults.Steps)))
+        foreach (var o in models.All.Concat(solverDefaults.All.Where(o => o != solverDefaults.Scheduler && o != solverDefaults.Steps && o != solverDefaults.SchedulerConfig)))
         {
             command.Add(o);
         }

@@ -10,9 +10,9 @@ public static class SolverRegistry
         new(StringComparer.OrdinalIgnoreCase)
         {
             ["stork-2"] = ("STORK-2: RKG2 stages with virtual (Taylor) model evaluations, one real evaluation per step",
-                (m, n, s) => new Stork2(m, n, s.ToStorkOptions(2), s.FlowGrid)),
+                (m, n, s) => new Stork2(m, n, StorkOptions(m, s, 2), s.FlowGrid)),
             ["stork-4"] = ("STORK-4: ROCK4 stages with virtual (Taylor) model evaluations, one real evaluation per step",
-                (m, n, s) => new Stork4(m, n, s.ToStorkOptions(4), s.FlowGrid)),
+                (m, n, s) => new Stork4(m, n, StorkOptions(m, s, 4), s.FlowGrid)),
             ["euler"] = ("Euler (FlowMatchEulerDiscreteScheduler; EulerDiscreteScheduler-style on noise models)",
                 (m, n, s) => new EulerSolver(m, Grid(SolverFamily.Euler, m, n, s))),
             ["heun"] = ("Heun (FlowMatchHeunDiscreteScheduler): steps nodes, 2 steps - 1 model evaluations",
@@ -30,6 +30,19 @@ public static class SolverRegistry
             ["rk45"] = ("adaptive Dormand-Prince RK45 (relative and absolute tolerance): the accuracy reference; ignores the step count",
                 (m, n, s) => new Rk45Solver(m, s.RelativeTolerance, s.AbsoluteTolerance)),
         };
+
+    // On flow models STORK walks the flow sigmas (shift, mu, terminal, spacing); a noise-grid override has no meaning there.
+    private static StorkOptions StorkOptions(ModelSpec model, SolverSettings settings, int order)
+    {
+        if (model.Prediction == Predictions.Prediction.FlowVelocity && settings.Grid is not (GridKind.Native or GridKind.Flow))
+        {
+            throw new ArgumentException(
+                $"STORK on flow models walks the flow sigmas (shift, mu, sigma spacing); the {settings.Grid} grid override applies to noise models.",
+                nameof(settings.Grid));
+        }
+
+        return settings.ToStorkOptions(order);
+    }
 
     private static StepGrid Grid(SolverFamily family, ModelSpec model, int steps, SolverSettings settings) =>
         StandardGrids.Build(family, model, steps, settings);

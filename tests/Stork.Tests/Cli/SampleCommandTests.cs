@@ -147,3 +147,30 @@ public class SampleCommandConsistencyTests
         Assert.True(first < 500, $"first timestep {first} should lie below 500 training timesteps");
     }
 }
+
+public class IgnoredOptionTests
+{
+    [Theory]
+    [InlineData("logsnr")]
+    [InlineData("uniform-time")]
+    [InlineData("karras")]
+    public void A_noise_grid_with_stork_on_a_flow_model_is_an_error_not_ignored(string grid)
+    {
+        using var h = new CliHarness();
+        var (code, _, err) = h.Run("sample", "--model", Golden.PathOf("stork", "gmm8.json"), "--prediction", "flow", "--scheduler", "stork-4",
+            "--grid", grid, "--steps", "5", "--out", h.PathOf("x.npy"));
+        Assert.Equal(2, code);
+        Assert.Contains("--grid applies to noise models", err);
+    }
+
+    [Fact]
+    public void Bench_ode_takes_no_scheduler_config_it_would_ignore()
+    {
+        using var h = new CliHarness();
+        string a = Golden.PathOf("anchors", "gmm8.json");
+        var (code, _, err) = h.Run("bench", "ode", "--model", a, "--prediction", "flow", "--solvers", "euler", "--nfe", "5",
+            "--scheduler-config", h.PathOf("nope.json"));
+        Assert.Equal(2, code);
+        Assert.Contains("--scheduler-config", err);
+    }
+}
