@@ -12,6 +12,7 @@ internal static class BenchCommand
             BenchOdeCommand.Create(stdout),
             BenchQualityCommand.Create(stdout, stderr),
             BenchShards.CreateMerge(stdout),
+            BenchPromptedCommand.Create(stdout),
         };
         return command;
     }
