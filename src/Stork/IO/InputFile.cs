@@ -31,12 +31,7 @@ public static class InputFile
         FileSystemInfo info;
         try
         {
-            info = new FileInfo(path);
-            if (info.LinkTarget is not null)
-            {
-                info = info.ResolveLinkTarget(returnFinalTarget: true)
-                    ?? throw new InvalidDataException($"{what} '{path}' is a broken symbolic link.");
-            }
+            info = new FileInfo(RealPath(path, what));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -70,6 +65,62 @@ public static class InputFile
         }
 
         return file;
+    }
+
+    /// <summary>
+    /// The path with every symbolic link resolved, component by component, each relative target taken from the real
+    /// folder that holds the link (as the operating system does; .NET's <c>ResolveLinkTarget</c> joins a relative
+    /// target to the path as written, which is wrong when a parent folder is itself a link, as in model folders that
+    /// link their tokenizer folders or Hugging Face's cache of snapshots linking to blobs).
+    /// </summary>
+    internal static string RealPath(string path, string what = "file")
+    {
+        string full = Path.GetFullPath(path);
+        string root = Path.GetPathRoot(full) ?? "/";
+        var pending = new Stack<string>(full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse());
+        string current = root;
+        int links = 0;
+        while (pending.Count > 0)
+        {
+            string part = pending.Pop();
+            if (part == ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? root;
+                continue;
+            }
+
+            string next = Path.Combine(current, part);
+            if (new FileInfo(next).LinkTarget is { } target)
+            {
+                if (++links > 40)
+                {
+                    throw new InvalidDataException($"{what} '{path}': too many levels of symbolic links.");
+                }
+
+                // Continue with the target's components, relative to the folder that holds the link.
+                string targetRoot = Path.IsPathRooted(target) ? Path.GetPathRoot(target)! : "";
+                foreach (string t in target[targetRoot.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse())
+                {
+                    pending.Push(t);
+                }
+
+                if (Path.IsPathRooted(target))
+                {
+                    current = targetRoot;
+                }
+
+                continue;
+            }
+
+            current = next;
+        }
+
+        return current;
     }
 
     /// <summary>Opens a checked file for reading; <paramref name="length"/> is its length when checked.</summary>
