@@ -43,6 +43,12 @@ public static class TimeGrid
 
         if (options.ShiftTerminal is { } terminal)
         {
+            if (steps < 2)
+            {
+                // The stretch maps the last shifted sigma to the terminal and the first stays 1: one sigma cannot be both.
+                throw new ArgumentException($"a shift_terminal schedule needs at least 2 steps (got {steps}).", nameof(steps));
+            }
+
             double scale = (1.0 - sigmas[steps - 1]) / (1.0 - terminal);
             for (int i = 0; i < steps; i++)
             {

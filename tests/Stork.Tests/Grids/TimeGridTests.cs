@@ -82,3 +82,13 @@ public class TimeGridTests
         Assert.Throws<ArgumentException>(() => TimeGrid.FlowSigmas(5, new FlowSigmaOptions { ShiftTerminal = 1.5 }));
     }
 }
+
+public class ShiftTerminalStepTests
+{
+    [Fact]
+    public void A_shift_terminal_schedule_of_one_step_is_a_clear_error()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Stork.Grids.TimeGrid.FlowSigmas(1, new Stork.Grids.FlowSigmaOptions { ShiftTerminal = 0.02, Mu = 0.5 }));
+        Assert.Contains("at least 2 steps", e.Message);
+    }
+}
