@@ -225,62 +225,16 @@ public abstract class GuidedPipeline : ITextToImagePipeline
     private int? InferSide(LatentsInput? latents, int axis) =>
         latents is { Shape.Length: 4 } l ? l.Shape[axis] * VaeScale : null;
 
-    private static float[] InitialLatents(GenerationRequest request, ResolvedGeneration r, int channels, int h, int w, out long[]? seeds)
-    {
-        int per = channels * h * w;
-        var x = new float[checked(r.Count * per)];
-        if (request.Latents is { } given)
-        {
-            seeds = null;
-            int[] s = given.Shape;
-            if (s.Length != 4 || s[0] != r.Count || s[1] != channels || s[2] != h || s[3] != w)
-            {
-                throw new ArgumentException(
-                    $"latents of shape [{string.Join(", ", s)}] do not fit {r.Count} image(s) of {r.Height} x {r.Width}: expected [{r.Count}, {channels}, {h}, {w}].");
-            }
-
-            if (given.Values.Length != x.Length || given.Values.Any(v => !float.IsFinite(v)))
-            {
-                throw new ArgumentException("the latents must hold finite values, as many as their shape says.");
-            }
-
-            given.Values.CopyTo(x, 0);
-            return x;
-        }
-
-        seeds = new long[r.Count];
-        for (int k = 0; k < r.Count; k++)
-        {
-            seeds[k] = r.Seed + k;
-            GaussianNoise.Fill(x.AsSpan(k * per, per), seeds[k]);
-        }
-
-        return x;
-    }
+    private static float[] InitialLatents(GenerationRequest request, ResolvedGeneration r, int channels, int h, int w, out long[]? seeds) =>
+        LatentBatch.Initial(request.Latents, r.Seed, r.Count, channels, h, w, packed: false, frameAxis: false, r.Height, r.Width, out seeds);
 
     private GeneratedImages Decode(float[] latents, int count, int channels, int h, int w, CancellationToken cancellationToken)
     {
         var vae = _vae.Get();
-        if (vae.LatentChannels != channels)
-        {
-            throw new InvalidDataException($"vae_decoder: latent_channels {vae.LatentChannels} differs from the denoiser's {channels}.");
-        }
-
-        int per = channels * h * w;
-        int outH = h * vae.ScaleFactor, outW = w * vae.ScaleFactor;
-        var pixels = new float[checked(count * outH * outW * 3)];
-        var z = new float[per];
         var before = vae.RunTime;
-        for (int k = 0; k < count; k++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            latents.AsSpan(k * per, per).CopyTo(z);
-            vae.Denormalize(z);
-            vae.Decode(z, h, w, pixels.AsSpan(k * outH * outW * 3, outH * outW * 3));
-        }
-
+        var images = LatentBatch.Decode(vae, latents, count, channels, h, w, packed: false, cancellationToken);
         OnnxTime += vae.RunTime - before;
-        return new GeneratedImages(pixels, count, outH, outW);
+        return images;
     }
 
     private GeneratedImages DecodePredictedClean(float[] x, float[] output, ModelSpec model, double time, int count, int channels, int h, int w)

@@ -8,7 +8,7 @@ namespace Stork.Pipelines;
 /// [-1, 1] out, mapped to [0, 1] and H x W x 3 as diffusers' <c>VaeImageProcessor.postprocess(output_type="np")</c>:
 /// <c>clamp(x / 2 + 0.5, 0, 1)</c>. Images are decoded one at a time (the result does not depend on the batch).
 /// </summary>
-internal sealed class VaeDecoder : IDisposable
+internal sealed class VaeDecoder : ILatentDecoder, IDisposable
 {
     private readonly OnnxGraph _graph;
 
@@ -68,19 +68,11 @@ internal sealed class VaeDecoder : IDisposable
 
         var chw = new float[3 * outH * outW];
         GraphTensor.ReadFloats(outputs[0], chw);
-        int plane = outH * outW;
-        for (int p = 0; p < plane; p++)
-        {
-            for (int ch = 0; ch < 3; ch++)
-            {
-                float v = (chw[(ch * plane) + p] / 2f) + 0.5f;
-                image[(p * 3) + ch] = Math.Clamp(v, 0f, 1f);
-            }
-        }
+        LatentBatch.ToUnitImage(chw, image);
     }
 
     /// <summary>The VAE input of diffusers' pipelines: <c>z / scaling_factor + shift_factor</c>, in place.</summary>
-    public void Denormalize(Span<float> latents)
+    public void Denormalize(Span<float> latents, int height, int width)
     {
         float scale = (float)ScalingFactor, shift = (float)ShiftFactor;
         for (int i = 0; i < latents.Length; i++)

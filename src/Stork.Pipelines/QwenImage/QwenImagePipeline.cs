@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Stork.Pipelines.Flux;
 using Stork.Pipelines.Tokenizers;
+using Stork.Predictions;
 using Stork.Sampling;
+using Stork.Schedules;
 
 namespace Stork.Pipelines.QwenImage;
 
@@ -285,92 +287,23 @@ public sealed class QwenImagePipeline : ITextToImagePipeline
         }
     }
 
-    private static float[] InitialLatents(GenerationRequest request, ResolvedGeneration r, int channels, int h, int w, out long[]? seeds)
-    {
-        int tokens = h / 2 * (w / 2), c4 = channels * 4, per = tokens * c4;
-        var x = new float[checked(r.Count * per)];
-        if (request.Latents is { } given)
-        {
-            seeds = null;
-            int[] s = given.Shape;
-            bool packed = s.Length == 3 && s[0] == r.Count && s[1] == tokens && s[2] == c4;
-            bool unpacked = (s.Length == 4 && s[0] == r.Count && s[1] == channels && s[2] == h && s[3] == w)
-                || (s.Length == 5 && s[0] == r.Count && s[1] == channels && s[2] == 1 && s[3] == h && s[4] == w);
-            if (!packed && !unpacked)
-            {
-                throw new ArgumentException(
-                    $"latents of shape [{string.Join(", ", s)}] do not fit {r.Count} image(s) of {r.Height} x {r.Width}: expected [{r.Count}, {channels}, 1, {h}, {w}], [{r.Count}, {channels}, {h}, {w}] or packed [{r.Count}, {tokens}, {c4}].",
-                    nameof(request));
-            }
-
-            if (given.Values.Length != per * r.Count || given.Values.Any(v => !float.IsFinite(v)))
-            {
-                throw new ArgumentException("the latents must hold finite values, as many as their shape says.", nameof(request));
-            }
-
-            for (int k = 0; k < r.Count; k++)
-            {
-                var src = given.Values.AsSpan(k * per, per);
-                if (packed)
-                {
-                    src.CopyTo(x.AsSpan(k * per, per));
-                }
-                else
-                {
-                    FluxLatents.Pack(src, channels, h, w, x.AsSpan(k * per, per));
-                }
-            }
-
-            return x;
-        }
-
-        // diffusers draws [B, 1, C, h, w] noise: per image the same numbers as [C, h, w].
-        seeds = new long[r.Count];
-        var noise = new float[per];
-        for (int k = 0; k < r.Count; k++)
-        {
-            seeds[k] = r.Seed + k;
-            GaussianNoise.Fill(noise, seeds[k]);
-            FluxLatents.Pack(noise, channels, h, w, x.AsSpan(k * per, per));
-        }
-
-        return x;
-    }
+    // diffusers draws [B, 1, C, h, w] noise: per image the same numbers as [C, h, w].
+    private static float[] InitialLatents(GenerationRequest request, ResolvedGeneration r, int channels, int h, int w, out long[]? seeds) =>
+        LatentBatch.Initial(request.Latents, r.Seed, r.Count, channels, h, w, packed: true, frameAxis: true, r.Height, r.Width, out seeds);
 
     private GeneratedImages Decode(float[] packed, int count, int channels, int h, int w, CancellationToken cancellationToken)
     {
         var vae = _vae.Get();
-        if (vae.LatentChannels != channels)
-        {
-            throw new InvalidDataException($"vae_decoder: z_dim {vae.LatentChannels} differs from the transformer's {channels} latent channels.");
-        }
-
-        int per = channels * h * w;
-        int outH = h * vae.ScaleFactor, outW = w * vae.ScaleFactor;
-        var pixels = new float[checked(count * outH * outW * 3)];
-        var z = new float[per];
         var before = vae.RunTime;
-        for (int k = 0; k < count; k++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            FluxLatents.Unpack(packed.AsSpan(k * per, per), channels, h, w, z);
-            vae.Denormalize(z, h, w);
-            vae.Decode(z, h, w, pixels.AsSpan(k * outH * outW * 3, outH * outW * 3));
-        }
-
+        var images = LatentBatch.Decode(vae, packed, count, channels, h, w, packed: true, cancellationToken);
         _onnxTime += vae.RunTime - before;
-        return new GeneratedImages(pixels, count, outH, outW);
+        return images;
     }
 
     private GeneratedImages DecodePredictedClean(float[] x, float[] velocity, double sigma, int count, int channels, int h, int w)
     {
-        // Flow matching: x0 = x_t - sigma v.
         var x0 = new float[x.Length];
-        for (int i = 0; i < x.Length; i++)
-        {
-            x0[i] = (float)(x[i] - (sigma * velocity[i]));
-        }
-
+        PredictionConverter.Convert(Prediction.FlowVelocity, Prediction.Sample, RectifiedFlowSchedule.Instance, sigma, x, velocity, x0);
         return Decode(x0, count, channels, h, w, CancellationToken.None);
     }
 

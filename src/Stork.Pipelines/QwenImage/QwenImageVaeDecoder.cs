@@ -10,7 +10,7 @@ namespace Stork.Pipelines.QwenImage;
 /// <c>latents_mean</c> and <c>latents_std</c> of its <c>config.json</c>; the image is
 /// <c>clamp(x[:, :, 0] / 2 + 0.5, 0, 1)</c> as H x W x 3. Images are decoded one at a time.
 /// </summary>
-internal sealed class QwenImageVaeDecoder : IDisposable
+internal sealed class QwenImageVaeDecoder : ILatentDecoder, IDisposable
 {
     private readonly OnnxGraph _graph;
     private readonly float[] _mean;
@@ -90,15 +90,7 @@ internal sealed class QwenImageVaeDecoder : IDisposable
 
         var chw = new float[3 * outH * outW];
         GraphTensor.ReadFloats(outputs[0], chw);
-        int plane = outH * outW;
-        for (int p = 0; p < plane; p++)
-        {
-            for (int ch = 0; ch < 3; ch++)
-            {
-                float v = (chw[(ch * plane) + p] / 2f) + 0.5f;
-                image[(p * 3) + ch] = Math.Clamp(v, 0f, 1f);
-            }
-        }
+        LatentBatch.ToUnitImage(chw, image);
     }
 
     public void Dispose() => _graph.Dispose();
