@@ -21,7 +21,7 @@ internal sealed class GuidedDenoiser : IDisposable
     private readonly GraphTensor _sample;
     private readonly GraphTensor _timestep;
     private readonly GraphTensor _output;
-    private readonly List<GraphTensor> _owned = [];
+    private readonly GraphTensorSet _tensors = new();
     private readonly OnnxGraph.Call[] _calls;
     private readonly float[] _all;
 
@@ -54,7 +54,7 @@ internal sealed class GuidedDenoiser : IDisposable
         }
 
         long[] chunkShape = [_chunk, .. sampleShape.Select(d => (long)d)];
-        _sample = Own(new GraphTensor(samplePort.ElementType, chunkShape));
+        _sample = _tensors.Create(samplePort.ElementType, chunkShape);
         var t = graph.Input("timestep");
         long[] tShape = t.Rank == 0 ? [] : [t.Fixed(0) ?? _chunk];
         if (t.Rank == 1 && tShape[0] != 1 && tShape[0] != _chunk)
@@ -62,8 +62,8 @@ internal sealed class GuidedDenoiser : IDisposable
             throw new InvalidDataException($"{graph.Component}: timestep {t.Describe()} fits neither one value nor the batch of {_chunk}.");
         }
 
-        _timestep = Own(new GraphTensor(t.ElementType, tShape));
-        _output = Own(new GraphTensor(graph.Output(output).ElementType, chunkShape));
+        _timestep = _tensors.Create(t.ElementType, tShape);
+        _output = _tensors.Create(graph.Output(output).ElementType, chunkShape);
         _all = new float[batch * _per];
         _calls = new OnnxGraph.Call[batch / _chunk];
         for (int c = 0; c < _calls.Length; c++)
@@ -77,7 +77,7 @@ internal sealed class GuidedDenoiser : IDisposable
                     throw new InvalidDataException($"{graph.Component}: {cond.Logical} holds the wrong number of values for [{string.Join(", ", cond.ItemShape)}].");
                 }
 
-                var tensor = Own(new GraphTensor(graph.Input(cond.Logical).ElementType, [_chunk, .. cond.ItemShape]));
+                var tensor = _tensors.Create(graph.Input(cond.Logical).ElementType, [_chunk, .. cond.ItemShape]);
                 var values = new float[_chunk * itemLength];
                 for (int k = 0; k < _chunk; k++)
                 {
@@ -134,17 +134,8 @@ internal sealed class GuidedDenoiser : IDisposable
         }
     }
 
-    private GraphTensor Own(GraphTensor t)
-    {
-        _owned.Add(t);
-        return t;
-    }
-
     public void Dispose()
     {
-        foreach (var t in _owned)
-        {
-            t.Dispose();
-        }
+        _tensors.Dispose();
     }
 }

@@ -64,7 +64,7 @@ internal static class BenchPromptedCommand
             string cardPath = r.GetValue(classifier) ?? ShippedModels.Find("fashion-classifier.json")
                 ?? throw new CliException("no --classifier given and the shipped models/fashion-classifier.json was not found.");
             using var net = OnnxClassifier.Load(cardPath);
-            var (refMean, refCov) = LoadStats(net.Card);
+            var (refMean, refCov) = BenchQualityCommand.LoadStats(net.Card);
             string[] prompts = net.Card.ClassNames.Select(c => c.ToLowerInvariant().Replace("/", " or ", StringComparison.Ordinal)).ToArray();
             if (prompts.Length == 0)
             {
@@ -180,24 +180,6 @@ internal static class BenchPromptedCommand
         }
 
         return Math.Sqrt(sum / count);
-    }
-
-    private static (double[] Mean, double[] Cov) LoadStats(ModelCard card)
-    {
-        if (!card.TestStats.TryGetValue("mean", out string? mean) || !card.TestStats.TryGetValue("cov", out string? cov))
-        {
-            throw new CliException($"classifier card '{card.CardPath}' has no test_stats (mean, cov).");
-        }
-
-        string d = Path.GetDirectoryName(card.CardPath) ?? ".";
-        var m = NpyFile.Read(Path.Combine(d, mean)).Data;
-        var c = NpyFile.Read(Path.Combine(d, cov)).Data;
-        if (m.Length != card.FeatureDim || c.Length != card.FeatureDim * card.FeatureDim)
-        {
-            throw new CliException($"classifier test statistics do not match its feature dimension {card.FeatureDim}.");
-        }
-
-        return (m, c);
     }
 
     private static string Markdown(List<(string Solver, int Nfe, double Guidance, double Adherence, double Fd, double Rmse)> rows, int[] counts,

@@ -272,7 +272,7 @@ internal static class BenchQualityCommand
         return FrechetDistance.Compute(mean, cov, refMean, refCov);
     }
 
-    private static (double[] Mean, double[] Cov) LoadStats(ModelCard card)
+    internal static (double[] Mean, double[] Cov) LoadStats(ModelCard card)
     {
         if (!card.TestStats.TryGetValue("mean", out string? mean) || !card.TestStats.TryGetValue("cov", out string? cov))
         {

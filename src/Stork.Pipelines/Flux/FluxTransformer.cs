@@ -112,7 +112,7 @@ internal sealed class FluxTransformer : IDisposable
         private readonly GraphTensor _timestep;
         private readonly GraphTensor? _guidance;
         private readonly GraphTensor _output;
-        private readonly List<GraphTensor> _owned = [];
+        private readonly GraphTensorSet _tensors = new();
         private readonly OnnxGraph.Call _cond;
         private readonly OnnxGraph.Call? _uncond;
         private readonly float[] _condOut;
@@ -141,15 +141,15 @@ internal sealed class FluxTransformer : IDisposable
                     $"the text encoders give states of width {prompt.States.Length / Math.Max(1, prompt.Length)} and a pooled vector of {prompt.Pooled.Length}; the transformer's configuration expects {width} and {owner.PooledProjectionDim}.");
             }
 
-            _hidden = Own(new GraphTensor(g.Input("hidden_states").ElementType, [_chunk, _tokens, c4]));
-            _timestep = Own(new GraphTensor(g.Input("timestep").ElementType, g.Input("timestep").Rank == 0 ? [] : [_chunk]));
-            _output = Own(new GraphTensor(g.Output("out_hidden_states").ElementType, [_chunk, _tokens, c4]));
-            var imgIds = Own(Ids(g.Input("img_ids"), FluxLatents.ImageIds(latentHeight, latentWidth), _tokens));
-            var txtIds = Own(Ids(g.Input("txt_ids"), new long[prompt.Length * 3], prompt.Length));
+            _hidden = _tensors.Create(g.Input("hidden_states").ElementType, [_chunk, _tokens, c4]);
+            _timestep = _tensors.Create(g.Input("timestep").ElementType, g.Input("timestep").Rank == 0 ? [] : [_chunk]);
+            _output = _tensors.Create(g.Output("out_hidden_states").ElementType, [_chunk, _tokens, c4]);
+            var imgIds = _tensors.Positions(g.Input("img_ids"), FluxLatents.ImageIds(latentHeight, latentWidth), _tokens);
+            var txtIds = _tensors.Positions(g.Input("txt_ids"), new long[prompt.Length * 3], prompt.Length);
             if (owner.GuidanceEmbeds)
             {
                 var gp = g.Input("guidance");
-                _guidance = Own(new GraphTensor(gp.ElementType, gp.Rank == 0 ? [] : [_chunk]));
+                _guidance = _tensors.Create(gp.ElementType, gp.Rank == 0 ? [] : [_chunk]);
                 _guidance.Fill(guidance ?? throw new ArgumentException("this FLUX.1 model embeds guidance: a guidance scale is needed."));
             }
 
@@ -163,10 +163,8 @@ internal sealed class FluxTransformer : IDisposable
 
             OnnxGraph.Call Prepare(PromptEmbedding p)
             {
-                var states = Own(new GraphTensor(g.Input("encoder_hidden_states").ElementType, [_chunk, p.Length, width]));
-                var pooled = Own(new GraphTensor(g.Input("pooled_projections").ElementType, [_chunk, owner.PooledProjectionDim]));
-                states.SetFloats(Repeat(p.States, _chunk));
-                pooled.SetFloats(Repeat(p.Pooled, _chunk));
+                var states = _tensors.Repeated(g.Input("encoder_hidden_states").ElementType, [_chunk, p.Length, width], p.States);
+                var pooled = _tensors.Repeated(g.Input("pooled_projections").ElementType, [_chunk, owner.PooledProjectionDim], p.Pooled);
                 var inputs = new List<(string, Microsoft.ML.OnnxRuntime.OrtValue)>
                 {
                     ("hidden_states", _hidden.Value),
@@ -227,37 +225,9 @@ internal sealed class FluxTransformer : IDisposable
             }
         }
 
-        private GraphTensor Own(GraphTensor t)
-        {
-            _owned.Add(t);
-            return t;
-        }
-
-        private static GraphTensor Ids(GraphPort port, long[] ids, int rows)
-        {
-            long[] shape = port.Rank == 3 ? [1, rows, 3] : [rows, 3];
-            var t = new GraphTensor(port.ElementType, shape);
-            t.SetIntegers(ids);
-            return t;
-        }
-
-        private static float[] Repeat(float[] one, int times)
-        {
-            var r = new float[one.Length * times];
-            for (int k = 0; k < times; k++)
-            {
-                one.CopyTo(r, k * one.Length);
-            }
-
-            return r;
-        }
-
         public void Dispose()
         {
-            foreach (var t in _owned)
-            {
-                t.Dispose();
-            }
+            _tensors.Dispose();
         }
     }
 }

@@ -99,7 +99,7 @@ internal sealed class QwenImageTransformer : IDisposable
         private readonly GraphTensor _hidden;
         private readonly GraphTensor _timestep;
         private readonly GraphTensor _output;
-        private readonly List<GraphTensor> _owned = [];
+        private readonly GraphTensorSet _tensors = new();
         private readonly OnnxGraph.Call _cond;
         private readonly OnnxGraph.Call? _uncond;
         private readonly float[] _condOut;
@@ -120,10 +120,10 @@ internal sealed class QwenImageTransformer : IDisposable
 
             _trueCfg = (float)trueCfgScale;
             int width = owner.JointAttentionDim;
-            _hidden = Own(new GraphTensor(g.Input("hidden_states").ElementType, [_chunk, _tokens, _c4]));
-            _timestep = Own(new GraphTensor(g.Input("timestep").ElementType, g.Input("timestep").Rank == 0 ? [] : [_chunk]));
-            _output = Own(new GraphTensor(g.Output("out_hidden_states").ElementType, [_chunk, _tokens, _c4]));
-            var imgIds = Own(Ids(g.Input("img_ids"), QwenImagePositions.ImageIds(latentHeight, latentWidth), _tokens));
+            _hidden = _tensors.Create(g.Input("hidden_states").ElementType, [_chunk, _tokens, _c4]);
+            _timestep = _tensors.Create(g.Input("timestep").ElementType, g.Input("timestep").Rank == 0 ? [] : [_chunk]);
+            _output = _tensors.Create(g.Output("out_hidden_states").ElementType, [_chunk, _tokens, _c4]);
+            var imgIds = _tensors.Positions(g.Input("img_ids"), QwenImagePositions.ImageIds(latentHeight, latentWidth), _tokens);
 
             _cond = Prepare(prompt);
             _condOut = new float[_chunk * _tokens * _c4];
@@ -141,9 +141,8 @@ internal sealed class QwenImageTransformer : IDisposable
                         $"the text encoder gives states of width {p.States.Length / Math.Max(1, p.Length)}; the transformer's joint_attention_dim is {width}.");
                 }
 
-                var states = Own(new GraphTensor(g.Input("encoder_hidden_states").ElementType, [_chunk, p.Length, width]));
-                states.SetFloats(Repeat(p.States, _chunk));
-                var mask = Own(new GraphTensor(g.Input("encoder_hidden_states_mask").ElementType, [_chunk, p.Length]));
+                var states = _tensors.Repeated(g.Input("encoder_hidden_states").ElementType, [_chunk, p.Length, width], p.States);
+                var mask = _tensors.Create(g.Input("encoder_hidden_states_mask").ElementType, [_chunk, p.Length]);
                 long[] ones = new long[_chunk * p.Length];
                 Array.Fill(ones, 1L);
                 if (mask.IsFloat)
@@ -155,7 +154,7 @@ internal sealed class QwenImageTransformer : IDisposable
                     mask.SetIntegers(ones);
                 }
 
-                var txtIds = Own(Ids(g.Input("txt_ids"), QwenImagePositions.TextIds(p.Length, latentHeight, latentWidth), p.Length));
+                var txtIds = _tensors.Positions(g.Input("txt_ids"), QwenImagePositions.TextIds(p.Length, latentHeight, latentWidth), p.Length);
                 return g.Prepare(
                     [
                         ("hidden_states", _hidden.Value),
@@ -206,37 +205,9 @@ internal sealed class QwenImageTransformer : IDisposable
             }
         }
 
-        private GraphTensor Own(GraphTensor t)
-        {
-            _owned.Add(t);
-            return t;
-        }
-
-        private static GraphTensor Ids(GraphPort port, long[] ids, int rows)
-        {
-            long[] shape = port.Rank == 3 ? [1, rows, 3] : [rows, 3];
-            var t = new GraphTensor(port.ElementType, shape);
-            t.SetIntegers(ids);
-            return t;
-        }
-
-        private static float[] Repeat(float[] one, int times)
-        {
-            var r = new float[one.Length * times];
-            for (int k = 0; k < times; k++)
-            {
-                one.CopyTo(r, k * one.Length);
-            }
-
-            return r;
-        }
-
         public void Dispose()
         {
-            foreach (var t in _owned)
-            {
-                t.Dispose();
-            }
+            _tensors.Dispose();
         }
     }
 }
