@@ -56,43 +56,7 @@ public sealed class ClipTokenizer : ITextTokenizer
     /// <exception cref="InvalidDataException">A file is missing or malformed.</exception>
     public static ClipTokenizer FromFolder(string folder)
     {
-        string vocabPath = Path.Combine(folder, "vocab.json");
-        string mergesPath = Path.Combine(folder, "merges.txt");
-        foreach (string p in new[] { vocabPath, mergesPath })
-        {
-            if (!File.Exists(p))
-            {
-                throw new InvalidDataException($"CLIP tokenizer folder {folder}: {Path.GetFileName(p)} is missing");
-            }
-        }
-
-        Dictionary<string, int> vocab;
-        try
-        {
-            vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(Stork.IO.InputFile.ReadAllBytes(vocabPath, "tokenizer file", 256L << 20))
-                ?? throw new InvalidDataException($"{vocabPath}: empty vocabulary");
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"{vocabPath}: malformed JSON ({ex.Message})", ex);
-        }
-
-        var merges = new List<(string, string)>();
-        foreach (string line in Stork.IO.InputFile.ReadAllText(mergesPath, "tokenizer file", 256L << 20).Split(['\r', '\n']))
-        {
-            if (line.StartsWith("#version", StringComparison.Ordinal) || line.Length == 0)
-            {
-                continue;
-            }
-
-            int space = line.IndexOf(' ', StringComparison.Ordinal);
-            if (space <= 0 || space == line.Length - 1)
-            {
-                throw new InvalidDataException($"{mergesPath}: malformed merge line '{line}'");
-            }
-
-            merges.Add((line[..space], line[(space + 1)..]));
-        }
+        var (vocab, merges) = BpeFiles.Load(folder, "CLIP");
 
         var config = TokenizerConfig.Load(folder);
         int Id(string? token, string fallback)
@@ -223,7 +187,7 @@ public sealed class ClipTokenizer : ITextTokenizer
         while (i < text.Length)
         {
             Rune r = Rune.GetRuneAt(text, i);
-            var kind = Kind(r);
+            var kind = CharKinds.Of(r);
             if (r.Value == '\'' && Contraction(text, i) is int clen and > 0)
             {
                 words.Add((i, clen));
@@ -245,7 +209,7 @@ public sealed class ClipTokenizer : ITextTokenizer
                     while (i < text.Length)
                     {
                         Rune next = Rune.GetRuneAt(text, i);
-                        if (Kind(next) != kind)
+                        if (CharKinds.Of(next) != kind)
                         {
                             break;
                         }
@@ -275,30 +239,6 @@ public sealed class ClipTokenizer : ITextTokenizer
         }
 
         return 0;
-    }
-
-    private enum CharKind
-    {
-        Letter,
-        Number,
-        Space,
-        Other,
-    }
-
-    private static CharKind Kind(Rune r)
-    {
-        if (Rune.IsWhiteSpace(r))
-        {
-            return CharKind.Space;
-        }
-
-        return Rune.GetUnicodeCategory(r) switch
-        {
-            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
-                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => CharKind.Letter,
-            UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => CharKind.Number,
-            _ => CharKind.Other,
-        };
     }
 
     /// <summary>Lone surrogates become U+FFFD, as they do when text reaches Rust's UTF-8 strings.</summary>

@@ -35,7 +35,7 @@ internal static class Qwen2PreTokenizer
     {
         Rune r = Rune.GetRuneAt(text, i);
         int next = i + r.Utf16SequenceLength;
-        var kind = Kind(r);
+        var kind = CharKinds.Of(r);
 
         // (?i:'s|'t|'re|'ve|'m|'ll|'d)
         if (r.Value == '\'' && Contraction(text, next) is > 0 and int clen)
@@ -49,7 +49,7 @@ internal static class Qwen2PreTokenizer
             return LetterRunEnd(text, i);
         }
 
-        if (!IsLineBreak(r) && kind != CharKind.Number && next < text.Length && Kind(Rune.GetRuneAt(text, next)) == CharKind.Letter)
+        if (!IsLineBreak(r) && kind != CharKind.Number && next < text.Length && CharKinds.Of(Rune.GetRuneAt(text, next)) == CharKind.Letter)
         {
             return LetterRunEnd(text, next);
         }
@@ -61,12 +61,12 @@ internal static class Qwen2PreTokenizer
         }
 
         // ?[^\s\p{L}\p{N}]+[\r\n]*
-        int otherStart = r.Value == ' ' && next < text.Length && Kind(Rune.GetRuneAt(text, next)) == CharKind.Other ? next
+        int otherStart = r.Value == ' ' && next < text.Length && CharKinds.Of(Rune.GetRuneAt(text, next)) == CharKind.Other ? next
             : kind == CharKind.Other ? i : -1;
         if (otherStart >= 0)
         {
             int j = otherStart;
-            while (j < text.Length && Rune.GetRuneAt(text, j) is var o && Kind(o) == CharKind.Other)
+            while (j < text.Length && Rune.GetRuneAt(text, j) is var o && CharKinds.Of(o) == CharKind.Other)
             {
                 j += o.Utf16SequenceLength;
             }
@@ -82,7 +82,7 @@ internal static class Qwen2PreTokenizer
         // Whitespace from here on: the run [i, runEnd).
         int runEnd = i;
         int afterLastBreak = -1;
-        while (runEnd < text.Length && Rune.GetRuneAt(text, runEnd) is var w && Kind(w) == CharKind.Space)
+        while (runEnd < text.Length && Rune.GetRuneAt(text, runEnd) is var w && CharKinds.Of(w) == CharKind.Space)
         {
             runEnd += w.Utf16SequenceLength;
             if (IsLineBreak(w))
@@ -110,7 +110,7 @@ internal static class Qwen2PreTokenizer
 
     private static int LetterRunEnd(string text, int j)
     {
-        while (j < text.Length && Rune.GetRuneAt(text, j) is var l && Kind(l) == CharKind.Letter)
+        while (j < text.Length && Rune.GetRuneAt(text, j) is var l && CharKinds.Of(l) == CharKind.Letter)
         {
             j += l.Utf16SequenceLength;
         }
@@ -138,29 +138,5 @@ internal static class Qwen2PreTokenizer
         }
 
         return 0;
-    }
-
-    private enum CharKind
-    {
-        Letter,
-        Number,
-        Space,
-        Other,
-    }
-
-    private static CharKind Kind(Rune r)
-    {
-        if (Rune.IsWhiteSpace(r))
-        {
-            return CharKind.Space;
-        }
-
-        return Rune.GetUnicodeCategory(r) switch
-        {
-            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
-                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => CharKind.Letter,
-            UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => CharKind.Number,
-            _ => CharKind.Other,
-        };
     }
 }

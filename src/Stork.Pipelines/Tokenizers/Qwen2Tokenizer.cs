@@ -42,43 +42,7 @@ public sealed class Qwen2Tokenizer : ITextTokenizer
     public static Qwen2Tokenizer FromFolder(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        string vocabPath = Path.Combine(folder, "vocab.json");
-        string mergesPath = Path.Combine(folder, "merges.txt");
-        foreach (string p in new[] { vocabPath, mergesPath })
-        {
-            if (!File.Exists(p))
-            {
-                throw new InvalidDataException($"Qwen2 tokenizer folder {folder}: {Path.GetFileName(p)} is missing");
-            }
-        }
-
-        Dictionary<string, int> vocab;
-        try
-        {
-            vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(Stork.IO.InputFile.ReadAllBytes(vocabPath, "tokenizer file", 256L << 20))
-                ?? throw new InvalidDataException($"{vocabPath}: empty vocabulary");
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"{vocabPath}: malformed JSON ({ex.Message})", ex);
-        }
-
-        var merges = new List<(string, string)>();
-        foreach (string line in Stork.IO.InputFile.ReadAllText(mergesPath, "tokenizer file", 256L << 20).Split(['\r', '\n']))
-        {
-            if (line.StartsWith("#version", StringComparison.Ordinal) || line.Length == 0)
-            {
-                continue;
-            }
-
-            int space = line.IndexOf(' ', StringComparison.Ordinal);
-            if (space <= 0 || space == line.Length - 1)
-            {
-                throw new InvalidDataException($"{mergesPath}: malformed merge line '{line}'");
-            }
-
-            merges.Add((line[..space], line[(space + 1)..]));
-        }
+        var (vocab, merges) = BpeFiles.Load(folder, "Qwen2");
 
         var config = TokenizerConfig.Load(folder);
         var added = new Dictionary<string, int>(StringComparer.Ordinal);
