@@ -94,8 +94,6 @@ internal sealed class GuidedDenoiser : IDisposable
         }
     }
 
-    /// <summary>Network passes per model evaluation.</summary>
-    public int PassesPerEvaluation => _calls.Length;
 
     /// <summary>The model output (guided) for the latents of every image at the solver's <paramref name="time"/>.</summary>
     public void Predict(ReadOnlySpan<float> latents, double time, Span<float> output)

@@ -115,7 +115,6 @@ internal sealed class FluxTransformer : IDisposable
         private readonly GraphTensorSet _tensors = new();
         private readonly OnnxGraph.Call _cond;
         private readonly OnnxGraph.Call? _uncond;
-        private readonly float[] _condOut;
         private readonly float[]? _uncondOut;
 
         internal Run(FluxTransformer owner, int batch, int latentHeight, int latentWidth, PromptEmbedding prompt, PromptEmbedding? negative,
@@ -154,11 +153,10 @@ internal sealed class FluxTransformer : IDisposable
             }
 
             _cond = Prepare(prompt);
-            _condOut = new float[_chunk * _tokens * c4];
             if (negative is not null && trueCfgScale > 1)
             {
                 _uncond = Prepare(negative);
-                _uncondOut = new float[_condOut.Length];
+                _uncondOut = new float[_chunk * _tokens * c4];
             }
 
             OnnxGraph.Call Prepare(PromptEmbedding p)
@@ -189,8 +187,6 @@ internal sealed class FluxTransformer : IDisposable
 
         public IReadOnlyList<int> SampleShape { get; }
 
-        /// <summary>Transformer passes per evaluation (2 with true classifier-free guidance).</summary>
-        public int PassesPerEvaluation => _uncond is null ? 1 : 2;
 
         public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
         {
@@ -206,21 +202,21 @@ internal sealed class FluxTransformer : IDisposable
             {
                 _hidden.SetFloats(samples.Slice(start, per));
                 _cond.Run();
-                _output.CopyTo(_condOut);
                 var dst = output.Slice(start, per);
+                _output.CopyTo(dst);
                 if (_uncond is null)
                 {
-                    _condOut.CopyTo(dst);
                     continue;
                 }
 
+                // True CFG: neg + s (cond - neg), in place over the conditional output.
                 _uncond.Run();
                 _output.CopyTo(_uncondOut);
                 float s = (float)_trueCfg;
                 for (int i = 0; i < per; i++)
                 {
                     float neg = _uncondOut![i];
-                    dst[i] = neg + (s * (_condOut[i] - neg));
+                    dst[i] = neg + (s * (dst[i] - neg));
                 }
             }
         }

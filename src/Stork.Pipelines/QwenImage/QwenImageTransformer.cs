@@ -174,8 +174,6 @@ internal sealed class QwenImageTransformer : IDisposable
 
         public IReadOnlyList<int> SampleShape { get; }
 
-        /// <summary>Transformer passes per evaluation (2 with true classifier-free guidance).</summary>
-        public int PassesPerEvaluation => _uncond is null ? 1 : 2;
 
         public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
         {
@@ -191,14 +189,14 @@ internal sealed class QwenImageTransformer : IDisposable
             {
                 _hidden.SetFloats(samples.Slice(start, per));
                 _cond.Run();
-                _output.CopyTo(_condOut);
                 var dst = output.Slice(start, per);
                 if (_uncond is null)
                 {
-                    _condOut.CopyTo(dst);
+                    _output.CopyTo(dst);
                     continue;
                 }
 
+                _output.CopyTo(_condOut);
                 _uncond.Run();
                 _output.CopyTo(_uncondOut);
                 TrueCfg.Combine(_condOut, _uncondOut, _trueCfg, _c4, dst);
