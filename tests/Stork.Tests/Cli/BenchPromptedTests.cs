@@ -26,9 +26,10 @@ public class BenchPromptedTests
             Assert.True(rmse > 0 && rmse < 0.5, line);
         }
 
-        // Guidance makes the prompted class more likely (the point of classifier-free guidance).
+        // Guidance makes the prompted class more likely (the point of classifier-free guidance): the guidance scale must
+        // reach the network, so the two rows differ and the guided one adheres more.
         double Adherence(string solver, string g) => double.Parse(lines.Single(l => l.StartsWith($"{solver},3,{g},", StringComparison.Ordinal)).Split(',')[3], CultureInfo.InvariantCulture);
-        Assert.True(Adherence("euler", "4") >= Adherence("euler", "1"));
+        Assert.True(Adherence("euler", "4") > Adherence("euler", "1"), $"adherence {Adherence("euler", "4")} with CFG 4, {Adherence("euler", "1")} without");
     }
 
     [Theory]

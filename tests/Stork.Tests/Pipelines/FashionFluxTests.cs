@@ -164,27 +164,24 @@ public sealed class FashionFluxTests
     }
 
     /// <summary>
-    /// The recognisability measurement of the model card (off unless <c>STORK_FASHION_FLUX_EVAL</c> names an output
-    /// markdown file; <c>STORK_FASHION_FLUX_EVAL_N</c> images per class and wording, default 4): every class, prompt
-    /// wordings from the training templates and others never seen in training, several step counts and guidance scales.
-    /// Run by tools/eval_fashion_flux.sh.
+    /// Recognisability over all ten classes and six wordings (three never seen in training): at least 80% at the default
+    /// settings (the model's acceptance bar), one image per class and wording. With <c>STORK_FASHION_FLUX_EVAL</c> naming
+    /// an output markdown file it is the model card's measurement (<c>STORK_FASHION_FLUX_EVAL_N</c> images per class and
+    /// wording, default 4; several step counts and guidance scales), run by tools/eval_fashion_flux.sh.
     /// </summary>
     [Fact]
     public void Measurement()
     {
-        if (Environment.GetEnvironmentVariable("STORK_FASHION_FLUX_EVAL") is not { Length: > 0 } output)
-        {
-            return;
-        }
-
-        int n = int.TryParse(Environment.GetEnvironmentVariable("STORK_FASHION_FLUX_EVAL_N"), out int v) ? v : 4;
+        string? output = Environment.GetEnvironmentVariable("STORK_FASHION_FLUX_EVAL") is { Length: > 0 } o ? o : null;
+        int n = output is null ? 1 : int.TryParse(Environment.GetEnvironmentVariable("STORK_FASHION_FLUX_EVAL_N"), out int v) ? v : 4;
         string[] wordings =
         [
             "{0}", "a photo of {0}", "{0}, product shot",
             "a studio picture showing {0}", "an old catalogue scan of {0}, centred", "here is {0} in grayscale",
         ];
         (int? Steps, double? Cfg)[] settings = [(null, null), (10, null), (null, 1.0), (null, 2.0), (null, 6.0)];
-        string[] settingsFilter = (Environment.GetEnvironmentVariable("STORK_FASHION_FLUX_EVAL_SETTINGS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        string[] settingsFilter = output is null ? ["0"]
+            : (Environment.GetEnvironmentVariable("STORK_FASHION_FLUX_EVAL_SETTINGS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
         using var pipeline = TextToImage.Load(Folder());
         using var classifier = OnnxClassifier.Load(TestData.Shipped("fashion-classifier.json"));
         var md = new StringBuilder();
@@ -227,7 +224,15 @@ public sealed class FashionFluxTests
             int all = 10 * n * wordings.Length;
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {steps?.ToString(CultureInfo.InvariantCulture) ?? "default (" + pipeline.Defaults.Steps + ")"} | {cfg?.ToString(CultureInfo.InvariantCulture) ?? "default (" + pipeline.Defaults.TrueCfgScale + ")"} | {string.Join(" | ", perClass.Select(p => p.ToString("P0", CultureInfo.InvariantCulture)))} | **{total / (double)all:P1}** | {seen / (all / 2.0):P1} | {unseen / (all / 2.0):P1} |");
-            File.WriteAllText(output, md.ToString());
+            if (output is not null)
+            {
+                File.WriteAllText(output, md.ToString());
+            }
+
+            if (si == 0)
+            {
+                Assert.True(total >= 0.8 * all, $"at the default settings {total} of {all} images show the prompted class");
+            }
         }
     }
 }
