@@ -21,7 +21,7 @@ def main():
     module = __import__(mod)
     torch.set_num_threads(2)
     ckpt = torch.load(os.path.join(HERE, f"{module.NAME}.pt"), map_location="cpu")
-    model = UNet()
+    model = UNet(base=ckpt["info"].get("base_width", 32))
     model.load_state_dict(ckpt["ema"])
     model.eval()
     module.finish(model, ckpt["info"], count_parameters(model), tc.MODELS_DIR)

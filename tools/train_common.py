@@ -28,6 +28,7 @@ def base_args(description, default_iters):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--iters", type=int, default=default_iters, help="training iterations (fixed count)")
     p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--base", type=int, default=32, help="UNet base width (channels at 28x28; x2, x4 below)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=200, help="linear LR warmup iterations")
     p.add_argument("--ema", type=float, default=0.999)
@@ -86,7 +87,7 @@ def train(args, loss_fn, name):
     n = data.shape[0]
     gen = torch.Generator().manual_seed(args.seed + 1)
 
-    model = UNet()
+    model = UNet(base=args.base)
     ema = EMA(model, args.ema)
     nparams = count_parameters(model)
     print(f"[{name}] parameters: {nparams}", flush=True)
@@ -136,6 +137,7 @@ def train(args, loss_fn, name):
         "iterations": done_iters,
         "planned_iterations": args.iters,
         "batch": args.batch,
+        "base_width": args.base,
         "optimizer": f"AdamW(betas=(0.9,0.999), weight_decay=0), grad-norm clip 1.0, lr linear warmup "
                      f"{args.warmup} it then cosine decay to 0.1*lr",
         "lr": args.lr,
@@ -204,7 +206,7 @@ def export_unet(model, name, models_dir, card_extra, info, nparams, command):
         "dtype": "float32",
         "data_range": [-1.0, 1.0],
         "opset": OPSET,
-        "architecture": UNet.describe(),
+        "architecture": UNet.describe(info.get("base_width", 32)),
         "parameters": nparams,
         "data": "Fashion-MNIST training set (60,000 images), Debian package dataset-fashion-mnist",
         "training": info,

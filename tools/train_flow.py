@@ -53,6 +53,10 @@ def finish(ema_model, info, nparams, models_dir, name=NAME):
         cmd += f" --iters {planned}"
     if info["iterations"] != planned:
         cmd += f" --stop-after {info['iterations']}"
+    if info.get("base_width", 32) != 32:
+        cmd += f" --base {info['base_width']}"
+    if info.get("batch", 128) != 128:
+        cmd += f" --batch {info['batch']}"
     if info.get("threads", 2) != 2:
         cmd += f" --threads {info['threads']}"
     tc.export_unet(ema_model, name, models_dir, CARD, info, nparams, cmd)

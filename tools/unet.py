@@ -82,8 +82,8 @@ class UNet(nn.Module):
         return self.conv_out(F.silu(self.norm_out(u)))
 
     @staticmethod
-    def describe():
-        return ("UNet 1x28x28, levels 28/14/7 with channels 32/64/128, one GroupNorm(8)+SiLU residual block "
+    def describe(base=32):
+        return (f"UNet 1x28x28, levels 28/14/7 with channels {base}/{2 * base}/{4 * base}, one GroupNorm(8)+SiLU residual block "
                 "per level in encoder and decoder, two residual blocks in the 7x7 bottleneck, no attention, "
                 "strided-conv downsampling, nearest upsampling + conv, concat skips; sinusoidal embedding of "
                 "1000*time (128-d) + 2-layer SiLU MLP added in every block")
