@@ -27,6 +27,7 @@ internal static class GenerateCommand
         var substeps = new Option<int?>("--substeps") { Description = "STORK: stabilised Runge-Kutta stages per step (s; default 50)." };
         var derivativeOrder = new Option<int?>("--derivative-order") { Description = "STORK: Taylor derivative order (1-2 upstream, 1-3 corrected; default 1 upstream, 2 corrected)." };
         var variant = new Option<string?>("--stork-variant") { Description = "STORK arithmetic: corrected (default with --scheduler) or upstream (default for a STORKScheduler configuration)." };
+        var corrector = new Option<bool?>("--corrector") { Description = "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (no extra evaluation). Default off." };
         var solverOrder = new Option<int?>("--solver-order") { Description = "Multistep solvers: order 1-3." };
         var uniPc = new Option<string?>("--unipc-variant") { Description = "UniPC: bh1 or bh2 (default bh2)." };
         var guidance = new Option<double?>("--guidance") { Description = "guidance_scale: classifier-free guidance for SD3 (default 7), SD1.5/2.x (7.5) and SDXL (5), off at 1 or below; FLUX.1-dev: embedded guidance, default 3.5; schnell has none." };
@@ -49,7 +50,7 @@ internal static class GenerateCommand
         var runtime = new RuntimeOptionSet();
 
         var command = new Command("generate", "Text to image with a FLUX.1, SD3/3.5, SD1.5/2.x or SDXL ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
-        Option[] all = [model, prompt, promptFile, negative, steps, scheduler, schedulerConfig, substeps, derivativeOrder, variant, solverOrder, uniPc,
+        Option[] all = [model, prompt, promptFile, negative, steps, scheduler, schedulerConfig, substeps, derivativeOrder, variant, corrector, solverOrder, uniPc,
             guidance, trueCfg, height, width, maxSequence, seed, count, latents, output, metadata, stepwise, keepLoaded, shard];
         foreach (var o in all.Concat(runtime.All))
         {
@@ -66,7 +67,7 @@ internal static class GenerateCommand
             }
 
             var prompts = ReadPrompts(r.GetValue(prompt), r.GetValue(promptFile));
-            var choice = ResolveScheduler(r, scheduler, schedulerConfig, substeps, derivativeOrder, variant, solverOrder, uniPc);
+            var choice = ResolveScheduler(r, scheduler, schedulerConfig, substeps, derivativeOrder, variant, corrector, solverOrder, uniPc);
             LatentsInput? initial = null;
             if (r.GetValue(latents) is { } latentsPath)
             {
@@ -201,7 +202,7 @@ internal static class GenerateCommand
     }
 
     private static SchedulerChoice? ResolveScheduler(ParseResult r, Option<string?> scheduler, Option<string?> config, Option<int?> substeps,
-        Option<int?> derivativeOrder, Option<string?> variant, Option<int?> solverOrder, Option<string?> uniPc)
+        Option<int?> derivativeOrder, Option<string?> variant, Option<bool?> corrector, Option<int?> solverOrder, Option<string?> uniPc)
     {
         string? name = r.GetValue(scheduler);
         string? path = r.GetValue(config);
@@ -219,7 +220,7 @@ internal static class GenerateCommand
         };
         if (path is not null)
         {
-            foreach (var o in (Option[])[substeps, derivativeOrder, solverOrder, uniPc])
+            foreach (var o in (Option[])[substeps, derivativeOrder, corrector, solverOrder, uniPc])
             {
                 if (r.GetResult(o) is { Implicit: false })
                 {
@@ -233,7 +234,8 @@ internal static class GenerateCommand
 
         if (name is null)
         {
-            if (r.GetResult(substeps) is { Implicit: false } || r.GetResult(derivativeOrder) is { Implicit: false } || r.GetResult(solverOrder) is { Implicit: false })
+            if (r.GetResult(substeps) is { Implicit: false } || r.GetResult(derivativeOrder) is { Implicit: false } || r.GetResult(corrector) is { Implicit: false }
+                || r.GetResult(solverOrder) is { Implicit: false })
             {
                 throw new CliException("solver options need --scheduler (the model's own scheduler configuration takes none).");
             }
@@ -269,6 +271,7 @@ internal static class GenerateCommand
             StorkVariant = storkVariant ?? StorkVariant.Corrected,
             Substeps = r.GetValue(substeps) ?? 50,
             DerivativeOrder = r.GetValue(derivativeOrder),
+            Corrector = r.GetValue(corrector),
             SolverOrder = r.GetValue(solverOrder),
             UniPcVariant = bh,
         };

@@ -36,6 +36,10 @@ internal sealed class SolverOptionSet
 
     public Option<double?> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps; default 1e-2 upstream, 1e-3 corrected)." };
 
+    public Option<bool?> Corrector { get; } = new("--corrector") { Description = "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (UniC-style, no extra evaluation; raises the order by one). Default off; see README." };
+
+    public Option<string?> BaseSigmas { get; } = new("--base-sigmas") { Description = "STORK on flow models: step (linspace(1, 1/N, N) then 0; corrected default) or training (diffusers' linspace(1, 1/T, N) then 0; upstream default)." };
+
     public Option<int?> SolverOrder { get; } = new("--solver-order") { Description = "Multistep solvers: order (dpm++2m: 2, dpm++3m: 3, unipc: 2, deis: 2 by default; 1 to 3)." };
 
     public Option<string> UniPcVariant { get; } = new("--unipc-variant") { Description = "UniPC: B(h), bh1 or bh2.", DefaultValueFactory = _ => "bh2" };
@@ -69,7 +73,7 @@ internal sealed class SolverOptionSet
         : throw new CliException($"{option} must be 1 to {MaxSteps} (got {steps}).");
 
     public IEnumerable<Option> All => [Scheduler, Steps, Substeps, DerivativeOrder, Variant, Shift, Mu, TimeShift, ShiftTerminal, Spacing, StoppingEps,
-        SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, SchedulerConfig];
+        Corrector, BaseSigmas, SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, SchedulerConfig];
 
     /// <summary>The solver name, its settings, and the scheduler configuration when one was given.</summary>
     public (string Name, SolverSettings Settings, SchedulerConfig? Config) Resolve(ParseResult r)
@@ -79,7 +83,7 @@ internal sealed class SolverOptionSet
             return (r.GetValue(Scheduler)!, Read(r), null);
         }
 
-        Option[] covered = [Scheduler, Substeps, DerivativeOrder, Shift, TimeShift, ShiftTerminal, Spacing, StoppingEps, SolverOrder, UniPcVariant,
+        Option[] covered = [Scheduler, Substeps, DerivativeOrder, Shift, TimeShift, ShiftTerminal, Spacing, StoppingEps, Corrector, BaseSigmas, SolverOrder, UniPcVariant,
             RelativeTolerance, AbsoluteTolerance, Grid];
         foreach (var o in covered)
         {
@@ -177,6 +181,14 @@ internal sealed class SolverOptionSet
             Substeps = r.GetValue(Substeps),
             DerivativeOrder = r.GetValue(DerivativeOrder),
             StoppingEps = r.GetValue(StoppingEps),
+            Corrector = r.GetValue(Corrector),
+            FlowSigmas = r.GetValue(BaseSigmas) switch
+            {
+                null => null,
+                "step" => FlowSigmaBase.StepSigmas,
+                "training" => FlowSigmaBase.TrainingSigmas,
+                var other => throw new CliException($"--base-sigmas must be step or training (got '{other}')."),
+            },
             SolverOrder = r.GetValue(SolverOrder),
             UniPcVariant = uniPc,
             RelativeTolerance = r.GetValue(RelativeTolerance),

@@ -73,8 +73,20 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
                 "atol" => s with { AbsoluteTolerance = Double(key, value) },
                 "shift" => s with { FlowGrid = s.FlowGrid with { Shift = Double(key, value) } },
                 "grid" => s with { Grid = GridKindNames.Parse(value) },
+                "corrector" => s with { Corrector = Bool(key, value) },
+                "eps" or "stopping-eps" => s with { StoppingEps = Double(key, value) },
+                "taylor" => s with
+                {
+                    TaylorVariable = value.ToLowerInvariant() switch
+                    {
+                        "time" or "t" => TaylorVariable.Time,
+                        "logsnr" or "lambda" => TaylorVariable.LogSnr,
+                        _ => throw new ArgumentException($"taylor must be time or logsnr (got '{value}')."),
+                    }
+                },
+                "base" => s with { FlowSigmas = ParseFlowSigmas(value) },
                 "clip" => s with { Diffusers = s.Diffusers with { ClipSample = Bool(key, value) } },
-                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid, clip)."),
+                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid, corrector, eps, base, taylor, clip)."),
             };
         }
 
@@ -86,6 +98,13 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
         "upstream" => StorkVariant.Upstream,
         "corrected" => StorkVariant.Corrected,
         _ => throw new ArgumentException($"STORK variant must be upstream or corrected (got '{v}')."),
+    };
+
+    private static FlowSigmaBase ParseFlowSigmas(string v) => v.ToLowerInvariant() switch
+    {
+        "step" or "steps" => FlowSigmaBase.StepSigmas,
+        "training" or "train" => FlowSigmaBase.TrainingSigmas,
+        _ => throw new ArgumentException($"base must be step (linspace(1, 1/N, N)) or training (linspace(1, 1/T, N)) (got '{v}')."),
     };
 
     private static int Int(string key, string v) =>

@@ -28,6 +28,15 @@ public sealed record SolverSettings
     /// </summary>
     public double? StoppingEps { get; init; }
 
+    /// <summary>STORK: the no-cost corrector (null: on for the corrected variant at derivative order 1 or 2).</summary>
+    public bool? Corrector { get; init; }
+
+    /// <summary>STORK on flow models without pipeline sigmas: the base sigma grid (null: the variant's default).</summary>
+    public FlowSigmaBase? FlowSigmas { get; init; }
+
+    /// <summary>STORK on noise models: the Taylor variable (null: log-SNR corrected, time upstream).</summary>
+    public TaylorVariable? TaylorVariable { get; init; }
+
     /// <summary>Multistep solvers: order (DPM-Solver++, UniPC, DEIS); null means the solver's default.</summary>
     public int? SolverOrder { get; init; }
 
@@ -64,6 +73,9 @@ public sealed record SolverSettings
 
         var options = new StorkOptions { Order = order, Variant = StorkVariant, Substeps = Substeps, NoiseGrid = grid };
         options = DerivativeOrder is { } d ? options with { DerivativeOrder = d } : options;
+        options = Corrector is { } c ? options with { Corrector = c } : options;
+        options = FlowSigmas is { } f ? options with { FlowSigmas = f } : options;
+        options = TaylorVariable is { } tv ? options with { TaylorVariable = tv } : options;
         return StoppingEps is { } eps ? options with { StoppingEps = eps } : options;
     }
 }

@@ -74,18 +74,24 @@ public class CorrectedStorkTests(ITestOutputHelper log)
         Assert.InRange(moved, 0.95, 0.97); // docs/stork.md: about 0.958 h at s = 5
     }
 
-    public static TheoryData<string, int, int, int, int, double> OrderCases() => new()
+    public static TheoryData<string, int, int, int, bool, int, double> OrderCases() => new()
     {
-        // model, STORK order, substeps, derivative order, base steps, expected order
-        { "flow", 4, 10, 1, 20, 2 },
-        { "flow", 4, 10, 2, 20, 3 },
-        { "flow", 4, 10, 3, 20, 4 },
-        { "flow", 2, 10, 1, 20, 2 },
-        { "flow", 2, 3, 3, 20, 2 },
-        { "eps", 4, 10, 1, 40, 2 },
-        { "eps", 4, 10, 2, 40, 3 },
-        { "eps", 4, 10, 3, 40, 4 },
-        { "eps", 2, 10, 1, 40, 2 },
+        // model, STORK order, substeps, derivative order, corrector, base steps, expected order
+        { "flow", 4, 10, 1, false, 20, 2 },
+        { "flow", 4, 10, 2, false, 20, 3 },
+        { "flow", 4, 10, 3, false, 20, 4 },
+        { "flow", 2, 10, 1, false, 20, 2 },
+        { "flow", 2, 3, 3, false, 20, 2 },
+        { "eps", 4, 10, 1, false, 40, 2 },
+        { "eps", 4, 10, 2, false, 40, 3 },
+        { "eps", 4, 10, 3, false, 40, 4 },
+        { "eps", 2, 10, 1, false, 40, 2 },
+
+        // The corrector raises the order by one (predictor d + 1, corrector d + 2); STORK-4's stages keep up with it.
+        { "flow", 4, 10, 1, true, 20, 3 },
+        { "flow", 4, 10, 2, true, 20, 4 },
+        { "eps", 4, 10, 1, true, 40, 3 },
+        { "eps", 4, 10, 2, true, 40, 4 },
     };
 
     /// <summary>
@@ -95,12 +101,12 @@ public class CorrectedStorkTests(ITestOutputHelper log)
     /// </summary>
     [Theory]
     [MemberData(nameof(OrderCases))]
-    public void ObservedConvergenceOrderIsMinOfSolverOrderAndDerivativeOrderPlusOne(string kind, int order, int substeps, int derivativeOrder, int n, double expected)
+    public void ObservedConvergenceOrderIsMinOfSolverOrderAndDerivativeOrderPlusOne(string kind, int order, int substeps, int derivativeOrder, bool corrector, int n, double expected)
     {
         var gmm = Mixture();
-        double[] errors = [Error(gmm, kind, order, substeps, derivativeOrder, n), Error(gmm, kind, order, substeps, derivativeOrder, 2 * n)];
+        double[] errors = [Error(gmm, kind, order, substeps, derivativeOrder, corrector, n), Error(gmm, kind, order, substeps, derivativeOrder, corrector, 2 * n)];
         double observed = Math.Log2(errors[0] / errors[1]);
-        log.WriteLine($"{kind} STORK-{order} d={derivativeOrder}: errors {errors[0]:E3} {errors[1]:E3}, order {observed:F2}");
+        log.WriteLine($"{kind} STORK-{order} d={derivativeOrder} corrector={corrector}: errors {errors[0]:E3} {errors[1]:E3}, order {observed:F2}");
         Assert.InRange(observed, expected - 0.3, expected + 0.3);
     }
 
@@ -109,7 +115,7 @@ public class CorrectedStorkTests(ITestOutputHelper log)
         [[0.5, -0.3, 0.8], [-0.6, 0.4, 0.1], [0.2, 0.9, -0.7]],
         [0.3, 0.4, 0.25]);
 
-    private static double Error(GaussianMixture gmm, string kind, int order, int substeps, int derivativeOrder, int steps)
+    private static double Error(GaussianMixture gmm, string kind, int order, int substeps, int derivativeOrder, bool corrector, int steps)
     {
         bool flow = kind == "flow";
         NoiseSchedule schedule = flow ? RectifiedFlowSchedule.Instance : new VpLinearSchedule(0.1, 20);
@@ -120,6 +126,7 @@ public class CorrectedStorkTests(ITestOutputHelper log)
             Variant = StorkVariant.Corrected,
             Substeps = substeps,
             DerivativeOrder = derivativeOrder,
+            Corrector = corrector,
             StoppingEps = 0.05,
             NoiseGrid = NoiseGrid.LogSnr,
         };
@@ -136,7 +143,8 @@ public class CorrectedStorkTests(ITestOutputHelper log)
         var output = new float[start.Length];
         for (int i = 0; i < solver.Times.Count; i++)
         {
-            if (i <= derivativeOrder)
+            // With the corrector, step d + 1 still corrects step d from exact values (its own history is full).
+            if (i <= derivativeOrder + (corrector ? 1 : 0))
             {
                 for (int k = 0; k < x.Length; k++)
                 {

@@ -9,13 +9,20 @@ namespace Stork.Tests.Solvers;
 /// <summary>
 /// Test oracle: STORK written literally, stage by stage on whole tensors (double), the way the authors' code runs it.
 /// Shares no arithmetic with the fused solver except the ROCK4 table and the RKG2 b_j; derivatives of the model output
-/// come from a Vandermonde solve (corrected) or the authors' formulas (upstream).
+/// come from a Vandermonde solve (corrected) or the authors' formulas (upstream). The corrected variant expands in lambda(t)
+/// on noise models when its options say so, and with the corrector re-runs the previous step from its start once the next
+/// output is known (polynomial through that output and the previous step's), before stepping on.
 /// </summary>
 internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double[] times, double terminal)
 {
     private readonly bool _upstream = options.Variant == StorkVariant.Upstream;
     private readonly bool _drift = model.Prediction != Prediction.FlowVelocity;
     private readonly List<double[]> _outputs = [];
+    private readonly bool _lambda = options.Variant == StorkVariant.Corrected && model.Prediction != Prediction.FlowVelocity
+        && options.TaylorVariable == TaylorVariable.LogSnr;
+
+    /// <summary>The Taylor variable: t, or lambda(t).</summary>
+    private double V(double t) => _lambda ? model.Schedule.LogSnr(t) : t;
 
     public double[] Run(double[] x)
     {
@@ -26,6 +33,13 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
             double t = times[i];
             double[] u = Evaluate(x, t);
             _outputs.Insert(0, u);
+            if (!_upstream && options.Corrector && i > 0)
+            {
+                // Step i - 1 again from its start, with the polynomial through u and the outputs its predictor used.
+                int qc = Math.Min(options.DerivativeOrder, i - 1) + 1;
+                x = Integrate(previousSample!, times[i - 1], t - times[i - 1], u, ExactDerivatives(i, qc), t);
+            }
+
             if (_drift && i == times.Length - 1)
             {
                 double s = model.Schedule.Sigma(t), a = _upstream ? 1.0 : model.Schedule.Alpha(t);
@@ -50,8 +64,7 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
             {
                 int q = _upstream ? options.DerivativeOrder : Math.Min(options.DerivativeOrder, i);
                 var derivatives = _upstream ? UpstreamDerivatives(i, q) : ExactDerivatives(i, q);
-                Func<double, double[], double[]> field = (c, y) => F(c, y, Taylor(u, derivatives, c - t));
-                next = options.Order == 2 ? Rkg2(x, t, h, field) : Rock4(x, t, h, field, u);
+                next = Integrate(x, t, h, u, derivatives, t);
             }
 
             previousSample = x;
@@ -59,6 +72,13 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
         }
 
         return x;
+    }
+
+    /// <summary>One step from (start, x) by h; the model output is u + its Taylor terms about <paramref name="center"/>.</summary>
+    private double[] Integrate(double[] x, double start, double h, double[] u, List<double[]> derivatives, double center)
+    {
+        Func<double, double[], double[]> field = (c, y) => F(c, y, Taylor(u, derivatives, V(c) - V(center)));
+        return options.Order == 2 ? Rkg2(x, start, h, field) : Rock4(x, start, h, field, u);
     }
 
     private double[] Evaluate(double[] x, double t)
@@ -129,7 +149,7 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
         var a = new double[n, n];
         for (int r = 0; r < n; r++)
         {
-            double s = times[i - r] - times[i];
+            double s = V(times[i - r]) - V(times[i]);
             double f = 1.0;
             for (int m = 0; m < n; m++)
             {

@@ -12,7 +12,7 @@ public class StorkFusedTests
 {
     public static TheoryData<string, int, int, int, int, string> Configs() => new()
     {
-        // variant, order, substeps, derivative order, steps, model
+        // variant (corrected+corrector: with the corrector; corrected-t: Taylor in t), order, substeps, derivative order, steps, model
         { "upstream", 4, 5, 1, 8, "flow" },
         { "upstream", 4, 14, 2, 9, "flow" },
         { "upstream", 2, 7, 1, 8, "flow" },
@@ -27,6 +27,14 @@ public class StorkFusedTests
         { "corrected", 4, 8, 3, 10, "v" },
         { "corrected", 2, 10, 2, 10, "eps" },
         { "corrected", 4, 6, 2, 10, "eps-cosine" },
+        { "corrected-t", 4, 8, 2, 10, "eps" },
+        { "corrected-t", 2, 10, 3, 10, "v" },
+        { "corrected+corrector", 4, 5, 1, 8, "flow" },
+        { "corrected+corrector", 4, 12, 2, 9, "flow" },
+        { "corrected+corrector", 2, 6, 2, 8, "flow" },
+        { "corrected+corrector", 4, 8, 2, 10, "eps" },
+        { "corrected+corrector", 4, 8, 1, 10, "v" },
+        { "corrected+corrector", 2, 10, 2, 10, "eps-cosine" },
     };
 
     internal static IDenoiser Model(string kind)
@@ -52,7 +60,13 @@ public class StorkFusedTests
             Variant = variant == "upstream" ? StorkVariant.Upstream : StorkVariant.Corrected,
             Substeps = substeps,
             DerivativeOrder = derivativeOrder,
+            Corrector = variant == "corrected+corrector",
         };
+        if (variant == "corrected-t")
+        {
+            options = options with { TaylorVariable = TaylorVariable.Time };
+        }
+
         var solver = StorkSolver.Create(ModelSpec.Of(model), steps, options, new FlowSigmaOptions { Shift = 2.0 });
         var noise = GaussianNoise.Create(6 * 8, seed: 3);
         var fused = (float[])noise.Clone();

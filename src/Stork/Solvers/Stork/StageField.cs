@@ -11,10 +11,15 @@ namespace Stork.Solvers.Stork;
 internal sealed class StageField
 {
     private readonly NoiseSchedule? _schedule;
+    private readonly NoiseSchedule? _lambda;
 
-    public StageField(int capacity, NoiseSchedule? driftSchedule)
+    /// <param name="capacity">Largest basis.</param>
+    /// <param name="driftSchedule">Noise models: the schedule of the drift; null for flow (velocity) models.</param>
+    /// <param name="logSnrSchedule">When set, the Taylor polynomial is in half log-SNR lambda(t) of this schedule instead of t.</param>
+    public StageField(int capacity, NoiseSchedule? driftSchedule, NoiseSchedule? logSnrSchedule = null)
     {
         _schedule = driftSchedule;
+        _lambda = logSnrSchedule;
         D1 = new double[capacity];
         D2 = new double[capacity];
         D3 = new double[capacity];
@@ -51,13 +56,16 @@ internal sealed class StageField
         Array.Clear(D3);
     }
 
+    /// <summary>The Taylor variable at time <paramref name="t"/>: t itself, or lambda(t).</summary>
+    public double Variable(double t) => _lambda is null ? t : _lambda.LogSnr(t);
+
     /// <summary>True when f is the probability-flow drift (noise models), false when it is the model output itself (flow).</summary>
     public bool IsDrift => _schedule is not null;
 
     /// <summary>dst = f(c, y) in coefficients.</summary>
     public void Evaluate(double c, ReadOnlySpan<double> y, Span<double> dst)
     {
-        double d = c - Center;
+        double d = Variable(c) - Variable(Center);
         double d2 = Order >= 2 ? 0.5 * d * d : 0.0, d3 = Order >= 3 ? d * d * d / 6.0 : 0.0;
         var tay = Taylor.AsSpan(0, Size);
         for (int k = 0; k < Size; k++)

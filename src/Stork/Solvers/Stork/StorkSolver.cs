@@ -32,6 +32,9 @@ public abstract class StorkSolver : ISolver
     // Step weights depend on the grid only, not on the data: each step's are computed once, on its first call.
     private readonly double[] _plan;
     private readonly int[] _planDepth;
+    private readonly double[] _predictor;
+    private readonly int[] _predictorDepth;
+    private readonly double[] _correction = new double[MaxBasis];
     private readonly double[] _planCx;
     private readonly double[] _planCp;
     private readonly bool[] _planned;
@@ -79,9 +82,19 @@ public abstract class StorkSolver : ISolver
         }
         else
         {
+            if (options.TaylorVariableIsSet && options.TaylorVariable == TaylorVariable.LogSnr)
+            {
+                throw new ArgumentException("flow models expand the velocity in sigma; the log-SNR Taylor variable applies to noise models.");
+            }
+
             if (upstream && model.Schedule is not RectifiedFlowSchedule)
             {
                 throw new ArgumentException("upstream STORK's flow path assumes rectified flow (alpha = 1 - sigma).");
+            }
+
+            if (options.FlowSigmas == FlowSigmaBase.StepSigmas && flowGrid?.BaseSigmas is null)
+            {
+                flowGrid = (flowGrid ?? new FlowSigmaOptions()) with { BaseSigmas = TimeGrid.PipelineSigmas(steps) };
             }
 
             double[] sigmas = TimeGrid.FlowSigmas(steps, flowGrid);
@@ -92,10 +105,13 @@ public abstract class StorkSolver : ISolver
         _rock4 = options.Order == 4 ? Rock4Table.Default.Select(options.Substeps) : null;
         _plan = new double[_times.Length * MaxBasis];
         _planDepth = new int[_times.Length];
+        _predictor = new double[_times.Length * MaxBasis];
+        _predictorDepth = new int[_times.Length];
         _planCx = new double[_times.Length];
         _planCp = new double[_times.Length];
         _planned = new bool[_times.Length];
-        _field = new StageField(MaxBasis, _driftPath ? model.Schedule : null);
+        _field = new StageField(MaxBasis, _driftPath ? model.Schedule : null,
+            _driftPath && options.TaylorVariable == TaylorVariable.LogSnr ? model.Schedule : null);
     }
 
     /// <summary>Creates STORK-2 or STORK-4 as <paramref name="options"/> says.</summary>
@@ -147,6 +163,20 @@ public abstract class StorkSolver : ISolver
         int depth = Options.DerivativeOrder;
         bool final = _driftPath && i == _times.Length - 1;
         bool startup = Upstream && (i == 0 || (depth == 2 && i == 1));
+        if (final && Options.Corrector && i > 0)
+        {
+            // Correct the step that led here, then x0 = (x - sigma eps) / alpha, in one pass.
+            if (!_planned[i])
+            {
+                PlanFinal(i, t);
+            }
+
+            int qf = _planDepth[i];
+            FusedStep.StoreAndCombine(sample, u0, modelOutput, _planCx[i], _planCp[i], _plan.AsSpan(i * MaxBasis, 2 + qf),
+                History(i, 1, qf), History(i, 2, qf), History(i, 3, qf));
+            return;
+        }
+
         if (final || startup)
         {
             PredictionConverter.Convert(_model.Prediction, _target, _model.Schedule, t, sample, modelOutput, u0);
@@ -177,17 +207,95 @@ public abstract class StorkSolver : ISolver
         FusedStep.StoreAndCombine(sample, u0, modelOutput, _planCx[i], _planCp[i], w, History(i, 1, q), History(i, 2, q), History(i, 3, q));
     }
 
-    /// <summary>Runs the stage recurrence of step <paramref name="i"/> on coefficient vectors and keeps its weights.</summary>
+    /// <summary>
+    /// Weights of step <paramref name="i"/> over [sample, u0, u1, ...]: its predictor, and with the corrector the
+    /// correction of step i - 1 folded in (x_i = x_i^p + sum_k delta_k u_k, so x_{i+1} = P_0 x_i^p + sum_k (P_k + P_0 delta_k) u_k).
+    /// </summary>
     private void Plan(int i, double t, double h, int q)
+    {
+        var predictor = _predictor.AsSpan(i * MaxBasis, MaxBasis);
+        predictor.Clear();
+        Integrate(i, t, h, q, predictor);
+        _predictorDepth[i] = q;
+        var plan = _plan.AsSpan(i * MaxBasis, MaxBasis);
+        predictor.CopyTo(plan);
+        int depth = q;
+        if (Options.Corrector && i > 0)
+        {
+            int qc = Correction(i);
+            for (int k = 1; k <= qc + 1; k++)
+            {
+                plan[k] += predictor[0] * _correction[k];
+            }
+
+            depth = Math.Max(q, qc);
+        }
+
+        (_planCx[i], _planCp[i]) = _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
+        _planDepth[i] = depth;
+        _planned[i] = true;
+    }
+
+    /// <summary>Noise path, last evaluation with the corrector: correct step i - 1, then map to x0.</summary>
+    private void PlanFinal(int i, double t)
+    {
+        int qc = Correction(i);
+        double sigma = _model.Schedule.Sigma(t), alpha = _model.Schedule.Alpha(t);
+        var plan = _plan.AsSpan(i * MaxBasis, MaxBasis);
+        plan.Clear();
+        plan[0] = 1.0 / alpha;
+        for (int k = 1; k <= qc + 1; k++)
+        {
+            plan[k] = _correction[k] / alpha;
+        }
+
+        plan[StageField.CurrentIndex] -= sigma / alpha;
+        (_planCx[i], _planCp[i]) = _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
+        _planDepth[i] = qc;
+        _planned[i] = true;
+    }
+
+    /// <summary>
+    /// The corrector (UniC-style, Adams-Moulton in spirit): step i - 1 integrated again with the polynomial through the
+    /// new output u0 at t_i and the outputs the predictor used, minus what the predictor added. Writes the difference
+    /// over [sample, u0, u1, ...] into the correction buffer (its sample weight is zero up to rounding: both runs share
+    /// the same linear part) and returns the index of the oldest output it uses.
+    /// </summary>
+    private int Correction(int i)
+    {
+        int qp = _predictorDepth[i - 1];
+        int qc = qp + 1;
+        var corrected = _correction.AsSpan();
+        corrected.Clear();
+        double t0 = _times[i - 1];
+        Integrate(i, _times[i], t0, _times[i] - t0, qc, corrected);
+        var predicted = _predictor.AsSpan((i - 1) * MaxBasis, MaxBasis);
+        corrected[0] = 0.0;
+        for (int k = 1; k <= qp + 1; k++)
+        {
+            corrected[k + 1] -= predicted[k];
+        }
+
+        return qc;
+    }
+
+    /// <summary>The step from <paramref name="t"/> by <paramref name="h"/> with the Taylor polynomial at t_i through q + 1 outputs.</summary>
+    private void Integrate(int i, double t, double h, int q, Span<double> weights) => Integrate(i, t, t, h, q, weights);
+
+    /// <summary>
+    /// One stage recurrence over [sample at <paramref name="start"/>, u0, ..., u_q]: the model output is the polynomial
+    /// through (t_{i-k}, u_k), k = 0..q, expanded about <paramref name="center"/> = t_i.
+    /// </summary>
+    private void Integrate(int i, double center, double start, double h, int q, Span<double> weights)
     {
         // Stencil: derivatives at t from the last q + 1 outputs.
         for (int k = 0; k <= q; k++)
         {
-            _tau[k] = _times[i - k];
+            _tau[k] = _field.Variable(_times[i - k]);
         }
 
         int size = 2 + q;
-        _field.Reset(size, t, q);
+        _field.Reset(size, center, q);
         if (q > 0)
         {
             if (Upstream)
@@ -206,10 +314,7 @@ public abstract class StorkSolver : ISolver
 
         Array.Clear(_buffers.X);
         _buffers.X[0] = 1.0;
-        RunRecurrence(t, h, _field, _buffers, _plan.AsSpan(i * MaxBasis, size));
-        (_planCx[i], _planCp[i]) = _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
-        _planDepth[i] = q;
-        _planned[i] = true;
+        RunRecurrence(start, h, _field, _buffers, weights[..size]);
     }
 
     internal abstract void RunRecurrence(double t, double h, StageField field, StageBuffers buffers, Span<double> weights);
@@ -266,7 +371,7 @@ public abstract class StorkSolver : ISolver
 
     private void EnsureBuffers(int length)
     {
-        int ring = Options.DerivativeOrder + 1;
+        int ring = Options.DerivativeOrder + (Options.Corrector ? 2 : 1);
         if (_history is null || _history[0].Length != length)
         {
             _history = new float[ring][];

@@ -1,0 +1,111 @@
+using Stork.Grids;
+using Stork.Models;
+using Stork.Predictions;
+using Stork.Schedules;
+using Stork.Solvers;
+using Stork.Solvers.Stork;
+
+namespace Stork.Tests.Solvers;
+
+/// <summary>The default flow grid of bare models (every step does work) and the corrector's contract.</summary>
+public class StorkGridAndCorrectorTests
+{
+    private static readonly GaussianMixture Mixture = new([0.6, 0.4], [[0.5, -0.3], [-0.6, 0.4]], [0.3, 0.4]);
+
+    private static ModelSpec Flow() => ModelSpec.Of(new GaussianMixtureDenoiser(Mixture, RectifiedFlowSchedule.Instance, Prediction.FlowVelocity));
+
+    private static ModelSpec Eps() => ModelSpec.Of(new GaussianMixtureDenoiser(Mixture, new VpLinearSchedule(0.1, 20), Prediction.Epsilon));
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(10)]
+    public void CorrectedStorkOnABareFlowModelStepsThroughLinspaceOneToOneOverN(int steps)
+    {
+        var solver = new Stork4(Flow(), steps, new StorkOptions());
+        for (int i = 0; i < steps; i++)
+        {
+            Assert.Equal(TimeGrid.Linspace(1.0, 1.0 / steps, steps, i), solver.Times[i], 15);
+        }
+
+        Assert.Equal(0.0, solver.TerminalTime);
+    }
+
+    [Fact]
+    public void TheShiftAppliesToTheStepSigmas()
+    {
+        var solver = new Stork4(Flow(), 5, new StorkOptions(), new FlowSigmaOptions { Shift = 3.0 });
+        Assert.Equal(TimeGrid.StaticShift(0.2, 3.0), solver.Times[^1], 14);
+    }
+
+    [Fact]
+    public void TrainingSigmasAndTheUpstreamVariantKeepDiffusersSchedulerGrid()
+    {
+        var training = new Stork4(Flow(), 10, new StorkOptions { FlowSigmas = FlowSigmaBase.TrainingSigmas });
+        var upstream = new Stork4(Flow(), 10, new StorkOptions { Variant = StorkVariant.Upstream });
+        Assert.Equal(1e-3, training.Times[^1], 15);
+        Assert.Equal(training.Times, upstream.Times);
+        Assert.Equal(FlowSigmaBase.TrainingSigmas, new StorkOptions { Variant = StorkVariant.Upstream }.FlowSigmas);
+    }
+
+    [Fact]
+    public void SigmasAPipelinePassesTakePrecedence()
+    {
+        double[] given = [1.0, 0.7, 0.45, 0.2];
+        var solver = new Stork4(Flow(), 4, new StorkOptions(), new FlowSigmaOptions { BaseSigmas = given });
+        Assert.Equal(given, solver.Times);
+    }
+
+    [Fact]
+    public void TheRegistryAndSpecKeysReachTheOptions()
+    {
+        var spec = Stork.Evaluation.SolverSpec.Parse("stork-4[corrector=true,base=training,eps=0.01]", new SolverSettings());
+        var solver = (StorkSolver)SolverRegistry.Create("stork-4", Eps(), 10, spec.Settings);
+        Assert.True(solver.Options.Corrector);
+        Assert.Equal(FlowSigmaBase.TrainingSigmas, solver.Options.FlowSigmas);
+        Assert.Equal(0.01, solver.Options.StoppingEps);
+    }
+
+    [Fact]
+    public void TheCorrectorIsOffByDefaultAndRefusedWhereItDoesNotApply()
+    {
+        Assert.False(new StorkOptions().Corrector);
+        Assert.Throws<ArgumentException>(() => new StorkOptions { Variant = StorkVariant.Upstream, Corrector = true }.Validate());
+        Assert.Throws<ArgumentException>(() => new StorkOptions { DerivativeOrder = 3, Corrector = true }.Validate());
+        new StorkOptions { DerivativeOrder = 2, Corrector = true }.Validate();
+    }
+
+    /// <summary>
+    /// On a flow model the corrector in PEC form is the next Adams-Bashforth order in disguise: after the start, derivative
+    /// order d with the corrector walks the same predicted states as d + 1 without it (shown here for constant steps, where
+    /// both are classical AB/AM: AB2 + AM3 folds to AB3). So the corrector's value is its start and its order, not extra
+    /// information; the README reports both.
+    /// </summary>
+    [Fact]
+    public void OnAFlowModelTheCorrectorFoldsIntoTheNextAdamsBashforthOrder()
+    {
+        var model = Flow();
+        var corrected = new Stork4(model, 12, new StorkOptions { DerivativeOrder = 1, Corrector = true });
+        var higher = new Stork4(model, 12, new StorkOptions { DerivativeOrder = 2 });
+        var outputs = Enumerable.Range(0, 12).Select(i => new[] { (float)Math.Sin(i), (float)Math.Cos(0.3 * i) }).ToArray();
+        float[] a = [0.1f, -0.2f], b = [0.1f, -0.2f];
+        var da = new List<float>();
+        var db = new List<float>();
+        for (int i = 0; i < 12; i++)
+        {
+            float[] before = [a[0], b[0]];
+            corrected.Step(outputs[i], a);
+            higher.Step(outputs[i], b);
+            da.Add(a[0] - before[0]);
+            db.Add(b[0] - before[1]);
+        }
+
+        // From step 3 on (both histories full) the increments agree: the same linear multistep method.
+        for (int i = 3; i < 12; i++)
+        {
+            Assert.Equal(db[i], da[i], 5);
+        }
+
+        Assert.NotEqual(db[1], da[1], 5);
+        Assert.Equal(3, corrected.BufferCount); // d + 2 stored outputs
+    }
+}
