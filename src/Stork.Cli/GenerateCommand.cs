@@ -27,7 +27,7 @@ internal static class GenerateCommand
         var substeps = new Option<int?>("--substeps") { Description = "STORK: stabilised Runge-Kutta stages per step (s; default 50)." };
         var derivativeOrder = new Option<int?>("--derivative-order") { Description = "STORK: Taylor derivative order (1-2 upstream, 1-3 corrected; default 1 upstream, 2 corrected)." };
         var variant = new Option<string?>("--stork-variant") { Description = "STORK arithmetic: corrected (default with --scheduler) or upstream (default for a STORKScheduler configuration)." };
-        var corrector = new Option<bool?>("--corrector") { Description = "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (no extra evaluation). Default off." };
+        var corrector = new Option<string?>("--corrector") { Description = "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (no extra evaluation): on, off or auto. Default in pipelines: off (not measured under guidance yet)." };
         var solverOrder = new Option<int?>("--solver-order") { Description = "Multistep solvers: order 1-3." };
         var uniPc = new Option<string?>("--unipc-variant") { Description = "UniPC: bh1 or bh2 (default bh2)." };
         var guidance = new Option<double?>("--guidance") { Description = "guidance_scale: classifier-free guidance for SD3 (default 7), SD1.5/2.x (7.5) and SDXL (5), off at 1 or below; FLUX.1-dev: embedded guidance, default 3.5; schnell has none." };
@@ -202,7 +202,7 @@ internal static class GenerateCommand
     }
 
     private static SchedulerChoice? ResolveScheduler(ParseResult r, Option<string?> scheduler, Option<string?> config, Option<int?> substeps,
-        Option<int?> derivativeOrder, Option<string?> variant, Option<bool?> corrector, Option<int?> solverOrder, Option<string?> uniPc)
+        Option<int?> derivativeOrder, Option<string?> variant, Option<string?> corrector, Option<int?> solverOrder, Option<string?> uniPc)
     {
         string? name = r.GetValue(scheduler);
         string? path = r.GetValue(config);
@@ -271,7 +271,7 @@ internal static class GenerateCommand
             StorkVariant = storkVariant ?? StorkVariant.Corrected,
             Substeps = r.GetValue(substeps) ?? 50,
             DerivativeOrder = r.GetValue(derivativeOrder),
-            Corrector = r.GetValue(corrector),
+            Corrector = SolverOptionSet.ParseCorrector(r.GetValue(corrector)),
             SolverOrder = r.GetValue(solverOrder),
             UniPcVariant = bh,
         };

@@ -36,7 +36,7 @@ internal sealed class SolverOptionSet
 
     public Option<double?> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps; default 1e-2 upstream, 1e-3 corrected)." };
 
-    public Option<bool?> Corrector { get; } = new("--corrector") { Description = "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (UniC-style, no extra evaluation; raises the order by one). Default off; see README." };
+    public Option<string?> Corrector { get; } = new("--corrector") { Description = "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (UniC-style, no extra evaluation; raises the order by one): on, off or auto (default: on from 20 steps; see README)." };
 
     public Option<string?> BaseSigmas { get; } = new("--base-sigmas") { Description = "STORK on flow models: step (linspace(1, 1/N, N) then 0; corrected default) or training (diffusers' linspace(1, 1/T, N) then 0; upstream default)." };
 
@@ -71,6 +71,19 @@ internal sealed class SolverOptionSet
     public static int CheckSteps(int steps, string option) => steps is >= 1 and <= MaxSteps
         ? steps
         : throw new CliException($"{option} must be 1 to {MaxSteps} (got {steps}).");
+
+    /// <summary>--corrector on|off|auto, null when not given.</summary>
+    public static CorrectorMode? ParseCorrector(string? value)
+    {
+        try
+        {
+            return value is null ? null : Evaluation.SolverSpec.ParseCorrector(value);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--corrector: {e.Message}");
+        }
+    }
 
     public IEnumerable<Option> All => [Scheduler, Steps, Substeps, DerivativeOrder, Variant, Shift, Mu, TimeShift, ShiftTerminal, Spacing, StoppingEps,
         Corrector, BaseSigmas, SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, SchedulerConfig];
@@ -181,7 +194,7 @@ internal sealed class SolverOptionSet
             Substeps = r.GetValue(Substeps),
             DerivativeOrder = r.GetValue(DerivativeOrder),
             StoppingEps = r.GetValue(StoppingEps),
-            Corrector = r.GetValue(Corrector),
+            Corrector = ParseCorrector(r.GetValue(Corrector)),
             FlowSigmas = r.GetValue(BaseSigmas) switch
             {
                 null => null,

@@ -83,6 +83,11 @@ internal static class DiscreteScheduler
 
         bool stork = name.StartsWith("stork-", StringComparison.OrdinalIgnoreCase);
         bool upstream = stork && settings.StorkVariant == StorkVariant.Upstream;
+        if (stork && settings.Corrector is null)
+        {
+            // The corrector's automatic mode was chosen on unguided models; in pipelines it runs only when asked for.
+            settings = settings with { Corrector = CorrectorMode.Off };
+        }
         double[] betas = BetaSchedules.Create(config.BetaSchedule, config.BetaStart, config.BetaEnd, config.TrainSteps);
         NoiseSchedule schedule = upstream
             ? VpLinearSchedule.FromDiscreteBetas(betas[0], betas[^1], config.TrainSteps)

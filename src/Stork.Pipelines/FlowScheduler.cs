@@ -76,6 +76,12 @@ internal static class FlowScheduler
             {
                 settings = settings with { DerivativeOrder = 1 };
             }
+
+            // The corrector's automatic mode was chosen on unguided models; in pipelines it runs only when asked for.
+            if (n.StartsWith("stork-", StringComparison.OrdinalIgnoreCase) && settings.Corrector is null)
+            {
+                settings = settings with { Corrector = Stork.Solvers.Stork.CorrectorMode.Off };
+            }
         }
         else
         {

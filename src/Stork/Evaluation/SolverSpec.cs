@@ -73,7 +73,7 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
                 "atol" => s with { AbsoluteTolerance = Double(key, value) },
                 "shift" => s with { FlowGrid = s.FlowGrid with { Shift = Double(key, value) } },
                 "grid" => s with { Grid = GridKindNames.Parse(value) },
-                "corrector" => s with { Corrector = Bool(key, value) },
+                "corrector" => s with { Corrector = ParseCorrector(value) },
                 "eps" or "stopping-eps" => s with { StoppingEps = Double(key, value) },
                 "taylor" => s with
                 {
@@ -98,6 +98,15 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
         "upstream" => StorkVariant.Upstream,
         "corrected" => StorkVariant.Corrected,
         _ => throw new ArgumentException($"STORK variant must be upstream or corrected (got '{v}')."),
+    };
+
+    /// <summary>Corrector mode: on, off or auto (true / false accepted).</summary>
+    public static CorrectorMode ParseCorrector(string v) => v.ToLowerInvariant() switch
+    {
+        "on" or "true" => CorrectorMode.On,
+        "off" or "false" => CorrectorMode.Off,
+        "auto" => CorrectorMode.Auto,
+        _ => throw new ArgumentException($"corrector must be on, off or auto (got '{v}')."),
     };
 
     private static FlowSigmaBase ParseFlowSigmas(string v) => v.ToLowerInvariant() switch

@@ -28,8 +28,8 @@ public sealed record SolverSettings
     /// </summary>
     public double? StoppingEps { get; init; }
 
-    /// <summary>STORK: the no-cost corrector (null: on for the corrected variant at derivative order 1 or 2).</summary>
-    public bool? Corrector { get; init; }
+    /// <summary>STORK: the no-cost corrector (null: the variant's default, auto corrected, off upstream).</summary>
+    public CorrectorMode? Corrector { get; init; }
 
     /// <summary>STORK on flow models without pipeline sigmas: the base sigma grid (null: the variant's default).</summary>
     public FlowSigmaBase? FlowSigmas { get; init; }

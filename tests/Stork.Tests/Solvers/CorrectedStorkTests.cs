@@ -126,7 +126,7 @@ public class CorrectedStorkTests(ITestOutputHelper log)
             Variant = StorkVariant.Corrected,
             Substeps = substeps,
             DerivativeOrder = derivativeOrder,
-            Corrector = corrector,
+            Corrector = corrector ? CorrectorMode.On : CorrectorMode.Off,
             StoppingEps = 0.05,
             NoiseGrid = NoiseGrid.LogSnr,
         };

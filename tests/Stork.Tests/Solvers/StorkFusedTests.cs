@@ -60,7 +60,7 @@ public class StorkFusedTests
             Variant = variant == "upstream" ? StorkVariant.Upstream : StorkVariant.Corrected,
             Substeps = substeps,
             DerivativeOrder = derivativeOrder,
-            Corrector = variant == "corrected+corrector",
+            Corrector = variant == "corrected+corrector" ? CorrectorMode.On : CorrectorMode.Off,
         };
         if (variant == "corrected-t")
         {

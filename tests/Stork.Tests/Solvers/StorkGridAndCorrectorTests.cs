@@ -60,18 +60,34 @@ public class StorkGridAndCorrectorTests
     {
         var spec = Stork.Evaluation.SolverSpec.Parse("stork-4[corrector=true,base=training,eps=0.01]", new SolverSettings());
         var solver = (StorkSolver)SolverRegistry.Create("stork-4", Eps(), 10, spec.Settings);
-        Assert.True(solver.Options.Corrector);
+        Assert.Equal(CorrectorMode.On, solver.Options.Corrector);
         Assert.Equal(FlowSigmaBase.TrainingSigmas, solver.Options.FlowSigmas);
         Assert.Equal(0.01, solver.Options.StoppingEps);
     }
 
     [Fact]
-    public void TheCorrectorIsOffByDefaultAndRefusedWhereItDoesNotApply()
+    public void TheCorrectorRunsFromTwentyStepsByDefaultAndIsRefusedWhereItDoesNotApply()
     {
-        Assert.False(new StorkOptions().Corrector);
-        Assert.Throws<ArgumentException>(() => new StorkOptions { Variant = StorkVariant.Upstream, Corrector = true }.Validate());
-        Assert.Throws<ArgumentException>(() => new StorkOptions { DerivativeOrder = 3, Corrector = true }.Validate());
-        new StorkOptions { DerivativeOrder = 2, Corrector = true }.Validate();
+        var options = new StorkOptions();
+        Assert.Equal(CorrectorMode.Auto, options.Corrector);
+        Assert.False(options.CorrectsAt(StorkOptions.AutoCorrectorSteps - 1));
+        Assert.True(options.CorrectsAt(StorkOptions.AutoCorrectorSteps));
+        Assert.False((options with { DerivativeOrder = 3 }).CorrectsAt(50));
+        Assert.Equal(CorrectorMode.Off, new StorkOptions { Variant = StorkVariant.Upstream }.Corrector);
+        Assert.Throws<ArgumentException>(() => new StorkOptions { Variant = StorkVariant.Upstream, Corrector = CorrectorMode.On }.Validate());
+        Assert.Throws<ArgumentException>(() => new StorkOptions { DerivativeOrder = 3, Corrector = CorrectorMode.On }.Validate());
+        new StorkOptions { DerivativeOrder = 2, Corrector = CorrectorMode.On }.Validate();
+    }
+
+    [Theory]
+    [InlineData(19, 3)]
+    [InlineData(20, 4)]
+    public void AutoHoldsOneMoreOutputOnceTheCorrectorRuns(int steps, int buffers)
+    {
+        var solver = new Stork4(Flow(), steps, new StorkOptions());
+        var x = new float[2];
+        solver.Step(new float[2], x);
+        Assert.Equal(buffers, solver.BufferCount);
     }
 
     /// <summary>
@@ -84,8 +100,8 @@ public class StorkGridAndCorrectorTests
     public void OnAFlowModelTheCorrectorFoldsIntoTheNextAdamsBashforthOrder()
     {
         var model = Flow();
-        var corrected = new Stork4(model, 12, new StorkOptions { DerivativeOrder = 1, Corrector = true });
-        var higher = new Stork4(model, 12, new StorkOptions { DerivativeOrder = 2 });
+        var corrected = new Stork4(model, 12, new StorkOptions { DerivativeOrder = 1, Corrector = CorrectorMode.On });
+        var higher = new Stork4(model, 12, new StorkOptions { DerivativeOrder = 2, Corrector = CorrectorMode.Off });
         var outputs = Enumerable.Range(0, 12).Select(i => new[] { (float)Math.Sin(i), (float)Math.Cos(0.3 * i) }).ToArray();
         float[] a = [0.1f, -0.2f], b = [0.1f, -0.2f];
         var da = new List<float>();

@@ -13,7 +13,7 @@ public sealed record StorkOptions
     private readonly double? _stoppingEps;
     private readonly NoiseGrid? _noiseGrid;
     private readonly FlowSigmaBase? _flowSigmas;
-    private readonly bool? _corrector;
+    private readonly CorrectorMode? _corrector;
     private readonly TaylorVariable? _taylorVariable;
 
     /// <summary>2 (RKG2 stages) or 4 (ROCK4 stages) [solver_order]. Default 4.</summary>
@@ -70,14 +70,25 @@ public sealed record StorkOptions
     /// <summary>
     /// Corrected variant: when a step's model output arrives, re-integrate the previous step with the polynomial through
     /// it (UniC-style, in the prediction STORK integrates; no extra model evaluation, still one fused pass per step).
-    /// Needs derivative order 1 or 2. Default off: it raises the order (measured) but loses at 5 to 20 evaluations; see
-    /// the README.
+    /// Needs derivative order 1 or 2; raises the order by one. Default <see cref="CorrectorMode.Auto"/> (corrected: on from
+    /// <see cref="AutoCorrectorSteps"/> steps), <see cref="CorrectorMode.Off"/> (upstream).
     /// </summary>
-    public bool Corrector
+    public CorrectorMode Corrector
     {
-        get => _corrector ?? false;
+        get => _corrector ?? (Variant == StorkVariant.Upstream ? CorrectorMode.Off : CorrectorMode.Auto);
         init => _corrector = value;
     }
+
+    /// <summary>The step count from which <see cref="CorrectorMode.Auto"/> turns the corrector on (measured; see the README).</summary>
+    public const int AutoCorrectorSteps = 20;
+
+    /// <summary>Whether a solver with <paramref name="steps"/> steps runs the corrector.</summary>
+    public bool CorrectsAt(int steps) => Corrector switch
+    {
+        CorrectorMode.On => true,
+        CorrectorMode.Auto => Variant == StorkVariant.Corrected && DerivativeOrder <= 2 && steps >= AutoCorrectorSteps,
+        _ => false,
+    };
 
     /// <summary>
     /// Noise models: the variable of the virtual evaluations' Taylor polynomial. Default
@@ -124,12 +135,12 @@ public sealed record StorkOptions
             throw new ArgumentException("upstream STORK expands in time; the log-SNR Taylor variable belongs to the corrected variant.");
         }
 
-        if (Corrector && Variant == StorkVariant.Upstream)
+        if (Corrector == CorrectorMode.On && Variant == StorkVariant.Upstream)
         {
             throw new ArgumentException("the corrector belongs to the corrected variant; upstream STORK has none.");
         }
 
-        if (Corrector && DerivativeOrder > 2)
+        if (Corrector == CorrectorMode.On && DerivativeOrder > 2)
         {
             throw new ArgumentException($"the corrector works with derivative order 1 or 2 (got {DerivativeOrder}).");
         }

@@ -35,6 +35,7 @@ public abstract class StorkSolver : ISolver
     private readonly double[] _predictor;
     private readonly int[] _predictorDepth;
     private readonly double[] _correction = new double[MaxBasis];
+    private readonly bool _correct;
     private readonly double[] _planCx;
     private readonly double[] _planCp;
     private readonly bool[] _planned;
@@ -102,6 +103,7 @@ public abstract class StorkSolver : ISolver
             _terminal = sigmas[^1];
         }
 
+        _correct = options.CorrectsAt(_times.Length);
         _rock4 = options.Order == 4 ? Rock4Table.Default.Select(options.Substeps) : null;
         _plan = new double[_times.Length * MaxBasis];
         _planDepth = new int[_times.Length];
@@ -163,7 +165,7 @@ public abstract class StorkSolver : ISolver
         int depth = Options.DerivativeOrder;
         bool final = _driftPath && i == _times.Length - 1;
         bool startup = Upstream && (i == 0 || (depth == 2 && i == 1));
-        if (final && Options.Corrector && i > 0)
+        if (final && _correct && i > 0)
         {
             // Correct the step that led here, then x0 = (x - sigma eps) / alpha, in one pass.
             if (!_planned[i])
@@ -220,7 +222,7 @@ public abstract class StorkSolver : ISolver
         var plan = _plan.AsSpan(i * MaxBasis, MaxBasis);
         predictor.CopyTo(plan);
         int depth = q;
-        if (Options.Corrector && i > 0)
+        if (_correct && i > 0)
         {
             int qc = Correction(i);
             for (int k = 1; k <= qc + 1; k++)
@@ -371,7 +373,7 @@ public abstract class StorkSolver : ISolver
 
     private void EnsureBuffers(int length)
     {
-        int ring = Options.DerivativeOrder + (Options.Corrector ? 2 : 1);
+        int ring = Options.DerivativeOrder + (_correct ? 2 : 1);
         if (_history is null || _history[0].Length != length)
         {
             _history = new float[ring][];
