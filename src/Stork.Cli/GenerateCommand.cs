@@ -6,6 +6,7 @@ using Stork.IO;
 using Stork.Pipelines;
 using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Stork;
 
 namespace Stork.Cli;
@@ -245,6 +246,9 @@ internal static class GenerateCommand
         {
             throw new CliException($"unknown scheduler '{name}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
         }
+
+        // Pipelines pick the model's grid themselves: the check is of the solver only.
+        SolverFlags.Check(r, [substeps, derivativeOrder, variant, solverOrder, uniPc], [name], null);
 
         if (r.GetValue(solverOrder) is { } order && order is < 1 or > 3)
         {

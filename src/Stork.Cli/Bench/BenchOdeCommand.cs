@@ -6,6 +6,7 @@ using Stork.Imaging;
 using Stork.IO;
 using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Cli.Bench;
 

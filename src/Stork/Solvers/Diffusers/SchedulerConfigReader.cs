@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Stork.Grids;
 using Stork.Predictions;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Standard;
 
 namespace Stork.Solvers.Diffusers;

@@ -115,5 +115,5 @@ public abstract class StandardSolver : ISolver
     }
 
     /// <summary>True when the solver integrates rectified flow in sigma with the velocity (else x / alpha in sigma / alpha with epsilon).</summary>
-    protected bool FlowSpace => Schedule is RectifiedFlowSchedule;
+    protected bool FlowSpace => Schedule.IsFlowMatching;
 }

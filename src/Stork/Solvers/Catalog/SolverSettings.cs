@@ -2,10 +2,11 @@ using Stork.Grids;
 using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
 
-namespace Stork.Solvers;
+namespace Stork.Solvers.Catalog;
 
 /// <summary>
-/// Every option a solver may take, with upstream / diffusers defaults. Each solver reads the ones that apply to it;
+/// Every option a solver may take, with upstream / diffusers defaults. Each solver reads the ones that apply to it
+/// (<see cref="SolverRegistry.Reads"/> lists them, one <see cref="SolverSetting"/> per property);
 /// <see cref="SolverRegistry"/> builds solvers from a name and these settings.
 /// </summary>
 public sealed record SolverSettings
