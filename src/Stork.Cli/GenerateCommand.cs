@@ -16,6 +16,8 @@ namespace Stork.Cli;
 /// </summary>
 internal static class GenerateCommand
 {
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = new Option<string?>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component). Default: the shipped models/fashion-flux (Fashion-MNIST, 32 x 32 images, offline)." };
@@ -428,6 +430,6 @@ internal static class GenerateCommand
                 overhead_fraction = r.Timings.Overhead,
             },
         });
-        return JsonSerializer.Serialize(new { files, runs }, new JsonSerializerOptions { WriteIndented = true });
+        return JsonSerializer.Serialize(new { files, runs }, IndentedJson);
     }
 }

@@ -14,6 +14,8 @@ namespace Stork.Cli;
 /// <summary><c>stork sample</c>: run one solver on a model from given or seeded noise and write the samples.</summary>
 internal static class SampleCommand
 {
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var models = new ModelOptionSet();
@@ -149,7 +151,7 @@ internal static class SampleCommand
             times,
             timesteps = times.Select(schedule.DiffusersTimestep).ToArray(),
         };
-        return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true });
+        return JsonSerializer.Serialize(json, IndentedJson);
     }
 
     /// <summary>

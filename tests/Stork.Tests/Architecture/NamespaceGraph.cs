@@ -70,14 +70,14 @@ internal static class NamespaceGraph
             onStack.Add(v);
             foreach (string w in edges.TryGetValue(v, out var ws) ? ws : [])
             {
-                if (!index.ContainsKey(w))
+                if (!index.TryGetValue(w, out int wIndex))
                 {
                     Visit(w);
                     low[v] = Math.Min(low[v], low[w]);
                 }
                 else if (onStack.Contains(w))
                 {
-                    low[v] = Math.Min(low[v], index[w]);
+                    low[v] = Math.Min(low[v], wIndex);
                 }
             }
 

@@ -50,7 +50,7 @@ public static class SolverRegistry
         {
             throw new ArgumentException(
                 $"STORK on flow models walks the flow sigmas (shift, mu, sigma spacing); the {settings.Grid} grid override applies to noise models.",
-                nameof(settings.Grid));
+                nameof(settings));
         }
 
         return settings.ToStorkOptions(order);

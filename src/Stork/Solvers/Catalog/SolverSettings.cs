@@ -56,11 +56,11 @@ public sealed record SolverSettings
             GridKind.Native => upstream ? NoiseGrid.UniformTime : NoiseGrid.LogSnr,
             GridKind.LogSnr => NoiseGrid.LogSnr,
             GridKind.UniformTime or GridKind.Flow => NoiseGrid.UniformTime,
-            _ => throw new ArgumentException($"STORK takes the logsnr or uniform-time grid on noise models (got {Grid}).", nameof(Grid)),
+            _ => throw new ArgumentException($"STORK takes the logsnr or uniform-time grid on noise models (got {Grid})."),
         };
         if (upstream && grid != NoiseGrid.UniformTime)
         {
-            throw new ArgumentException("upstream STORK uses its own uniform noise grid; a grid override applies to the corrected variant.", nameof(Grid));
+            throw new ArgumentException("upstream STORK uses its own uniform noise grid; a grid override applies to the corrected variant.");
         }
 
         var options = new StorkOptions { Order = order, Variant = StorkVariant, Substeps = Substeps, NoiseGrid = grid };

@@ -502,7 +502,7 @@ public static partial class SchedulerConfigReader
             return (int)v.Value;
         }
 
-        private IReadOnlyList<int> IntList(string key)
+        private int[] IntList(string key)
         {
             if (!TryGet(key, out var v))
             {
