@@ -94,6 +94,7 @@ internal static class BenchQualityCommand
             int[] counts = BenchOdeCommand.ParseInts(r.GetValue(nfes)!, "--nfe");
             var denoiser = models.Load(r, new ModelDefaults { DiscreteNoise = false }, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
+            SolverFlags.Check(r, defaults.All, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
             ModelOptionSet.DeclareInputs(denoiser, files);
             var range = ModelImages.RequireImage(denoiser, Path.Combine(dir, "grid.png"));
             string classifierPath = r.GetValue(classifier) ?? ShippedModels.Find("fashion-classifier.json")

@@ -62,4 +62,15 @@ public class SolverFlagTests
         Assert.StartsWith("error: --substeps does not apply to unipc: only stork-2, stork-4 read it.", err, StringComparison.Ordinal);
         Assert.False(File.Exists(h.PathOf("x.png")));
     }
+
+    [Fact]
+    public void BenchOdeRefusesADefaultThatNoListedSolverReads()
+    {
+        using var h = new CliHarness();
+        string a = Golden.PathOf("anchors", "gmm8.json");
+        var (code, _, err) = h.Run("bench", "ode", "--model", a, "--prediction", "flow", "--solvers", "euler,dpm++2m", "--nfe", "5",
+            "--substeps", "10", "--out-dir", h.PathOf("ode"));
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --substeps does not apply to euler, dpm++2m: only stork-2, stork-4 read it.", err, StringComparison.Ordinal);
+    }
 }
