@@ -5,6 +5,7 @@ using Spectre.Console;
 using Stork.Imaging;
 using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Cli;
 
@@ -62,6 +63,11 @@ internal static class CompareCommand
                 throw new CliException($"unknown scheduler '{n}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
             }
 
+            foreach (string n in names.Where(SolverRegistry.IsAdaptive))
+            {
+                throw new CliException($"--schedulers: {n} is an adaptive integrator that chooses its own evaluations; a row of the grid needs a fixed-step solver.");
+            }
+
             int[] counts = ParseList(r.GetValue(steps)!, "--steps").Select(s =>
                 int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1
                     ? SolverOptionSet.CheckSteps(v, "--steps")
@@ -97,6 +103,7 @@ internal static class CompareCommand
 
             // Build every solver first: a bad combination fails before any sampling.
             var spec = ModelSpec.Of(denoiser);
+            SolverFlags.Check(r, solvers.All, names, spec);
             settings = SampleCommand.WithModelTrainSteps(settings, denoiser, noConfig: true);
             var grid = new ISolver[names.Length, counts.Length];
             for (int i = 0; i < names.Length; i++)

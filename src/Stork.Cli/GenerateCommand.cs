@@ -6,6 +6,7 @@ using Stork.IO;
 using Stork.Pipelines;
 using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Stork;
 
 namespace Stork.Cli;
@@ -15,6 +16,8 @@ namespace Stork.Cli;
 /// </summary>
 internal static class GenerateCommand
 {
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = new Option<string?>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component). Default: the shipped models/fashion-flux (Fashion-MNIST, 32 x 32 images, offline)." };
@@ -248,6 +251,9 @@ internal static class GenerateCommand
             throw new CliException($"unknown scheduler '{name}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
         }
 
+        // Pipelines pick the model's grid themselves: the check is of the solver only.
+        SolverFlags.Check(r, [substeps, derivativeOrder, variant, solverOrder, uniPc], [name], null);
+
         if (r.GetValue(solverOrder) is { } order && order is < 1 or > 3)
         {
             throw new CliException($"--solver-order must be 1, 2 or 3 (got {order}).");
@@ -427,6 +433,6 @@ internal static class GenerateCommand
                 overhead_fraction = r.Timings.Overhead,
             },
         });
-        return JsonSerializer.Serialize(new { files, runs }, new JsonSerializerOptions { WriteIndented = true });
+        return JsonSerializer.Serialize(new { files, runs }, IndentedJson);
     }
 }

@@ -96,14 +96,14 @@ internal sealed class ModelOptionSet
         }
     }
 
-    private IDenoiser LoadMixture(ParseResult r, string path)
+    private GaussianMixtureDenoiser LoadMixture(ParseResult r, string path)
     {
         var prediction = ResolvePrediction(r, "a Gaussian-mixture model");
         var mixture = GaussianMixture.Load(path);
         return new GaussianMixtureDenoiser(mixture, ScheduleFor(r, prediction), prediction);
     }
 
-    private IDenoiser LoadEmpirical(ParseResult r, string path)
+    private EmpiricalDenoiser LoadEmpirical(ParseResult r, string path)
     {
         if (string.IsNullOrWhiteSpace(path) || !File.Exists(path))
         {
@@ -115,7 +115,7 @@ internal sealed class ModelOptionSet
     }
 
     /// <summary>An ONNX model: the card fixes prediction and schedule; options that say otherwise are errors.</summary>
-    private IDenoiser LoadCard(ParseResult r, string path, OnnxRuntimeOptions? runtime)
+    private OnnxDenoiser LoadCard(ParseResult r, string path, OnnxRuntimeOptions? runtime)
     {
         var card = ModelCard.Load(path);
         if (card.Kind != ModelKind.Denoiser)

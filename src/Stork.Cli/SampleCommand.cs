@@ -7,12 +7,15 @@ using Stork.Models;
 using Stork.Sampling;
 using Stork.Schedules;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Cli;
 
 /// <summary><c>stork sample</c>: run one solver on a model from given or seeded noise and write the samples.</summary>
 internal static class SampleCommand
 {
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var models = new ModelOptionSet();
@@ -101,11 +104,23 @@ internal static class SampleCommand
             // Per sample beyond the solver: the output encoding (a float64 copy and its bytes) or the PNG raster and its encoding.
             double perSample = png ? 2.0 * size * pixelScale * pixelScale * 3 : size * 16.0;
             float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize, perSample);
+            SolverFlags.Check(r, solvers.All, [name], ModelSpec.Of(denoiser));
             settings = WithModelTrainSteps(settings, denoiser, config is null);
-            ISolver solver = SolverRegistry.Create(name, ModelSpec.Of(denoiser), steps, settings);
+            IReadOnlyList<double> evaluated;
+            if (SolverRegistry.IsAdaptive(name))
+            {
+                var integrator = SolverRegistry.CreateIntegrator(name, ModelSpec.Of(denoiser), settings);
+                ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", 0, progress => Sampler.Integrate(denoiser, integrator, x, progress, ct));
+                evaluated = integrator.Times;
+            }
+            else
+            {
+                var solver = SolverRegistry.Create(name, ModelSpec.Of(denoiser), steps, settings);
+                ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", solver.Times.Count,
+                    progress => Sampler.Run(denoiser, solver, x, progress, ct));
+                evaluated = solver.Times;
+            }
 
-            ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", solver.Times.Count,
-                progress => Sampler.Run(denoiser, solver, x, progress, ct));
             if (x.Any(v => !float.IsFinite(v)))
             {
                 throw new CliException("the sampler produced non-finite values; nothing was written.");
@@ -117,27 +132,26 @@ internal static class SampleCommand
                 : NpyFile.Encode(outShape, x));
             if (r.GetValue(timesOut) is { } times)
             {
-                files.SetText(times, TimesJson(solver, denoiser.Schedule));
+                files.SetText(times, TimesJson(evaluated, denoiser.Schedule));
             }
 
             files.Commit(ct);
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {outPath}: {batchSize} samples, {solver.Times.Count} model evaluations ({name})."));
+                $"wrote {outPath}: {batchSize} samples, {evaluated.Count} model evaluations ({name})."));
             return Task.FromResult(0);
         });
         return command;
     }
 
-    private static string TimesJson(ISolver solver, NoiseSchedule schedule)
+    private static string TimesJson(IReadOnlyList<double> times, NoiseSchedule schedule)
     {
-        double scale = schedule is VpDiscreteSchedule ? 1.0 : 1000.0;
         var json = new
         {
-            nfe = solver.Times.Count,
-            times = solver.Times,
-            timesteps = solver.Times.Select(t => t * scale).ToArray(),
+            nfe = times.Count,
+            times,
+            timesteps = times.Select(schedule.DiffusersTimestep).ToArray(),
         };
-        return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true });
+        return JsonSerializer.Serialize(json, IndentedJson);
     }
 
     /// <summary>
@@ -145,7 +159,7 @@ internal static class SampleCommand
     /// (--train-steps), not diffusers' default of 1000.
     /// </summary>
     internal static SolverSettings WithModelTrainSteps(SolverSettings settings, IDenoiser denoiser, bool noConfig) =>
-        noConfig && denoiser.Schedule is VpDiscreteSchedule vp && vp.TrainSteps != settings.Diffusers.TrainSteps
-            ? settings with { Diffusers = settings.Diffusers with { TrainSteps = vp.TrainSteps } }
+        noConfig && denoiser.Schedule.TrainingTimesteps is int modelSteps && modelSteps != settings.Diffusers.TrainSteps
+            ? settings with { Diffusers = settings.Diffusers with { TrainSteps = modelSteps } }
             : settings;
 }

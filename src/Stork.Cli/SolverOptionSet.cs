@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Stork.Grids;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Diffusers;
 using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;

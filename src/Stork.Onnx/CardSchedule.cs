@@ -10,6 +10,21 @@ namespace Stork.Onnx;
 /// </summary>
 public sealed record CardSchedule(string Type, NoiseSchedule Schedule, double TrainedTMin, double TrainedTMax)
 {
+    /// <summary>
+    /// Refuses a model evaluation at <paramref name="time"/> outside the trained range
+    /// [<see cref="TrainedTMin"/>, <see cref="TrainedTMax"/>] (beyond a relative 1e-6 of it, for rounding in the grids):
+    /// the network has never seen such times, and a grid or end time that reaches them is a mistake to fix, not to clamp.
+    /// </summary>
+    public void RequireTrained(double time, string cardPath)
+    {
+        double slack = 1e-6 * (TrainedTMax - TrainedTMin);
+        if (time < TrainedTMin - slack || time > TrainedTMax + slack)
+        {
+            throw new ArgumentException(
+                $"model card '{cardPath}': the solver evaluates the network at t = {time}, outside its trained range [{TrainedTMin}, {TrainedTMax}] (schedule.t_min / t_max); choose a grid or end time inside it.");
+        }
+    }
+
     /// <summary>The accepted values of the card's <c>schedule.type</c>.</summary>
     public static IReadOnlyList<string> Types { get; } = ["rectified-flow", "vp-linear", "vp-discrete", "vp-cosine"];
 

@@ -90,6 +90,8 @@ public sealed class OnnxDenoiser : IDenoiser, IDisposable
             throw new ArgumentException($"time must be finite (got {time}).");
         }
 
+        Card.Schedule!.RequireTrained(time, Card.CardPath);
+
         double feed = TimeFeed(time);
         int batch = samples.Length / size;
         for (int start = 0; start < batch; start += _chunk)

@@ -18,12 +18,6 @@ internal static class DenoisingLoop
     public static void Run(Network network, ISolver solver, float[] latents, Preview? preview, IProgress<GenerationProgress>? progress,
         CancellationToken cancellationToken)
     {
-        if (solver is IAdaptiveSolver)
-        {
-            throw new ArgumentException(
-                "an adaptive solver (rk45) chooses its own evaluation times and is not supported in text-to-image pipelines; choose a fixed-step solver.");
-        }
-
         solver.Reset();
         var output = new float[latents.Length];
         var times = solver.Times;

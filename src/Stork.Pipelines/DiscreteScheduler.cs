@@ -1,6 +1,7 @@
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Diffusers;
 using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
@@ -54,6 +55,12 @@ internal static class DiscreteScheduler
             if (!SolverRegistry.Contains(n))
             {
                 throw new ArgumentException($"unknown scheduler '{n}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
+            }
+
+            if (SolverRegistry.IsAdaptive(n))
+            {
+                throw new ArgumentException(
+                    $"an adaptive solver ({n}) chooses its own evaluation times and is not supported in text-to-image pipelines; choose a fixed-step solver.");
             }
 
             // Class.from_config(folder config): the model's betas, prediction type, spacing and offset carry over.

@@ -2,6 +2,7 @@ using Stork.Grids;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Diffusers;
 
 namespace Stork.Pipelines;
@@ -64,6 +65,12 @@ internal static class FlowScheduler
             if (!SolverRegistry.Contains(n))
             {
                 throw new ArgumentException($"unknown scheduler '{n}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
+            }
+
+            if (SolverRegistry.IsAdaptive(n))
+            {
+                throw new ArgumentException(
+                    $"an adaptive solver ({n}) chooses its own evaluation times and is not supported in text-to-image pipelines; choose a fixed-step solver.");
             }
 
             name = n;

@@ -1,4 +1,5 @@
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Pipelines;
 
@@ -28,7 +29,7 @@ public sealed record SchedulerChoice
     /// </summary>
     public Solvers.Stork.StorkVariant? Variant { get; init; }
 
-    /// <summary>A solver by registry name (see <see cref="Solvers.SolverRegistry"/>), with optional settings.</summary>
+    /// <summary>A solver by registry name (see <see cref="SolverRegistry"/>), with optional settings.</summary>
     public static SchedulerChoice Named(string name, SolverSettings? settings = null) => new() { Name = name, Settings = settings };
 
     /// <summary>A diffusers scheduler configuration file.</summary>

@@ -6,6 +6,7 @@ using Stork.Imaging;
 using Stork.IO;
 using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Cli.Bench;
 
@@ -62,6 +63,7 @@ internal static class BenchOdeCommand
             int[] counts = ParseInts(r.GetValue(nfes)!, "--nfe");
             var denoiser = models.Load(r);
             using var disposeModel = denoiser as IDisposable;
+            SolverFlags.Check(r, solverDefaults.All, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
             ModelOptionSet.DeclareInputs(denoiser, files);
             var shape = denoiser.SampleShape.ToArray();
             float[] x0 = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize,

@@ -6,6 +6,7 @@ using Stork.IO;
 using Stork.Onnx;
 using Stork.Pipelines;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Cli.Bench;
 

@@ -10,6 +10,7 @@ using Stork.Models;
 using Stork.Onnx;
 using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Cli.Bench;
 
@@ -93,6 +94,7 @@ internal static class BenchQualityCommand
             int[] counts = BenchOdeCommand.ParseInts(r.GetValue(nfes)!, "--nfe");
             var denoiser = models.Load(r, new ModelDefaults { DiscreteNoise = false }, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
+            SolverFlags.Check(r, defaults.All, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
             ModelOptionSet.DeclareInputs(denoiser, files);
             var range = ModelImages.RequireImage(denoiser, Path.Combine(dir, "grid.png"));
             string classifierPath = r.GetValue(classifier) ?? ShippedModels.Find("fashion-classifier.json")
@@ -129,7 +131,7 @@ internal static class BenchQualityCommand
 
             float[] reference = Reference(dir, key, denoiser, noise.AsSpan(0, nr * size).ToArray(), tol, chunkSize, settings, stderr, ct);
             var todo = specs.SelectMany(s => counts.Select(c => (Spec: s, Nfe: c))).Where(c => !done.ContainsKey((c.Spec.Label, SettingsKey(c.Spec), c.Nfe))).ToList();
-            long total = todo.Sum(c => (long)c.Spec.CreateForNfe(spec0, c.Nfe).Times.Count * (long)Math.Ceiling((double)n / chunkSize));
+            long total = todo.Sum(c => (long)c.Spec.PlannedEvaluations(spec0, c.Nfe) * (long)Math.Ceiling((double)n / chunkSize));
             ProgressDisplay.Run(stderr, $"bench quality on {ModelImages.Name(denoiser)}", (int)Math.Min(int.MaxValue, total), progress =>
             {
                 foreach (var (spec, nfe) in todo)
@@ -140,9 +142,8 @@ internal static class BenchQualityCommand
                     for (int start = 0; start < n; start += chunkSize)
                     {
                         int count = Math.Min(chunkSize, n - start);
-                        var solver = spec.CreateForNfe(spec0, nfe);
                         var counter = new CountingDenoiser(denoiser);
-                        Sampler.Run(counter, solver, x.AsSpan(start * size, count * size), progress, ct);
+                        spec.Sample(counter, nfe, x.AsSpan(start * size, count * size), progress, ct);
                         used = counter.Evaluations;
                     }
 
@@ -299,7 +300,7 @@ internal static class BenchQualityCommand
             for (int j = 0; j < counts.Length; j++)
             {
                 var x = (float[])noise.Clone();
-                Sampler.Run(denoiser, specs[i].CreateForNfe(ModelSpec.Of(denoiser), counts[j]), x, null, ct);
+                specs[i].Sample(denoiser, counts[j], x, null, ct);
                 cells[i, j] = SampleImage.RenderBatch(x, denoiser.SampleShape, range, 1, columns: 4);
             }
         }

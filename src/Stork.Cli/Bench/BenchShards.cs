@@ -10,6 +10,7 @@ using Stork.Models;
 using Stork.Onnx;
 using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using static Stork.Cli.Bench.BenchQualityCommand;
 
 namespace Stork.Cli.Bench;
@@ -49,7 +50,6 @@ internal static class BenchShards
             ProgressDisplay.Run(stderr, "RK45 reference", 0, _ => reference = OdeError.ReferenceSolution(denoiser, mine, run.Tolerance, settings, chunk, ct));
         }
 
-        var spec0 = ModelSpec.Of(denoiser);
         var cells = new JsonArray();
         ProgressDisplay.Run(stderr, $"bench quality shard {run.Part} on {ModelImages.Name(denoiser)}", 0, progress =>
         {
@@ -64,7 +64,7 @@ internal static class BenchShards
                     {
                         int count = Math.Min(chunk, (x.Length / size) - s);
                         var counter = new CountingDenoiser(denoiser);
-                        Sampler.Run(counter, spec.CreateForNfe(spec0, nfe), x.AsSpan(s * size, count * size), progress, ct);
+                        spec.Sample(counter, nfe, x.AsSpan(s * size, count * size), progress, ct);
                         used = counter.Evaluations;
                     }
 

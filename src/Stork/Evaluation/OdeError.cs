@@ -1,6 +1,7 @@
 using Stork.Models;
 using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Evaluation;
 
@@ -38,8 +39,8 @@ public static class OdeError
         for (int start = 0; start < x.Length; start += chunk * size)
         {
             int length = Math.Min(chunk * size, x.Length - start);
-            var solver = SolverRegistry.Create("rk45", ModelSpec.Of(denoiser), 1, tight);
-            Sampler.Run(denoiser, solver, x.AsSpan(start, length), null, cancellationToken);
+            var integrator = SolverRegistry.CreateIntegrator("rk45", ModelSpec.Of(denoiser), tight);
+            Sampler.Integrate(denoiser, integrator, x.AsSpan(start, length), null, cancellationToken);
         }
 
         return x;
@@ -49,11 +50,11 @@ public static class OdeError
     public static OdeErrorResult Measure(IDenoiser denoiser, SolverSpec spec, int nfe, ReadOnlySpan<float> noise, ReadOnlySpan<float> exact,
         CancellationToken cancellationToken = default)
     {
-        var solver = spec.CreateForNfe(ModelSpec.Of(denoiser), nfe);
+        ArgumentNullException.ThrowIfNull(spec);
         var x = noise.ToArray();
         var counter = new CountingDenoiser(denoiser);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        Sampler.Run(counter, solver, x, null, cancellationToken);
+        spec.Sample(counter, nfe, x, null, cancellationToken);
         return new OdeErrorResult(spec.Label, nfe, counter.Evaluations, Rmse(x, exact), clock.Elapsed.TotalSeconds);
     }
 }

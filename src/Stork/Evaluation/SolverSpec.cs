@@ -1,5 +1,8 @@
 using System.Globalization;
+using Stork.Models;
+using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Standard;
 using Stork.Solvers.Stork;
 
@@ -125,7 +128,33 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
     private static double Double(string key, string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) ? r : throw new ArgumentException($"{key} must be a number (got '{v}').");
 
-    /// <summary>Builds the solver with the largest step count whose evaluations do not exceed <paramref name="nfe"/>.</summary>
+    /// <summary>Whether this is an adaptive integrator (rk45): it chooses its own evaluations and ignores an NFE budget.</summary>
+    public bool IsAdaptive => SolverRegistry.IsAdaptive(Name);
+
+    /// <summary>
+    /// Samples in place from the noise in <paramref name="sample"/>: a fixed-step solver built for <paramref name="nfe"/>
+    /// evaluations (<see cref="CreateForNfe"/>), or the adaptive integrator, which ignores <paramref name="nfe"/>.
+    /// </summary>
+    public void Sample(IDenoiser denoiser, int nfe, Span<float> sample, IProgress<StepInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var model = ModelSpec.Of(denoiser);
+        if (IsAdaptive)
+        {
+            Sampler.Integrate(denoiser, SolverRegistry.CreateIntegrator(Name, model, Settings), sample, progress, cancellationToken);
+        }
+        else
+        {
+            Sampler.Run(denoiser, CreateForNfe(model, nfe), sample, progress, cancellationToken);
+        }
+    }
+
+    /// <summary>The model evaluations <see cref="Sample"/> makes at <paramref name="nfe"/>, when known in advance (0 for an adaptive integrator).</summary>
+    public int PlannedEvaluations(ModelSpec model, int nfe) => IsAdaptive ? 0 : CreateForNfe(model, nfe).Times.Count;
+
+    /// <summary>
+    /// Builds the fixed-step solver with the largest step count whose evaluations do not exceed <paramref name="nfe"/>;
+    /// an adaptive integrator (<see cref="IsAdaptive"/>) raises <see cref="ArgumentException"/>.
+    /// </summary>
     public ISolver CreateForNfe(ModelSpec model, int nfe)
     {
         // Evaluations grow with the step count (about linearly): jump down to the proportional count until one fits, then
@@ -135,11 +164,6 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
         while (steps >= 1 && best is null)
         {
             var solver = SolverRegistry.Create(Name, model, steps, Settings);
-            if (solver is IAdaptiveSolver)
-            {
-                return solver;
-            }
-
             int count = solver.Times.Count;
             if (count <= nfe)
             {

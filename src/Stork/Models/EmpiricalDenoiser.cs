@@ -13,10 +13,13 @@ namespace Stork.Models;
 /// overflows nor loses the nearest point; at sigma = 0 the posterior is the nearest point and eps is taken as 0.
 /// Samples of a batch are computed in parallel, each independently (deterministic).
 /// </summary>
-public sealed class EmpiricalDenoiser : IDenoiser
+public sealed class EmpiricalDenoiser : IDenoiser, IDisposable
 {
     private readonly double[] _data;
     private readonly ThreadLocal<Scratch> _scratch;
+
+    /// <summary>Releases the per-thread scratch buffers.</summary>
+    public void Dispose() => _scratch.Dispose();
 
     /// <summary>Creates the denoiser from <c>data</c> = [count, ...sampleShape] in C order.</summary>
     public EmpiricalDenoiser(ReadOnlySpan<double> data, IReadOnlyList<int> sampleShape, NoiseSchedule schedule, Prediction prediction,

@@ -13,12 +13,8 @@ public static class Sampler
     public static void Run(IDenoiser denoiser, ISolver solver, Span<float> sample, IProgress<StepInfo>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        if (solver is IAdaptiveSolver adaptive)
-        {
-            adaptive.Run(denoiser, sample, progress, cancellationToken);
-            return;
-        }
-
+        ArgumentNullException.ThrowIfNull(denoiser);
+        ArgumentNullException.ThrowIfNull(solver);
         int size = SampleSize(denoiser);
         if (sample.Length == 0 || sample.Length % size != 0)
         {
@@ -37,6 +33,19 @@ public static class Sampler
         }
     }
 
+    /// <summary>
+    /// Runs the adaptive <paramref name="integrator"/> over <paramref name="denoiser"/> from the initial noise in
+    /// <paramref name="sample"/>, leaving the result there. Reports after every accepted step (the total is 0: unknown in
+    /// advance); honours cancellation between steps.
+    /// </summary>
+    public static void Integrate(IDenoiser denoiser, IAdaptiveIntegrator integrator, Span<float> sample, IProgress<StepInfo>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(integrator);
+        var reached = progress is null ? null : new AcceptedSteps(integrator, progress);
+        integrator.Integrate(denoiser, sample, reached, cancellationToken);
+    }
+
     /// <summary>Floats per sample of a denoiser.</summary>
     public static int SampleSize(IDenoiser denoiser)
     {
@@ -47,5 +56,11 @@ public static class Sampler
         }
 
         return n;
+    }
+
+    // An accepted step of an adaptive integrator as sampling progress: evaluations so far, total unknown, time reached.
+    private sealed class AcceptedSteps(IAdaptiveIntegrator integrator, IProgress<StepInfo> progress) : IProgress<double>
+    {
+        public void Report(double value) => progress.Report(new StepInfo(integrator.Times.Count, 0, value));
     }
 }

@@ -16,6 +16,36 @@ public abstract class NoiseSchedule
     /// <summary>True for variance-preserving schedules (<c>Alpha^2 + Sigma^2 = 1</c>).</summary>
     public abstract bool IsVariancePreserving { get; }
 
+    /// <summary>
+    /// True when time is the flow-matching sigma (<c>x_t = (1 - t) x0 + t eps</c>): grids are flow sigma grids (shift,
+    /// mu, spacing), solvers step the flow velocity, and <c>t = 0</c> is the data itself (no final denoising).
+    /// </summary>
+    public virtual bool IsFlowMatching => false;
+
+    /// <summary>
+    /// The number of training timesteps when time is a discrete timestep index (<c>0 .. TrainingTimesteps - 1</c>, as
+    /// diffusers' discrete schedulers count); null when time is continuous.
+    /// </summary>
+    public virtual int? TrainingTimesteps => null;
+
+    /// <summary>
+    /// Where integration stops by default: the data end <see cref="TMin"/>, unless the schedule is singular or untrained
+    /// there (continuous VP: <c>1e-3 T</c>).
+    /// </summary>
+    public virtual double DefaultEndTime => TMin;
+
+    /// <summary>
+    /// A diffusers timestep (<c>0 .. trainSteps</c>) in this schedule's time: <c>timestep / trainSteps</c>, at most
+    /// <see cref="TMax"/>, for continuous time; the timestep itself for a discrete schedule.
+    /// </summary>
+    public virtual double TimeOfTimestep(double timestep, int trainSteps) => Math.Min(timestep / trainSteps, TMax);
+
+    /// <summary>
+    /// The diffusers-style timestep of time <paramref name="t"/> (what diffusers pipelines feed a network and report):
+    /// <c>1000 t</c> for continuous time, the timestep itself for a discrete schedule.
+    /// </summary>
+    public virtual double DiffusersTimestep(double t) => 1000.0 * t;
+
     /// <summary>Signal scale alpha(t).</summary>
     public abstract double Alpha(double t);
 

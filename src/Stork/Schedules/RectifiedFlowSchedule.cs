@@ -16,6 +16,9 @@ public sealed class RectifiedFlowSchedule : NoiseSchedule
     public override bool IsVariancePreserving => false;
 
     /// <inheritdoc />
+    public override bool IsFlowMatching => true;
+
+    /// <inheritdoc />
     public override double Alpha(double t) => 1.0 - t;
 
     /// <inheritdoc />

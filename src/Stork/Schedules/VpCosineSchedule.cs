@@ -4,7 +4,7 @@ namespace Stork.Schedules;
 /// Continuous cosine VP schedule (Nichol and Dhariwal; DPM-Solver's <c>cosine</c>):
 /// alpha(t) = f(t) / f(0), f(t) = cos(((t + s) / (1 + s)) pi / 2), t in [0, TMax] with TMax = 0.9946 by default.
 /// </summary>
-public sealed class VpCosineSchedule : NoiseSchedule
+public sealed class VpCosineSchedule : VpSchedule
 {
     private readonly double _logF0;
 
@@ -29,9 +29,6 @@ public sealed class VpCosineSchedule : NoiseSchedule
 
     /// <inheritdoc />
     public override double TMax { get; }
-
-    /// <inheritdoc />
-    public override bool IsVariancePreserving => true;
 
     private double Angle(double t) => (t + Offset) / (1.0 + Offset) * Math.PI / 2.0;
 

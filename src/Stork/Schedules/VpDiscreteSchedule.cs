@@ -5,7 +5,7 @@ namespace Stork.Schedules;
 /// <c>alphas_cumprod[n] = prod_{i &lt;= n} (1 - beta_i)</c>, alpha^2 = alphas_cumprod. Time is the timestep itself,
 /// a continuous double in [0, T-1]; between integers, log alpha is interpolated linearly (DPM-Solver's NoiseScheduleVP).
 /// </summary>
-public sealed class VpDiscreteSchedule : NoiseSchedule
+public sealed class VpDiscreteSchedule : VpSchedule
 {
     private readonly double[] _logAlpha;
 
@@ -45,13 +45,22 @@ public sealed class VpDiscreteSchedule : NoiseSchedule
         new(BetaSchedules.Create(betaSchedule, betaStart, betaEnd, trainSteps));
 
     /// <inheritdoc />
+    public override int? TrainingTimesteps => TrainSteps;
+
+    /// <summary>Time is the timestep index; the data end is timestep 0, where diffusers' discrete schedulers stop.</summary>
+    public override double DefaultEndTime => TMin;
+
+    /// <inheritdoc />
+    public override double TimeOfTimestep(double timestep, int trainSteps) => timestep;
+
+    /// <inheritdoc />
+    public override double DiffusersTimestep(double t) => t;
+
+    /// <inheritdoc />
     public override double TMin => 0.0;
 
     /// <inheritdoc />
     public override double TMax => _logAlpha.Length - 1;
-
-    /// <inheritdoc />
-    public override bool IsVariancePreserving => true;
 
     /// <summary>alphas_cumprod at an integer timestep, exactly as diffusers stores it.</summary>
     public double AlphasCumprod(int timestep) => Math.Exp(2.0 * _logAlpha[timestep]);

@@ -5,7 +5,7 @@ namespace Stork.Schedules;
 /// (the DDPM / score-SDE "VP linear" path, and STORK's noise path):
 /// log alpha(t) = -t^2 (b1 - b0) / 4 - t b0 / 2, sigma = sqrt(1 - alpha^2).
 /// </summary>
-public sealed class VpLinearSchedule : NoiseSchedule
+public sealed class VpLinearSchedule : VpSchedule
 {
     /// <summary>Creates the schedule from continuous betas (e.g. 0.1 and 20).</summary>
     public VpLinearSchedule(double betaMin = 0.1, double betaMax = 20.0)
@@ -34,9 +34,6 @@ public sealed class VpLinearSchedule : NoiseSchedule
 
     /// <inheritdoc />
     public override double TMax => 1.0;
-
-    /// <inheritdoc />
-    public override bool IsVariancePreserving => true;
 
     /// <summary>beta(t).</summary>
     public double Beta(double t) => BetaMin + (t * (BetaMax - BetaMin));

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Stork.Cli;
 using Stork.IO;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Tests.Cli;
 
@@ -250,13 +251,13 @@ public class RobustnessTests
     {
         var model = Stork.Solvers.ModelSpec.Of(new Stork.Models.GaussianMixtureDenoiser(
             Stork.Models.GaussianMixture.Load(Gmm), Stork.Schedules.RectifiedFlowSchedule.Instance, Stork.Predictions.Prediction.FlowVelocity));
-        var heun = Stork.Evaluation.SolverSpec.Parse("heun", new Stork.Solvers.SolverSettings());
+        var heun = Stork.Evaluation.SolverSpec.Parse("heun", new Stork.Solvers.Catalog.SolverSettings());
         var clock = Stopwatch.StartNew();
         Assert.Equal(9999, heun.CreateForNfe(model, 10_000).Times.Count);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{clock.Elapsed}");
         foreach (int nfe in new[] { 1, 2, 3, 10, 11, 57 })
         {
-            int expected = Enumerable.Range(1, nfe).Select(s => Stork.Solvers.SolverRegistry.Create("heun", model, s, new Stork.Solvers.SolverSettings()).Times.Count)
+            int expected = Enumerable.Range(1, nfe).Select(s => Stork.Solvers.Catalog.SolverRegistry.Create("heun", model, s, new Stork.Solvers.Catalog.SolverSettings()).Times.Count)
                 .Where(c => c <= nfe).Max();
             Assert.Equal(expected, heun.CreateForNfe(model, nfe).Times.Count);
         }

@@ -4,6 +4,7 @@ using Stork.Models;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Tests.Evaluation;
 

@@ -67,6 +67,10 @@ public class ModelCardTests
         var linear = Assert.IsType<VpLinearSchedule>(vp.NoiseSchedule);
         Assert.Equal(20.0, linear.BetaMax);
         Assert.Equal(0.001, vp.Schedule!.TrainedTMin);
+        vp.Schedule.RequireTrained(0.001, "card");
+        vp.Schedule.RequireTrained(1.0, "card");
+        var outside = Assert.Throws<ArgumentException>(() => vp.Schedule.RequireTrained(0.0005, "card"));
+        Assert.Contains("outside its trained range [0.001, 1]", outside.Message, StringComparison.Ordinal);
         var discrete = ModelCard.Load(Variant(c =>
         {
             c["time_input"] = "timestep";

@@ -1,5 +1,6 @@
 using Stork.Pipelines;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Stork;
 
 namespace Stork.Tests.Pipelines;

@@ -1,6 +1,8 @@
+using Stork.Grids;
 using Stork.Pipelines;
 using Stork.Schedules;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Standard;
 
 namespace Stork.Tests.Pipelines;
@@ -187,7 +189,7 @@ public sealed class StableDiffusionGraphBindingTests : IDisposable
     {
         var schedule = VpDiscreteSchedule.FromBetaSchedule("scaled_linear", 0.00085, 0.012);
         var d = new DiffusersOptions { SigmaSpacing = Stork.Grids.SigmaSpacing.Karras };
-        var grid = StandardGrids.Build(SolverFamily.DpmSolverPlusPlus, new ModelSpec(Stork.Predictions.Prediction.Epsilon, schedule), 20, new SolverSettings { Diffusers = d });
+        var grid = StandardGrids.Build(SolverFamily.DpmSolverPlusPlus, new ModelSpec(Stork.Predictions.Prediction.Epsilon, schedule), 20, GridKind.Native, new FlowSigmaOptions(), d);
         double Ve(double a, double s) => s / a;
         double max = Math.Sqrt((1 - schedule.AlphasCumprod(999)) / schedule.AlphasCumprod(999));
         double min = Math.Sqrt((1 - schedule.AlphasCumprod(0)) / schedule.AlphasCumprod(0));

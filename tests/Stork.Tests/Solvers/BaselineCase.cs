@@ -4,6 +4,7 @@ using Stork.Models;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Diffusers;
 
 namespace Stork.Tests.Solvers;

@@ -20,9 +20,9 @@ public class Rk45AnchorTests
         bool flow = anchor.EndsWith("flow", StringComparison.Ordinal);
         NoiseSchedule schedule = flow ? RectifiedFlowSchedule.Instance : VpLinearSchedule.FromDiscreteBetas(1e-4, 0.02, 1000);
         var denoiser = new GaussianMixtureDenoiser(mixture, schedule, flow ? Prediction.FlowVelocity : Prediction.Epsilon);
-        var solver = new Rk45Solver(ModelSpec.Of(denoiser), 1e-9, 1e-9);
+        var solver = new Rk45Integrator(ModelSpec.Of(denoiser), 1e-9, 1e-9);
         var x = noise.ToSingle();
-        Sampler.Run(denoiser, solver, x);
+        Sampler.Integrate(denoiser, solver, x);
         double err = Golden.RelativeL2(x, exact.Data);
         Console.WriteLine($"RK45 {anchor}: relative L2 {err:E3}, {solver.Times.Count} evaluations, {solver.AcceptedSteps} accepted, {solver.RejectedSteps} rejected");
         Assert.True(err < 2e-6, $"{anchor}: relative L2 error {err:E3}");
@@ -36,8 +36,8 @@ public class Rk45AnchorTests
         var noise = IO.NpyFile.Read(Golden.PathOf("anchors", "gmm8-flow.noise.npy"));
         int Count(double tol)
         {
-            var s = new Rk45Solver(ModelSpec.Of(denoiser), tol, tol);
-            Sampler.Run(denoiser, s, noise.ToSingle());
+            var s = new Rk45Integrator(ModelSpec.Of(denoiser), tol, tol);
+            Sampler.Integrate(denoiser, s, noise.ToSingle());
             return s.Times.Count;
         }
 

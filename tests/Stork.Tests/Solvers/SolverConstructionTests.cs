@@ -3,6 +3,7 @@ using Stork.Predictions;
 using Stork.Sampling;
 using Stork.Schedules;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Stork;
 
 namespace Stork.Tests.Solvers;

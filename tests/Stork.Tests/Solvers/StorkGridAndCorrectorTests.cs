@@ -3,6 +3,7 @@ using Stork.Models;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Stork;
 
 namespace Stork.Tests.Solvers;

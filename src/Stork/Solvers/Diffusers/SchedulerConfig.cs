@@ -1,4 +1,5 @@
 using Stork.Predictions;
+using Stork.Solvers.Catalog;
 
 namespace Stork.Solvers.Diffusers;
 

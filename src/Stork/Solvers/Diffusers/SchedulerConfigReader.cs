@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Stork.Grids;
 using Stork.Predictions;
+using Stork.Solvers.Catalog;
 using Stork.Solvers.Standard;
 
 namespace Stork.Solvers.Diffusers;
@@ -501,7 +502,7 @@ public static partial class SchedulerConfigReader
             return (int)v.Value;
         }
 
-        private IReadOnlyList<int> IntList(string key)
+        private int[] IntList(string key)
         {
             if (!TryGet(key, out var v))
             {

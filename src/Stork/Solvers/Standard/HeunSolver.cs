@@ -30,15 +30,15 @@ public sealed class HeunSolver : StandardSolver
     public override IReadOnlyList<double> Times => _times;
 
     /// <inheritdoc />
-    protected override void StepCore(int k, ReadOnlySpan<float> modelOutput, Span<float> sample)
+    protected override void StepCore(int i, ReadOnlySpan<float> modelOutput, Span<float> sample)
     {
         var g = Grid;
         var target = FlowSpace ? Prediction.FlowVelocity : Prediction.Epsilon;
         float[] d0 = Buffer(0), start = Buffer(1);
-        if (k % 2 == 0)
+        if (i % 2 == 0)
         {
             // Predictor (Euler) from node j; the last one is the final Euler step to the terminal.
-            int j = k / 2;
+            int j = i / 2;
             ConvertInto(target, j, sample, modelOutput, d0);
             sample.CopyTo(start);
             if (FlowSpace)
@@ -55,7 +55,7 @@ public sealed class HeunSolver : StandardSolver
         }
 
         // Corrector: the step from node j - 1 to node j with the mean of both derivatives.
-        int to = (k + 1) / 2, from = to - 1;
+        int to = (i + 1) / 2, from = to - 1;
         var d1 = As(target, to, sample, modelOutput, Buffer(2));
         if (FlowSpace)
         {

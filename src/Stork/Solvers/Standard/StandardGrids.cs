@@ -10,32 +10,38 @@ namespace Stork.Solvers.Standard;
 /// </summary>
 public static class StandardGrids
 {
-    /// <summary>The grid <paramref name="family"/> walks for <paramref name="steps"/> steps.</summary>
-    public static StepGrid Build(SolverFamily family, ModelSpec model, int steps, SolverSettings settings)
+    /// <summary>
+    /// The grid <paramref name="family"/> walks for <paramref name="steps"/> steps: the diffusers scheduler's own
+    /// (<paramref name="grid"/> <see cref="GridKind.Native"/>, from <paramref name="diffusers"/> and, on flow models,
+    /// <paramref name="flowGrid"/>) or an override.
+    /// </summary>
+    public static StepGrid Build(SolverFamily family, ModelSpec model, int steps, GridKind grid, FlowSigmaOptions flowGrid, DiffusersOptions diffusers)
     {
         if (steps < 1)
         {
             throw new ArgumentException($"the number of steps must be at least 1 (got {steps}).");
         }
 
-        var d = settings.Diffusers;
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(flowGrid);
+        ArgumentNullException.ThrowIfNull(diffusers);
+        var d = diffusers;
         d.Validate();
-        settings.FlowGrid.Validate();
+        flowGrid.Validate();
         var schedule = model.Schedule;
-        if (settings.Grid != GridKind.Native)
+        if (grid != GridKind.Native)
         {
-            return Override(settings.Grid, schedule, steps, settings);
+            return Override(grid, schedule, steps, flowGrid, diffusers);
         }
 
-        if (schedule is VpDiscreteSchedule vp && vp.TrainSteps != d.TrainSteps)
+        if (schedule.TrainingTimesteps is int modelSteps && modelSteps != d.TrainSteps)
         {
-            throw new ArgumentException($"the model has {vp.TrainSteps} training timesteps, the scheduler num_train_timesteps {d.TrainSteps}.");
+            throw new ArgumentException($"the model has {modelSteps} training timesteps, the scheduler num_train_timesteps {d.TrainSteps}.");
         }
 
-        bool flow = schedule is RectifiedFlowSchedule;
-        if (flow)
+        if (schedule.IsFlowMatching)
         {
-            return FlowNative(family, schedule, steps, settings);
+            return FlowNative(family, schedule, steps, flowGrid, diffusers);
         }
 
         if (schedule is VpDiscreteSchedule discrete)
@@ -319,10 +325,10 @@ public static class StandardGrids
         return r;
     }
 
-    private static StepGrid FlowNative(SolverFamily family, NoiseSchedule schedule, int steps, SolverSettings settings)
+    private static StepGrid FlowNative(SolverFamily family, NoiseSchedule schedule, int steps, FlowSigmaOptions flowGrid, DiffusersOptions diffusers)
     {
-        var o = settings.FlowGrid;
-        var d = settings.Diffusers;
+        var o = flowGrid;
+        var d = diffusers;
         if (o.BaseSigmas is not null && family != SolverFamily.Ddim)
         {
             // A pipeline's own sigmas (set_timesteps(sigmas=...)): every solver walks them, then steps to 0. UniPC and
@@ -399,7 +405,7 @@ public static class StandardGrids
             return null;
         }
 
-        if (schedule is VpDiscreteSchedule)
+        if (schedule.TrainingTimesteps is not null)
         {
             return 0.0;
         }
@@ -439,10 +445,10 @@ public static class StandardGrids
         return StepGrid.WithEnds(schedule, ToTimes(schedule, ts, d.TrainSteps), ea, es);
     }
 
-    private static StepGrid Override(GridKind kind, NoiseSchedule schedule, int steps, SolverSettings settings)
+    private static StepGrid Override(GridKind kind, NoiseSchedule schedule, int steps, FlowSigmaOptions flowGrid, DiffusersOptions diffusers)
     {
-        bool flow = schedule is RectifiedFlowSchedule;
-        int trainSteps = settings.Diffusers.TrainSteps;
+        bool flow = schedule.IsFlowMatching;
+        int trainSteps = diffusers.TrainSteps;
         if (kind == GridKind.Flow)
         {
             if (!flow)
@@ -450,7 +456,7 @@ public static class StandardGrids
                 throw new ArgumentException("the flow grid (GridKind.Flow) is for flow models; use uniform-time, logsnr or karras for noise models.");
             }
 
-            return StepGrid.Create(schedule, TimeGrid.FlowSigmas(steps, settings.FlowGrid)[..^1], null);
+            return StepGrid.Create(schedule, TimeGrid.FlowSigmas(steps, flowGrid)[..^1], null);
         }
 
         double start, end;
@@ -462,7 +468,7 @@ public static class StandardGrids
         else
         {
             start = schedule.TMax;
-            end = schedule is VpDiscreteSchedule ? schedule.TMin : Math.Max(schedule.TMin, 1e-3 * schedule.TMax);
+            end = schedule.DefaultEndTime;
         }
 
         var times = new double[steps];
@@ -518,7 +524,7 @@ public static class StandardGrids
 
     /// <summary>A diffusers timestep in schedule time: itself for a discrete model, timestep / T for a continuous one.</summary>
     public static double TimeOfTimestep(NoiseSchedule schedule, double timestep, int trainSteps) =>
-        schedule is VpDiscreteSchedule ? timestep : Math.Min(timestep / trainSteps, schedule.TMax);
+        schedule.TimeOfTimestep(timestep, trainSteps);
 
     private static double[] ToTimes(NoiseSchedule schedule, double[] timesteps, int trainSteps)
     {

@@ -67,8 +67,8 @@ public abstract class StandardSolver : ISolver
         StepIndex = i + 1;
     }
 
-    /// <summary>Step <paramref name="index"/>: advance <paramref name="sample"/> in place.</summary>
-    protected abstract void StepCore(int index, ReadOnlySpan<float> modelOutput, Span<float> sample);
+    /// <summary>Step <paramref name="i"/>: advance <paramref name="sample"/> in place.</summary>
+    protected abstract void StepCore(int i, ReadOnlySpan<float> modelOutput, Span<float> sample);
 
     /// <summary>Preallocated buffer <paramref name="k"/> (valid inside <see cref="StepCore"/>).</summary>
     protected float[] Buffer(int k) => _buffers![k];
@@ -115,5 +115,5 @@ public abstract class StandardSolver : ISolver
     }
 
     /// <summary>True when the solver integrates rectified flow in sigma with the velocity (else x / alpha in sigma / alpha with epsilon).</summary>
-    protected bool FlowSpace => Schedule is RectifiedFlowSchedule;
+    protected bool FlowSpace => Schedule.IsFlowMatching;
 }

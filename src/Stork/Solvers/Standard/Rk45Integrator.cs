@@ -1,6 +1,5 @@
 using Stork.Models;
 using Stork.Predictions;
-using Stork.Sampling;
 using Stork.Schedules;
 
 namespace Stork.Solvers.Standard;
@@ -12,7 +11,7 @@ namespace Stork.Solvers.Standard;
 /// and lists the times it evaluated at in <see cref="Times"/> once it has run. Flow models integrate from sigma 1 to 0;
 /// noise models from T to their end time and then return the data prediction there (one more evaluation).
 /// </summary>
-public sealed class Rk45Solver : IAdaptiveSolver
+public sealed class Rk45Integrator : IAdaptiveIntegrator
 {
     private static readonly double[] C = [0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1];
 
@@ -38,7 +37,7 @@ public sealed class Rk45Solver : IAdaptiveSolver
     private float[]? _raw;
 
     /// <summary>Adaptive Dormand-Prince RK45 with the given tolerances from the schedule's largest time to <paramref name="endTime"/> (default: the schedule's end), at most <paramref name="maxSteps"/> accepted steps.</summary>
-    public Rk45Solver(ModelSpec model, double relativeTolerance, double absoluteTolerance, double? endTime = null, int maxSteps = 100_000)
+    public Rk45Integrator(ModelSpec model, double relativeTolerance, double absoluteTolerance, double? endTime = null, int maxSteps = 100_000)
     {
         if (!(relativeTolerance > 0) || !(absoluteTolerance >= 0) || !double.IsFinite(relativeTolerance) || !double.IsFinite(absoluteTolerance))
         {
@@ -50,9 +49,9 @@ public sealed class Rk45Solver : IAdaptiveSolver
         AbsoluteTolerance = absoluteTolerance;
         MaxSteps = maxSteps;
         var s = model.Schedule;
-        Flow = s is RectifiedFlowSchedule;
+        Flow = s.IsFlowMatching;
         StartTime = s.TMax;
-        EndTime = endTime ?? (Flow || s is VpDiscreteSchedule ? s.TMin : Math.Max(s.TMin, 1e-3 * s.TMax));
+        EndTime = endTime ?? s.DefaultEndTime;
         if (!(EndTime < StartTime) || EndTime < s.TMin)
         {
             throw new ArgumentException($"RK45 end time {EndTime} must lie in [{s.TMin}, {StartTime}).");
@@ -85,11 +84,7 @@ public sealed class Rk45Solver : IAdaptiveSolver
     /// <inheritdoc />
     public IReadOnlyList<double> Times => _times;
 
-    /// <inheritdoc />
-    public int StepIndex => _times.Count;
-
-    /// <inheritdoc />
-    public void Reset()
+    private void Reset()
     {
         _times.Clear();
         AcceptedSteps = 0;
@@ -97,12 +92,9 @@ public sealed class Rk45Solver : IAdaptiveSolver
     }
 
     /// <inheritdoc />
-    public void Step(ReadOnlySpan<float> modelOutput, Span<float> sample) =>
-        throw new InvalidOperationException("RK45 chooses its own evaluation times; run it with Sampler.Run.");
-
-    /// <inheritdoc />
-    public void Run(IDenoiser denoiser, Span<float> sample, IProgress<StepInfo>? progress, CancellationToken cancellationToken)
+    public void Integrate(IDenoiser denoiser, Span<float> sample, IProgress<double>? progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(denoiser);
         int size = 1;
         var shape = denoiser.SampleShape;
         for (int d = 0; d < shape.Count; d++)
@@ -157,7 +149,7 @@ public sealed class Rk45Solver : IAdaptiveSolver
                 (y, yNew) = (_y, _yNew);
                 (k[0], k[6]) = (k[6], k[0]);
                 AcceptedSteps++;
-                progress?.Report(new StepInfo(_times.Count, 0, t));
+                progress?.Report(t);
             }
             else
             {
