@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using Stork.Solvers.Stork;
+using Stork.Solvers.Stabilized;
 
 namespace Stork.Benchmarks;
 

@@ -4,7 +4,7 @@ using Stork.Sampling;
 using Stork.Schedules;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
-using Stork.Solvers.Stork;
+using Stork.Solvers.Stabilized;
 
 namespace Stork.Benchmarks;
 

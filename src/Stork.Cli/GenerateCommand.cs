@@ -7,7 +7,7 @@ using Stork.Pipelines;
 using Stork.Sampling;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
-using Stork.Solvers.Stork;
+using Stork.Solvers.Stabilized;
 
 namespace Stork.Cli;
 

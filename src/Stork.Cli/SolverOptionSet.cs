@@ -3,8 +3,8 @@ using Stork.Grids;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
 using Stork.Solvers.Diffusers;
+using Stork.Solvers.Stabilized;
 using Stork.Solvers.Standard;
-using Stork.Solvers.Stork;
 
 namespace Stork.Cli;
 

@@ -87,7 +87,7 @@ internal static class FlowScheduler
             // The corrector's automatic mode was chosen on unguided models; in pipelines it runs only when asked for.
             if (n.StartsWith("stork-", StringComparison.OrdinalIgnoreCase) && settings.Corrector is null)
             {
-                settings = settings with { Corrector = Stork.Solvers.Stork.CorrectorMode.Off };
+                settings = settings with { Corrector = Stork.Solvers.Stabilized.CorrectorMode.Off };
             }
         }
         else

@@ -27,7 +27,7 @@ public sealed record SchedulerChoice
     /// With a configuration (the folder's or <see cref="ConfigPath"/>): the STORK arithmetic to use in place of the one
     /// the configuration implies (a <c>STORKScheduler</c> configuration means the authors' code, upstream).
     /// </summary>
-    public Solvers.Stork.StorkVariant? Variant { get; init; }
+    public Solvers.Stabilized.StorkVariant? Variant { get; init; }
 
     /// <summary>A solver by registry name (see <see cref="SolverRegistry"/>), with optional settings.</summary>
     public static SchedulerChoice Named(string name, SolverSettings? settings = null) => new() { Name = name, Settings = settings };

@@ -3,8 +3,8 @@ using Stork.Models;
 using Stork.Sampling;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
+using Stork.Solvers.Stabilized;
 using Stork.Solvers.Standard;
-using Stork.Solvers.Stork;
 
 namespace Stork.Evaluation;
 

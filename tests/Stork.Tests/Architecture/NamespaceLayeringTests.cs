@@ -13,7 +13,7 @@ public class NamespaceLayeringTests
     private static readonly string[] CoreLayers =
     [
         "Stork", "Stork.IO", "Stork.Schedules", "Stork.Grids", "Stork.Predictions", "Stork.Models",
-        "Stork.Solvers", "Stork.Solvers.Rock4", "Stork.Solvers.Standard", "Stork.Solvers.Stork", "Stork.Solvers.Catalog", "Stork.Solvers.Diffusers",
+        "Stork.Solvers", "Stork.Solvers.Rock4", "Stork.Solvers.Standard", "Stork.Solvers.Stabilized", "Stork.Solvers.Catalog", "Stork.Solvers.Diffusers",
         "Stork.Sampling", "Stork.Evaluation",
     ];
 

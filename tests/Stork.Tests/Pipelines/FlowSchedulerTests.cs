@@ -1,7 +1,7 @@
 using Stork.Pipelines;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
-using Stork.Solvers.Stork;
+using Stork.Solvers.Stabilized;
 
 namespace Stork.Tests.Pipelines;
 

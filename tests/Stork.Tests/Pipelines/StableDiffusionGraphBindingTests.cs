@@ -135,10 +135,10 @@ public sealed class StableDiffusionGraphBindingTests : IDisposable
     }
 
     [Theory]
-    [InlineData("stork-4", Stork.Solvers.Stork.StorkVariant.Upstream, new[] { 875.0, 750, 625, 500, 375, 250, 125, 10 })]
-    [InlineData("stork-4", Stork.Solvers.Stork.StorkVariant.Corrected, null)]
-    [InlineData("stork-2", Stork.Solvers.Stork.StorkVariant.Corrected, null)]
-    public void Stork_runs_on_the_unet_in_both_variants(string name, Stork.Solvers.Stork.StorkVariant variant, double[]? timesteps)
+    [InlineData("stork-4", Stork.Solvers.Stabilized.StorkVariant.Upstream, new[] { 875.0, 750, 625, 500, 375, 250, 125, 10 })]
+    [InlineData("stork-4", Stork.Solvers.Stabilized.StorkVariant.Corrected, null)]
+    [InlineData("stork-2", Stork.Solvers.Stabilized.StorkVariant.Corrected, null)]
+    public void Stork_runs_on_the_unet_in_both_variants(string name, Stork.Solvers.Stabilized.StorkVariant variant, double[]? timesteps)
     {
         using var pipeline = TextToImage.Load(Path.Combine(PipelineCase.Root, "models", "sd15"));
         var result = pipeline.Generate(new GenerationRequest

@@ -2,7 +2,7 @@ using Stork.Models;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers.Rock4;
-using Stork.Solvers.Stork;
+using Stork.Solvers.Stabilized;
 
 namespace Stork.Tests.Solvers;
 

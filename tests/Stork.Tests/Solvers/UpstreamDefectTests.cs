@@ -3,7 +3,7 @@ using Stork.Models;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;
-using Stork.Solvers.Stork;
+using Stork.Solvers.Stabilized;
 
 namespace Stork.Tests.Solvers;
 

@@ -1,5 +1,5 @@
+using Stork.Solvers.Stabilized;
 using Stork.Solvers.Standard;
-using Stork.Solvers.Stork;
 
 namespace Stork.Solvers.Catalog;
 

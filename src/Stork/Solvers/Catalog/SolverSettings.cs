@@ -1,6 +1,6 @@
 using Stork.Grids;
+using Stork.Solvers.Stabilized;
 using Stork.Solvers.Standard;
-using Stork.Solvers.Stork;
 
 namespace Stork.Solvers.Catalog;
 

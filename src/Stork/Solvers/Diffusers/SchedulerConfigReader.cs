@@ -261,7 +261,7 @@ public static partial class SchedulerConfigReader
             {
                 FlowGrid = grid,
                 Substeps = Int("s", 50),
-                StorkVariant = global::Stork.Solvers.Stork.StorkVariant.Upstream,
+                StorkVariant = global::Stork.Solvers.Stabilized.StorkVariant.Upstream,
                 DerivativeOrder = TryGet("derivative_order", out _) ? Int("derivative_order", 0) : null,
                 StoppingEps = NullableNum("stopping_eps"),
                 Diffusers = new DiffusersOptions { TrainSteps = grid.TrainSteps, BetaStart = betaStart },

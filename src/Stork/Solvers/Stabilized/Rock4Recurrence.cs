@@ -1,6 +1,6 @@
 using Stork.Solvers.Rock4;
 
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>
 /// Abdulle's ROCK4 (three-term Chebyshev recurrence of degree m, then a four-stage finishing procedure) run on

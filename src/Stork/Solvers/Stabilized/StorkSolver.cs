@@ -3,7 +3,7 @@ using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers.Rock4;
 
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>
 /// STORK (Tan et al., arXiv 2505.24210): one real model evaluation per step; the s stabilised Runge-Kutta stages use

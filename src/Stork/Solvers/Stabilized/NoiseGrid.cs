@@ -1,4 +1,4 @@
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>How the corrected STORK spaces its evaluation times on noise models, from T to the stopping time.</summary>
 public enum NoiseGrid

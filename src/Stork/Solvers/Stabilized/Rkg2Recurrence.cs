@@ -1,4 +1,4 @@
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>
 /// The s-stage second-order Runge-Kutta-Gegenbauer recurrence (Skaras, O'Sullivan, Meyer, Ramos; J. Comput. Phys. 2021)

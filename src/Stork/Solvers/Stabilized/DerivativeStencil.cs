@@ -1,4 +1,4 @@
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>
 /// Finite-difference weights for the derivatives of the model output at the current time from the stored outputs

@@ -1,4 +1,4 @@
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>Which STORK arithmetic to run (see docs/stork.md).</summary>
 public enum StorkVariant

@@ -1,4 +1,4 @@
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>
 /// Options of a STORK solver (upstream names in brackets), with the defaults of the method as we recommend it: the
@@ -92,8 +92,8 @@ public sealed record StorkOptions
 
     /// <summary>
     /// Noise models: the variable of the virtual evaluations' Taylor polynomial. Default
-    /// <see cref="Stork.TaylorVariable.LogSnr"/> (corrected: epsilon is smooth in lambda, the DPM-Solver observation; measured
-    /// 2.4x lower ODE error at 10 evaluations on the public mixture), <see cref="Stork.TaylorVariable.Time"/> (upstream).
+    /// <see cref="TaylorVariable.LogSnr"/> (corrected: epsilon is smooth in lambda, the DPM-Solver observation; measured
+    /// 2.4x lower ODE error at 10 evaluations on the public mixture), <see cref="TaylorVariable.Time"/> (upstream).
     /// Flow models always expand the velocity in sigma; setting LogSnr for one is an error.
     /// </summary>
     public TaylorVariable TaylorVariable

@@ -1,4 +1,4 @@
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>The unshifted sigmas STORK's steps start at on a flow model when no pipeline passes its own.</summary>
 public enum FlowSigmaBase

@@ -1,6 +1,6 @@
 using Stork.Grids;
 
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>STORK-4: ROCK4 stages.</summary>
 public sealed class Stork4 : StorkSolver

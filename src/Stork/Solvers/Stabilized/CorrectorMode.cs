@@ -1,4 +1,4 @@
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>When the corrected STORK re-integrates a step with the model output that follows it (no extra evaluation).</summary>
 public enum CorrectorMode

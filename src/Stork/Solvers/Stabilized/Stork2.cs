@@ -1,6 +1,6 @@
 using Stork.Grids;
 
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>STORK-2: RKG2 stages.</summary>
 public sealed class Stork2 : StorkSolver

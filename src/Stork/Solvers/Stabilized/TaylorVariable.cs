@@ -1,4 +1,4 @@
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>The variable in which STORK's virtual evaluations expand the model output on noise models.</summary>
 public enum TaylorVariable

@@ -1,6 +1,6 @@
 using Stork.Schedules;
 
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>
 /// The right-hand side of a STORK step in coefficient space. A stage value is a vector of weights over the step's basis

@@ -1,4 +1,4 @@
-namespace Stork.Solvers.Stork;
+namespace Stork.Solvers.Stabilized;
 
 /// <summary>Preallocated coefficient vectors for one STORK recurrence (no allocation per step).</summary>
 internal sealed class StageBuffers
