@@ -31,6 +31,19 @@ public class StorkGridAndCorrectorTests
         Assert.Equal(0.0, solver.TerminalTime);
     }
 
+    [Theory]
+    [InlineData(10, 1e-2)]
+    [InlineData(19, 1e-2)]
+    [InlineData(20, 1e-3)]
+    [InlineData(50, 1e-3)]
+    public void CorrectedStorkOnANoiseModelStopsAtOneHundredthBelowTwentySteps(int steps, double eps)
+    {
+        var solver = new Stork4(Eps(), steps, new StorkOptions());
+        Assert.Equal(eps, solver.Times[^1], 12);
+        var set = new Stork4(Eps(), steps, new StorkOptions { StoppingEps = 3e-3 });
+        Assert.Equal(3e-3, set.Times[^1], 12);
+    }
+
     [Fact]
     public void TheShiftAppliesToTheStepSigmas()
     {

@@ -25,7 +25,7 @@ public sealed record SolverSettings
 
     /// <summary>
     /// STORK on noise models: where integration stops, as a fraction of T (upstream <c>stopping_eps</c>);
-    /// null: 1e-2 upstream (the authors' default), 1e-3 corrected.
+    /// null: 1e-2 upstream (the authors' default); corrected 1e-3 from 20 steps, 1e-2 below (StorkOptions.StoppingEpsAt).
     /// </summary>
     public double? StoppingEps { get; init; }
 

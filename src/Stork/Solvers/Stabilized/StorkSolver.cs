@@ -74,11 +74,12 @@ public abstract class StorkSolver : ISolver
                 }
             }
 
+            double eps = options.StoppingEpsAt(steps);
             _times = upstream
-                ? UpstreamNoiseTimes(steps, options.StoppingEps)
+                ? UpstreamNoiseTimes(steps, eps)
                 : options.NoiseGrid == NoiseGrid.LogSnr
-                    ? TimeGrid.UniformLogSnr(model.Schedule, steps - 1, model.Schedule.TMax, options.StoppingEps * model.Schedule.TMax)
-                    : TimeGrid.UniformTime(steps - 1, model.Schedule.TMax, options.StoppingEps * model.Schedule.TMax);
+                    ? TimeGrid.UniformLogSnr(model.Schedule, steps - 1, model.Schedule.TMax, eps * model.Schedule.TMax)
+                    : TimeGrid.UniformTime(steps - 1, model.Schedule.TMax, eps * model.Schedule.TMax);
             _terminal = _times[^1];
         }
         else
