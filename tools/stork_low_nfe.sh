@@ -2,13 +2,14 @@
 # STORK at low NFE (issue 13): exact-ODE error of the peers, the previous STORK-4 default and the current one, on the
 # public mixture gmm8 (golden anchors), two further mixtures (docs/results/low-nfe/mix{A,B}.json, RK45 reference at
 # 1e-9) and the empirical Fashion-MNIST model (bench quality: FD + RMSE to RK45), flow and noise (continuous VP).
+# PREV is the corrected default before issue 13 (diffusers flow sigmas, Taylor in t, no corrector, stop at 1e-3 T).
 # Usage: tools/stork_low_nfe.sh [OUT_DIR]   (default docs/results/low-nfe; about 6 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-docs/results/low-nfe}
 A=tests/Stork.Tests/Data/golden/anchors
 NFE=5,10,20,50
-PREV="stork-4[base=training,taylor=time,corrector=off]"
+PREV="stork-4[base=training,taylor=time,corrector=off,eps=1e-3]"
 SOLVERS="unipc,dpm++2m,deis,$PREV,stork-4,stork-4[corrector=on],stork-4[corrector=off],stork-4[d=1]"
 mkdir -p "$OUT"
 ./stork bench ode --model $A/gmm8.json --prediction flow --noise $A/gmm8-flow.noise.npy --exact $A/gmm8-flow.exact.npy \
