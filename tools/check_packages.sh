@@ -118,6 +118,7 @@ cat > "$consumer/Program.cs" <<'CS'
 using Stork.Onnx;
 using Stork.Sampling;
 using Stork.Solvers;
+using Stork.Solvers.Catalog;
 
 // Two samples of the shipped flow model with STORK-4 in 6 steps, through the packages' public API only.
 using var model = OnnxDenoiser.Load(args[0]);
