@@ -109,6 +109,11 @@ internal static class SampleCommand
             IReadOnlyList<double> evaluated;
             if (SolverRegistry.IsAdaptive(name))
             {
+                if (r.GetResult(solvers.Steps) is { Implicit: false })
+                {
+                    throw new CliException($"--steps does not apply to {name}: it chooses its own steps (set --rtol and --atol).");
+                }
+
                 var integrator = SolverRegistry.CreateIntegrator(name, ModelSpec.Of(denoiser), settings);
                 ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", 0, progress => Sampler.Integrate(denoiser, integrator, x, progress, ct));
                 evaluated = integrator.Times;

@@ -37,7 +37,7 @@ internal sealed class SolverOptionSet
 
     public Option<double?> StoppingEps { get; } = new("--stopping-eps") { Description = "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps; default 1e-2 upstream; corrected 1e-3 from 20 steps, 1e-2 below)." };
 
-    public Option<string?> Corrector { get; } = new("--corrector") { Description = "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (UniC-style, no extra evaluation; raises the order by one): on, off or auto (default: on from 20 steps; see README)." };
+    public Option<string?> Corrector { get; } = new("--corrector") { Description = "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (UniC-style, no extra evaluation; raises the order by one): on, off or auto (default: on from 20 steps on flow models; see README)." };
 
     public Option<string?> BaseSigmas { get; } = new("--base-sigmas") { Description = "STORK on flow models: step (linspace(1, 1/N, N) then 0; corrected default) or training (diffusers' linspace(1, 1/T, N) then 0; upstream default)." };
 

@@ -15,6 +15,9 @@ public class SolverFlagTests
         { "stork-4", "flow", ["--stopping-eps", "1e-3"], "--stopping-eps does not apply to flow models" },
         { "euler", "epsilon", ["--shift", "3"], "--shift does not apply to noise models" },
         { "dpm++2m", "epsilon", ["--sigmas", "karras"], "--sigmas does not apply to noise models" },
+        { "rk45", "flow", [], "--steps does not apply to rk45" },
+        { "unipc", "flow", ["--corrector", "on"], "--corrector does not apply to unipc" },
+        { "stork-4", "epsilon", ["--base-sigmas", "step"], "--base-sigmas does not apply to noise models" },
     };
 
     [Theory]
@@ -38,6 +41,7 @@ public class SolverFlagTests
         { "dpm++2m", "flow", ["--shift", "3"] },
         { "euler", "flow", ["--sigmas", "karras", "--grid", "native"] },
         { "rk45", "flow", ["--rtol", "1e-3", "--atol", "1e-3"] },
+        { "stork-4", "flow", ["--corrector", "on", "--base-sigmas", "training"] },
     };
 
     [Theory]
@@ -46,7 +50,8 @@ public class SolverFlagTests
     {
         var c = Golden.Load("baselines", "eps-ddim-n10");
         using var h = new CliHarness();
-        var (code, _, err) = h.Run(["sample", "--model", c.ModelPath, "--prediction", prediction, "--scheduler", solver, "--steps", "4",
+        string[] steps = solver == "rk45" ? [] : ["--steps", "4"];
+        var (code, _, err) = h.Run(["sample", "--model", c.ModelPath, "--prediction", prediction, "--scheduler", solver, .. steps,
             "--seed", "1", "--out", h.PathOf("o.npy"), .. flags]);
         Assert.True(code == 0, err);
     }

@@ -33,7 +33,7 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
             double t = times[i];
             double[] u = Evaluate(x, t);
             _outputs.Insert(0, u);
-            if (!_upstream && options.CorrectsAt(times.Length) && i > 0)
+            if (!_upstream && options.CorrectsAt(times.Length, !_drift) && i > 0)
             {
                 // Step i - 1 again from its start, with the polynomial through u and the outputs its predictor used.
                 int qc = Math.Min(options.DerivativeOrder, i - 1) + 1;

@@ -84,9 +84,11 @@ public class StorkGridAndCorrectorTests
     {
         var options = new StorkOptions();
         Assert.Equal(CorrectorMode.Auto, options.Corrector);
-        Assert.False(options.CorrectsAt(StorkOptions.AutoCorrectorSteps - 1));
-        Assert.True(options.CorrectsAt(StorkOptions.AutoCorrectorSteps));
-        Assert.False((options with { DerivativeOrder = 3 }).CorrectsAt(50));
+        Assert.False(options.CorrectsAt(StorkOptions.AutoCorrectorSteps - 1, flowModel: true));
+        Assert.True(options.CorrectsAt(StorkOptions.AutoCorrectorSteps, flowModel: true));
+        Assert.False(options.CorrectsAt(50, flowModel: false));
+        Assert.True((options with { Corrector = CorrectorMode.On }).CorrectsAt(5, flowModel: false));
+        Assert.False((options with { DerivativeOrder = 3 }).CorrectsAt(50, flowModel: true));
         Assert.Equal(CorrectorMode.Off, new StorkOptions { Variant = StorkVariant.Upstream }.Corrector);
         Assert.Throws<ArgumentException>(() => new StorkOptions { Variant = StorkVariant.Upstream, Corrector = CorrectorMode.On }.Validate());
         Assert.Throws<ArgumentException>(() => new StorkOptions { DerivativeOrder = 3, Corrector = CorrectorMode.On }.Validate());

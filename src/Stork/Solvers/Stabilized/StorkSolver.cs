@@ -104,7 +104,7 @@ public abstract class StorkSolver : ISolver
             _terminal = sigmas[^1];
         }
 
-        _correct = options.CorrectsAt(_times.Length);
+        _correct = options.CorrectsAt(_times.Length, !_driftPath);
         _rock4 = options.Order == 4 ? Rock4Table.Default.Select(options.Substeps) : null;
         _plan = new double[_times.Length * MaxBasis];
         _planDepth = new int[_times.Length];
