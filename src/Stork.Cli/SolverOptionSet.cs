@@ -73,6 +73,19 @@ internal sealed class SolverOptionSet
         ? steps
         : throw new CliException($"{option} must be 1 to {MaxSteps} (got {steps}).");
 
+    /// <summary>--base-sigmas step|training, null when not given.</summary>
+    private static FlowSigmaBase? ParseBaseSigmas(string? value)
+    {
+        try
+        {
+            return value is null ? null : Evaluation.SolverSpec.ParseFlowSigmas(value);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--base-sigmas: {e.Message}");
+        }
+    }
+
     /// <summary>--corrector on|off|auto, null when not given.</summary>
     public static CorrectorMode? ParseCorrector(string? value)
     {
@@ -196,13 +209,7 @@ internal sealed class SolverOptionSet
             DerivativeOrder = r.GetValue(DerivativeOrder),
             StoppingEps = r.GetValue(StoppingEps),
             Corrector = ParseCorrector(r.GetValue(Corrector)),
-            FlowSigmas = r.GetValue(BaseSigmas) switch
-            {
-                null => null,
-                "step" => FlowSigmaBase.StepSigmas,
-                "training" => FlowSigmaBase.TrainingSigmas,
-                var other => throw new CliException($"--base-sigmas must be step or training (got '{other}')."),
-            },
+            FlowSigmas = ParseBaseSigmas(r.GetValue(BaseSigmas)),
             SolverOrder = r.GetValue(SolverOrder),
             UniPcVariant = uniPc,
             RelativeTolerance = r.GetValue(RelativeTolerance),

@@ -112,7 +112,8 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
         _ => throw new ArgumentException($"corrector must be on, off or auto (got '{v}')."),
     };
 
-    private static FlowSigmaBase ParseFlowSigmas(string v) => v.ToLowerInvariant() switch
+    /// <summary>STORK's flow base sigmas: step (linspace(1, 1/N, N)) or training (linspace(1, 1/T, N)).</summary>
+    public static FlowSigmaBase ParseFlowSigmas(string v) => v.ToLowerInvariant() switch
     {
         "step" or "steps" => FlowSigmaBase.StepSigmas,
         "training" or "train" => FlowSigmaBase.TrainingSigmas,

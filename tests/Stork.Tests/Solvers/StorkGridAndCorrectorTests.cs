@@ -45,6 +45,16 @@ public class StorkGridAndCorrectorTests
     }
 
     [Fact]
+    public void TheLogSnrTaylorVariableIsTheNoiseDefaultAndAnErrorOnFlowModels()
+    {
+        Assert.Equal(TaylorVariable.LogSnr, new StorkOptions().TaylorVariable);
+        Assert.Equal(TaylorVariable.Time, new StorkOptions { Variant = StorkVariant.Upstream }.TaylorVariable);
+        _ = new Stork4(Flow(), 8, new StorkOptions());
+        Assert.Throws<ArgumentException>(() => new Stork4(Flow(), 8, new StorkOptions { TaylorVariable = TaylorVariable.LogSnr }));
+        Assert.Throws<ArgumentException>(() => new StorkOptions { Variant = StorkVariant.Upstream, TaylorVariable = TaylorVariable.LogSnr }.Validate());
+    }
+
+    [Fact]
     public void TheShiftAppliesToTheStepSigmas()
     {
         var solver = new Stork4(Flow(), 5, new StorkOptions(), new FlowSigmaOptions { Shift = 3.0 });

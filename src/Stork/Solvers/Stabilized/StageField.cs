@@ -12,6 +12,7 @@ internal sealed class StageField
 {
     private readonly NoiseSchedule? _schedule;
     private readonly NoiseSchedule? _lambda;
+    private double _centerVariable;
 
     /// <param name="capacity">Largest basis.</param>
     /// <param name="driftSchedule">Noise models: the schedule of the drift; null for flow (velocity) models.</param>
@@ -29,9 +30,6 @@ internal sealed class StageField
     /// <summary>Basis size of this step.</summary>
     public int Size { get; private set; }
 
-    /// <summary>Taylor centre (the current evaluation time).</summary>
-    public double Center { get; private set; }
-
     /// <summary>Highest derivative in use (0 to 3).</summary>
     public int Order { get; private set; }
 
@@ -46,10 +44,11 @@ internal sealed class StageField
 
     private double[] Taylor { get; }
 
+    /// <summary>Starts a step: basis size, Taylor centre (a time; the expansion is in <see cref="Variable"/>) and order.</summary>
     public void Reset(int size, double center, int order)
     {
         Size = size;
-        Center = center;
+        _centerVariable = Variable(center);
         Order = order;
         Array.Clear(D1);
         Array.Clear(D2);
@@ -65,7 +64,7 @@ internal sealed class StageField
     /// <summary>dst = f(c, y) in coefficients.</summary>
     public void Evaluate(double c, ReadOnlySpan<double> y, Span<double> dst)
     {
-        double d = Variable(c) - Variable(Center);
+        double d = Variable(c) - _centerVariable;
         double d2 = Order >= 2 ? 0.5 * d * d : 0.0, d3 = Order >= 3 ? d * d * d / 6.0 : 0.0;
         var tay = Taylor.AsSpan(0, Size);
         for (int k = 0; k < Size; k++)

@@ -165,43 +165,23 @@ public abstract class StorkSolver : ISolver
         int available = Math.Min(i + 1, ring);
         int depth = Options.DerivativeOrder;
         bool final = _driftPath && i == _times.Length - 1;
-        bool startup = Upstream && (i == 0 || (depth == 2 && i == 1));
-        if (final && _correct && i > 0)
-        {
-            // Correct the step that led here, then x0 = (x - sigma eps) / alpha, in one pass.
-            if (!_planned[i])
-            {
-                PlanFinal(i, t);
-            }
-
-            int qf = _planDepth[i];
-            FusedStep.StoreAndCombine(sample, u0, modelOutput, _planCx[i], _planCp[i], _plan.AsSpan(i * MaxBasis, 2 + qf),
-                History(i, 1, qf), History(i, 2, qf), History(i, 3, qf));
-            return;
-        }
-
-        if (final || startup)
+        if (!final && Upstream && (i == 0 || (depth == 2 && i == 1)))
         {
             PredictionConverter.Convert(_model.Prediction, _target, _model.Schedule, t, sample, modelOutput, u0);
-        }
-
-        if (final)
-        {
-            // Last evaluation: x0 = (x - sigma eps) / alpha; upstream omits the division by alpha.
-            double sigma = _model.Schedule.Sigma(t), alpha = Upstream ? 1.0 : _model.Schedule.Alpha(t);
-            LinearCombination.Combine(sample, (float)(1.0 / alpha), sample, (float)(-sigma / alpha), u0);
-            return;
-        }
-
-        if (startup)
-        {
             UpstreamStartup(i, t, h, sample);
             return;
         }
 
         if (!_planned[i])
         {
-            Plan(i, t, h, Upstream ? depth : Math.Min(depth, available - 1));
+            if (final)
+            {
+                PlanFinal(i, t);
+            }
+            else
+            {
+                Plan(i, t, h, Upstream ? depth : Math.Min(depth, available - 1));
+            }
         }
 
         // One pass: store the converted output as u0 and combine x, u0 and the stored outputs.
@@ -234,27 +214,38 @@ public abstract class StorkSolver : ISolver
             depth = Math.Max(q, qc);
         }
 
-        (_planCx[i], _planCp[i]) = _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
-        _planDepth[i] = depth;
-        _planned[i] = true;
+        Planned(i, t, depth);
     }
 
-    /// <summary>Noise path, last evaluation with the corrector: correct step i - 1, then map to x0.</summary>
+    /// <summary>
+    /// Noise path, last evaluation: x0 = (x - sigma eps) / alpha (upstream omits the division by alpha), with the
+    /// correction of step i - 1 added to x first when the corrector runs.
+    /// </summary>
     private void PlanFinal(int i, double t)
     {
-        int qc = Correction(i);
-        double sigma = _model.Schedule.Sigma(t), alpha = _model.Schedule.Alpha(t);
+        double sigma = _model.Schedule.Sigma(t), alpha = Upstream ? 1.0 : _model.Schedule.Alpha(t);
         var plan = _plan.AsSpan(i * MaxBasis, MaxBasis);
         plan.Clear();
         plan[0] = 1.0 / alpha;
-        for (int k = 1; k <= qc + 1; k++)
+        int depth = 0;
+        if (_correct && i > 0)
         {
-            plan[k] = _correction[k] / alpha;
+            depth = Correction(i);
+            for (int k = 1; k <= depth + 1; k++)
+            {
+                plan[k] = _correction[k] / alpha;
+            }
         }
 
         plan[StageField.CurrentIndex] -= sigma / alpha;
+        Planned(i, t, depth);
+    }
+
+    /// <summary>Records step <paramref name="i"/>'s output conversion at t and how many stored outputs its weights use.</summary>
+    private void Planned(int i, double t, int depth)
+    {
         (_planCx[i], _planCp[i]) = _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
-        _planDepth[i] = qc;
+        _planDepth[i] = depth;
         _planned[i] = true;
     }
 
@@ -271,7 +262,7 @@ public abstract class StorkSolver : ISolver
         var corrected = _correction.AsSpan();
         corrected.Clear();
         double t0 = _times[i - 1];
-        Integrate(i, _times[i], t0, _times[i] - t0, qc, corrected);
+        Integrate(i, t0, _times[i] - t0, qc, corrected);
         var predicted = _predictor.AsSpan((i - 1) * MaxBasis, MaxBasis);
         corrected[0] = 0.0;
         for (int k = 1; k <= qp + 1; k++)
@@ -282,14 +273,12 @@ public abstract class StorkSolver : ISolver
         return qc;
     }
 
-    /// <summary>The step from <paramref name="t"/> by <paramref name="h"/> with the Taylor polynomial at t_i through q + 1 outputs.</summary>
-    private void Integrate(int i, double t, double h, int q, Span<double> weights) => Integrate(i, t, t, h, q, weights);
-
     /// <summary>
-    /// One stage recurrence over [sample at <paramref name="start"/>, u0, ..., u_q]: the model output is the polynomial
-    /// through (t_{i-k}, u_k), k = 0..q, expanded about <paramref name="center"/> = t_i.
+    /// One stage recurrence over [sample at <paramref name="start"/>, u0, ..., u_q] by <paramref name="h"/>: the model
+    /// output is the polynomial through (t_{i-k}, u_k), k = 0..q, expanded about t_i (the predictor starts at t_i, the
+    /// corrector at t_{i-1}).
     /// </summary>
-    private void Integrate(int i, double center, double start, double h, int q, Span<double> weights)
+    private void Integrate(int i, double start, double h, int q, Span<double> weights)
     {
         // Stencil: derivatives at t from the last q + 1 outputs.
         for (int k = 0; k <= q; k++)
@@ -298,7 +287,7 @@ public abstract class StorkSolver : ISolver
         }
 
         int size = 2 + q;
-        _field.Reset(size, center, q);
+        _field.Reset(size, _times[i], q);
         if (q > 0)
         {
             if (Upstream)
