@@ -17,6 +17,9 @@ internal static class FlowScheduler
 {
     public sealed record Resolved(ISolver Solver, string Name, double? Mu);
 
+    /// <summary>The model every flow pipeline's transformer is: velocity on rectified flow.</summary>
+    public static readonly ModelSpec Flow = new(Prediction.FlowVelocity, RectifiedFlowSchedule.Instance);
+
     /// <summary>
     /// The solver for <paramref name="steps"/> steps: <paramref name="choice"/>'s name or configuration file, else the
     /// model folder's configuration; always on the pipeline's sigmas.
@@ -101,7 +104,7 @@ internal static class FlowScheduler
             settings = settings with { FlowGrid = settings.FlowGrid with { BaseSigmas = TimeGrid.PipelineSigmas(steps) } };
         }
 
-        var solver = SolverRegistry.Create(name, new ModelSpec(Prediction.FlowVelocity, RectifiedFlowSchedule.Instance), steps, settings);
+        var solver = SolverRegistry.Create(name, Flow, steps, settings);
         string label = choice?.ConfigPath is { } p ? $"{name} ({Path.GetFileName(p)})" : choice?.Name is null ? $"{name} (model scheduler_config.json)" : name;
         return new Resolved(solver, label, mu);
     }

@@ -138,7 +138,7 @@ public abstract class GuidedPipeline : ITextToImagePipeline
         using (var denoiser = new GuidedDenoiser(net.Graph, "sample", "out_sample", r.Count, [channels, h, w], conditions, r.GuidanceScale ?? 1.0, scheduler.TimestepScale))
         {
             DenoisingLoop.Preview? preview = request.Stepwise is { } callback
-                ? (i, t, latents, prediction) => callback(i, DecodePredictedClean(latents, prediction, scheduler.Model, t, r.Count, channels, h, w))
+                ? (i, t, latents, prediction) => callback(i, Decode(LatentBatch.PredictedClean(scheduler.Model, t, latents, prediction), r.Count, channels, h, w, CancellationToken.None))
                 : null;
             DenoisingLoop.Run(denoiser.Predict, solver, x, preview, progress, cancellationToken);
         }
@@ -230,18 +230,9 @@ public abstract class GuidedPipeline : ITextToImagePipeline
 
     private GeneratedImages Decode(float[] latents, int count, int channels, int h, int w, CancellationToken cancellationToken)
     {
-        var vae = _vae.Get();
-        var before = vae.RunTime;
-        var images = LatentBatch.Decode(vae, latents, count, channels, h, w, packed: false, cancellationToken);
-        OnnxTime += vae.RunTime - before;
+        var images = LatentBatch.Decode(_vae.Get(), latents, count, channels, h, w, packed: false, out var onnxTime, cancellationToken);
+        OnnxTime += onnxTime;
         return images;
-    }
-
-    private GeneratedImages DecodePredictedClean(float[] x, float[] output, ModelSpec model, double time, int count, int channels, int h, int w)
-    {
-        var x0 = new float[x.Length];
-        PredictionConverter.Convert(model.Prediction, Prediction.Sample, model.Schedule, time, x, output, x0);
-        return Decode(x0, count, channels, h, w, CancellationToken.None);
     }
 
     /// <summary>Releases the text encoders (families override).</summary>

@@ -1,5 +1,7 @@
 using Stork.Pipelines.Flux;
+using Stork.Predictions;
 using Stork.Sampling;
+using Stork.Solvers;
 
 namespace Stork.Pipelines;
 
@@ -84,10 +86,14 @@ internal static class LatentBatch
         return x;
     }
 
-    /// <summary>Decodes the final latents of <paramref name="count"/> images, one at a time.</summary>
+    /// <summary>
+    /// Decodes the latents of <paramref name="count"/> images, one at a time; <paramref name="onnxTime"/> is the time the
+    /// decoder spent inside ONNX Runtime.
+    /// </summary>
     public static GeneratedImages Decode(ILatentDecoder vae, float[] latents, int count, int channels, int h, int w, bool packed,
-        CancellationToken cancellationToken)
+        out TimeSpan onnxTime, CancellationToken cancellationToken)
     {
+        var before = vae.RunTime;
         if (vae.LatentChannels != channels)
         {
             throw new InvalidDataException($"vae_decoder: it takes {vae.LatentChannels} latent channels, the denoiser makes {channels}.");
@@ -113,7 +119,16 @@ internal static class LatentBatch
             vae.Decode(z, h, w, pixels.AsSpan(k * outH * outW * 3, outH * outW * 3));
         }
 
+        onnxTime = vae.RunTime - before;
         return new GeneratedImages(pixels, count, outH, outW);
+    }
+
+    /// <summary>The clean latents a step's model output predicts (for stepwise previews).</summary>
+    public static float[] PredictedClean(ModelSpec model, double time, float[] x, float[] output)
+    {
+        var x0 = new float[x.Length];
+        PredictionConverter.Convert(model.Prediction, Prediction.Sample, model.Schedule, time, x, output, x0);
+        return x0;
     }
 
     /// <summary>

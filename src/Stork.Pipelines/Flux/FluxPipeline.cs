@@ -219,7 +219,7 @@ public sealed class FluxPipeline : ITextToImagePipeline
         using (var run = transformer.Begin(r.Count, latentH, latentW, prompt, negative, _guidanceEmbeds ? r.GuidanceScale : null, r.TrueCfgScale ?? 1.0))
         {
             DenoisingLoop.Preview? preview = request.Stepwise is { } callback
-                ? (i, t, latents, velocity) => callback(i, DecodePredictedClean(latents, velocity, t, r.Count, channels, latentH, latentW))
+                ? (i, t, latents, velocity) => callback(i, Decode(LatentBatch.PredictedClean(FlowScheduler.Flow, t, latents, velocity), r.Count, channels, latentH, latentW, CancellationToken.None))
                 : null;
             DenoisingLoop.Run(run.Predict, solver, x, preview, progress, cancellationToken);
         }
@@ -385,18 +385,9 @@ public sealed class FluxPipeline : ITextToImagePipeline
 
     private GeneratedImages Decode(float[] packed, int count, int channels, int h, int w, CancellationToken cancellationToken)
     {
-        var vae = _vae.Get();
-        var before = vae.RunTime;
-        var images = LatentBatch.Decode(vae, packed, count, channels, h, w, packed: true, cancellationToken);
-        _onnxTime += vae.RunTime - before;
+        var images = LatentBatch.Decode(_vae.Get(), packed, count, channels, h, w, packed: true, out var onnxTime, cancellationToken);
+        _onnxTime += onnxTime;
         return images;
-    }
-
-    private GeneratedImages DecodePredictedClean(float[] x, float[] velocity, double sigma, int count, int channels, int h, int w)
-    {
-        var x0 = new float[x.Length];
-        PredictionConverter.Convert(Prediction.FlowVelocity, Prediction.Sample, RectifiedFlowSchedule.Instance, sigma, x, velocity, x0);
-        return Decode(x0, count, channels, h, w, CancellationToken.None);
     }
 
     /// <inheritdoc/>

@@ -43,24 +43,11 @@ internal sealed class FluxTransformer : IDisposable
 
         _graph = OnnxGraph.Open("transformer", folder.Graph("transformer", "unet"), runtime, inputs,
             [PortSpec.Of("out_hidden_states", "sample", "latent", "out_sample")]);
-        Check(_graph.Input("hidden_states"), 3, isFloat: true, InChannels);
-        Check(_graph.Input("encoder_hidden_states"), 3, isFloat: true, JointAttentionDim);
-        Check(_graph.Input("pooled_projections"), 2, isFloat: true, PooledProjectionDim);
-        Check(_graph.Output("out_hidden_states"), 3, isFloat: true, InChannels);
-        var t = _graph.Input("timestep");
-        if (!t.IsFloat || t.Rank > 1)
-        {
-            throw new InvalidDataException($"transformer: input {t.Describe()} is not a float timestep of rank 0 or 1.");
-        }
-
-        foreach (string ids in (string[])["img_ids", "txt_ids"])
-        {
-            var p = _graph.Input(ids);
-            if (p.Rank is not (2 or 3) || p.Fixed(p.Rank - 1) is { } w && w != 3)
-            {
-                throw new InvalidDataException($"transformer: input {p.Describe()} is not positions [N, 3] (or [1, N, 3]).");
-            }
-        }
+        FlowTransformerPorts.RequireFloat(_graph.Input("hidden_states"), 3, InChannels);
+        FlowTransformerPorts.RequireFloat(_graph.Input("encoder_hidden_states"), 3, JointAttentionDim);
+        FlowTransformerPorts.RequireFloat(_graph.Input("pooled_projections"), 2, PooledProjectionDim);
+        FlowTransformerPorts.RequireFloat(_graph.Output("out_hidden_states"), 3, InChannels);
+        FlowTransformerPorts.RequireTimestepAndPositions(_graph);
 
         if (GuidanceEmbeds && (_graph.Input("guidance") is var g) && (!g.IsFloat || g.Rank > 1))
         {
@@ -79,14 +66,6 @@ internal sealed class FluxTransformer : IDisposable
     public int PooledProjectionDim { get; }
 
     public TimeSpan RunTime => _graph.RunTime;
-
-    private static void Check(GraphPort p, int rank, bool isFloat, int lastDim)
-    {
-        if (p.Rank != rank || p.IsFloat != isFloat || p.Fixed(rank - 1) is { } d && d != lastDim)
-        {
-            throw new InvalidDataException($"transformer: {p.Describe()} does not fit the configuration (rank {rank}, float, last axis {lastDim}).");
-        }
-    }
 
     /// <summary>
     /// A denoiser for one run: the prompt's embeddings bound once, the batch of <paramref name="batch"/> images.

@@ -35,29 +35,16 @@ internal sealed class QwenImageTransformer : IDisposable
 
         _graph = OnnxGraph.Open("transformer", folder.Graph("transformer"), runtime, [.. InputNames.Select(n => PortSpec.Of(n))],
             [PortSpec.Of("out_hidden_states", "sample", "out_sample")]);
-        Check(_graph.Input("hidden_states"), 3, InChannels);
-        Check(_graph.Input("encoder_hidden_states"), 3, JointAttentionDim);
-        Check(_graph.Output("out_hidden_states"), 3, InChannels);
+        FlowTransformerPorts.RequireFloat(_graph.Input("hidden_states"), 3, InChannels);
+        FlowTransformerPorts.RequireFloat(_graph.Input("encoder_hidden_states"), 3, JointAttentionDim);
+        FlowTransformerPorts.RequireFloat(_graph.Output("out_hidden_states"), 3, InChannels);
         var mask = _graph.Input("encoder_hidden_states_mask");
         if (mask.Rank != 2)
         {
             throw new InvalidDataException($"transformer: input {mask.Describe()} is not a mask [B, T].");
         }
 
-        var t = _graph.Input("timestep");
-        if (!t.IsFloat || t.Rank > 1)
-        {
-            throw new InvalidDataException($"transformer: input {t.Describe()} is not a float timestep of rank 0 or 1.");
-        }
-
-        foreach (string ids in (string[])["img_ids", "txt_ids"])
-        {
-            var p = _graph.Input(ids);
-            if (p.Rank is not (2 or 3) || p.Fixed(p.Rank - 1) is { } w && w != 3)
-            {
-                throw new InvalidDataException($"transformer: input {p.Describe()} is not positions [N, 3] (or [1, N, 3]).");
-            }
-        }
+        FlowTransformerPorts.RequireTimestepAndPositions(_graph);
     }
 
     /// <summary>Packed channels (4 x latent channels).</summary>
@@ -67,14 +54,6 @@ internal sealed class QwenImageTransformer : IDisposable
     public int JointAttentionDim { get; }
 
     public TimeSpan RunTime => _graph.RunTime;
-
-    private static void Check(GraphPort p, int rank, int lastDim)
-    {
-        if (p.Rank != rank || !p.IsFloat || p.Fixed(rank - 1) is { } d && d != lastDim)
-        {
-            throw new InvalidDataException($"transformer: {p.Describe()} does not fit the configuration (rank {rank}, float, last axis {lastDim}).");
-        }
-    }
 
     /// <summary>
     /// A denoiser for one run of <paramref name="batch"/> images. With <paramref name="negative"/> each evaluation is

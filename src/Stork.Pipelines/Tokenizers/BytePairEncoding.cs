@@ -25,6 +25,36 @@ internal sealed class BytePairEncoding
         }
     }
 
+    /// <summary>
+    /// Byte-level BPE of a whole text as CLIP and Qwen2 run it: the added tokens split out first, each plain run
+    /// normalised and pre-tokenised, each word mapped to the byte alphabet and merged.
+    /// </summary>
+    public List<int> EncodeByteLevel(AddedTokenSplitter added, string text, Func<string, string> normalize,
+        Func<string, List<(int Start, int Length)>> preTokenize)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>();
+        foreach (var (part, id, _) in added.Split(text))
+        {
+            if (id >= 0)
+            {
+                ids.Add(id);
+                continue;
+            }
+
+            string normalized = normalize(part);
+            foreach (var (start, length) in preTokenize(normalized))
+            {
+                foreach (int t in EncodeWord(ByteLevelAlphabet.Map(normalized.AsSpan(start, length))))
+                {
+                    ids.Add(t >= 0 ? t : throw new InvalidDataException("the vocabulary lacks a byte symbol; vocab.json is incomplete"));
+                }
+            }
+        }
+
+        return ids;
+    }
+
     /// <summary>The ids of one pre-tokenized word (already mapped to the vocabulary's alphabet).</summary>
     public int[] EncodeWord(string word)
     {

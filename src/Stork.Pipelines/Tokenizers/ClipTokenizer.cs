@@ -120,27 +120,7 @@ public sealed class ClipTokenizer : ITextTokenizer
         PaddedIds.Build([BosId], EncodeContent(text), [EosId], maxLength, PadId);
 
     /// <summary>The ids of <paramref name="text"/> without the start and end tokens.</summary>
-    public List<int> EncodeContent(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>();
-        foreach (var (part, id, _) in _added.Split(text))
-        {
-            if (id >= 0)
-            {
-                ids.Add(id);
-                continue;
-            }
-
-            string normalized = Normalize(part);
-            foreach (var word in PreTokenize(normalized))
-            {
-                ids.AddRange(_bpe.EncodeWord(ByteLevelAlphabet.Map(normalized.AsSpan(word.Start, word.Length))));
-            }
-        }
-
-        return ids;
-    }
+    public List<int> EncodeContent(string text) => _bpe.EncodeByteLevel(_added, text, Normalize, PreTokenize);
 
     /// <summary>Hugging Face's CLIP normaliser: NFC, whitespace runs to one space, lowercase character by character.</summary>
     internal static string Normalize(string text)

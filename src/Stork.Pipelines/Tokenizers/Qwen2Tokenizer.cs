@@ -69,35 +69,8 @@ public sealed class Qwen2Tokenizer : ITextTokenizer
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<int> Encode(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>();
-        foreach (var (part, id, _) in _added.Split(text))
-        {
-            if (id >= 0)
-            {
-                ids.Add(id);
-                continue;
-            }
-
-            string normalized = UnicodeNfc.Normalize(ClipTokenizer.SanitizeSurrogates(part));
-            foreach (var (start, length) in Qwen2PreTokenizer.Split(normalized))
-            {
-                foreach (int t in _bpe.EncodeWord(ByteLevelAlphabet.Map(normalized.AsSpan(start, length))))
-                {
-                    if (t < 0)
-                    {
-                        throw new InvalidDataException("the Qwen2 vocabulary lacks a byte symbol; vocab.json is incomplete");
-                    }
-
-                    ids.Add(t);
-                }
-            }
-        }
-
-        return ids;
-    }
+    public IReadOnlyList<int> Encode(string text) =>
+        _bpe.EncodeByteLevel(_added, text, part => UnicodeNfc.Normalize(ClipTokenizer.SanitizeSurrogates(part)), Qwen2PreTokenizer.Split);
 
     /// <summary>
     /// <c>tokenizer(text, max_length=maxLength, truncation=True).input_ids</c>: the ids cut from the right to at most
