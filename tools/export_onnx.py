@@ -22,6 +22,8 @@ def main():
     torch.set_num_threads(2)
     ckpt = torch.load(os.path.join(HERE, f"{module.NAME}.pt"), map_location="cpu")
     model = UNet(base=ckpt["info"].get("base_width", 32))
+    if ckpt["info"].get("parameterization", "eps") == "v":
+        model = module.EpsilonFromV(model)
     model.load_state_dict(ckpt["ema"])
     model.eval()
     module.finish(model, ckpt["info"], count_parameters(model), tc.MODELS_DIR)

@@ -39,6 +39,9 @@ def base_args(description, default_iters):
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--stop-after", type=int, default=0,
                    help="stop after this many iterations (LR schedule still planned for --iters); 0 = run all")
+    p.add_argument("--init-onnx", default=None,
+                   help="continue training from the weights of an exported UNet (e.g. models/fashion-flow-unet.onnx); "
+                        "the online model and its EMA both start from them")
     p.add_argument("--time-budget-min", type=float, default=0.0,
                    help="stop early (at a multiple of --log-every) once this many minutes of training have "
                         "passed; the iteration reached is recorded so a rerun with --stop-after reproduces it")
@@ -79,8 +82,54 @@ class EMA:
             be.copy_(b)
 
 
-def train(args, loss_fn, name):
-    """loss_fn(model, x0, gen) -> scalar loss. Returns (ema_model, info dict)."""
+def load_onnx_weights(model, onnx_path):
+    """Load the weights of a UNet exported by export_unet back into a torch UNet of the same width.
+
+    torch.onnx.export keeps the parameter names, except for the GroupNorm affine parameters: GroupNorm is
+    decomposed into InstanceNormalization + Mul + Add at opset 17 and its weight/bias become anonymous
+    initializers ``onnx::Mul_N`` / ``onnx::Add_N`` (shape [C,1,1]), numbered in module order. They are matched
+    to the GroupNorm parameters in that order, and the result is checked against the model's fixture.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(onnx_path)
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    sd = model.state_dict()
+    anonymous = sorted((n for n in inits if n.startswith("onnx::Mul_") or n.startswith("onnx::Add_")),
+                       key=lambda n: int(n.rsplit("_", 1)[1]))
+    unnamed = [k for k in sd if k not in inits]
+    if len(unnamed) != len(anonymous):
+        raise SystemExit(f"{onnx_path}: {len(unnamed)} parameters without a name in the graph, "
+                         f"{len(anonymous)} anonymous initializers; not a UNet of this --base width")
+    for k in sd:
+        src = inits[k] if k in inits else inits[anonymous[unnamed.index(k)]]
+        if src.size != sd[k].numel():
+            raise SystemExit(f"{onnx_path}: {k} has {src.size} values in the graph, {sd[k].numel()} in the UNet")
+        sd[k] = torch.from_numpy(src.copy()).reshape(sd[k].shape)
+    model.load_state_dict(sd)
+    card_path = os.path.splitext(onnx_path)[0] + ".json"
+    with open(card_path) as f:
+        card = json.load(f)
+    fx = card["fixture"]
+    folder = os.path.dirname(onnx_path)
+    x, t, out = (np.load(os.path.join(folder, fx[k])) for k in ("x", "t", "out"))
+    with torch.no_grad():
+        got = model.eval()(torch.from_numpy(x), torch.from_numpy(t)).numpy()
+    model.train()
+    err = float(np.abs(got - out).max())
+    if err > 1e-4:
+        raise SystemExit(f"{onnx_path}: reloaded weights reproduce the fixture only to {err:.2e}")
+    print(f"[init] weights of {onnx_path} loaded (fixture max diff {err:.1e}); training continues from "
+          f"{card['training']['iterations']} iterations", flush=True)
+    return card
+
+
+def train(args, loss_fn, name, wrap=None, extra_info=None):
+    """loss_fn(model, x0, gen) -> scalar loss. Returns (ema_model, info dict).
+
+    wrap: optional module factory around the UNet (e.g. an output conversion that is part of the exported graph);
+    --init-onnx weights are loaded into the UNet before wrapping. extra_info: recorded in the info (and checkpoint)."""
     seed_all(args.seed, args.threads)
     images, _ = fashion_data.load("train")
     data = torch.from_numpy(fashion_data.to_unit_range(images))  # [60000,1,28,28] in [-1,1]
@@ -88,6 +137,9 @@ def train(args, loss_fn, name):
     gen = torch.Generator().manual_seed(args.seed + 1)
 
     model = UNet(base=args.base)
+    init_card = load_onnx_weights(model, args.init_onnx) if args.init_onnx else None
+    if wrap is not None:
+        model = wrap(model)
     ema = EMA(model, args.ema)
     nparams = count_parameters(model)
     print(f"[{name}] parameters: {nparams}", flush=True)
@@ -141,6 +193,7 @@ def train(args, loss_fn, name):
         "optimizer": f"AdamW(betas=(0.9,0.999), weight_decay=0), grad-norm clip 1.0, lr linear warmup "
                      f"{args.warmup} it then cosine decay to 0.1*lr",
         "lr": args.lr,
+        "warmup": args.warmup,
         "ema": args.ema,
         "seed": args.seed,
         "final_loss": round(final_loss, 6),
@@ -148,11 +201,33 @@ def train(args, loss_fn, name):
         "wall_minutes": round(wall / 60.0, 2),
         "threads": args.threads,
     }
+    info.update(extra_info or {})
+    if init_card is not None:
+        info["continued_from"] = {"onnx": os.path.relpath(args.init_onnx, REPO),
+                                  "iterations": init_card["training"]["iterations"],
+                                  "command": init_card["command"],
+                                  "final_loss": init_card["training"]["final_loss"]}
+        info["total_iterations"] = init_card["training"].get("total_iterations",
+                                                             init_card["training"]["iterations"]) + done_iters
     ckpt = os.path.join(HERE, f"{name}.pt")
     torch.save({"model": model.state_dict(), "ema": ema.model.state_dict(), "info": info}, ckpt)
     print(f"[{name}] done: {done_iters} it in {wall / 60:.2f} min, final loss {final_loss:.5f}; saved {ckpt}",
           flush=True)
     return ema.model, info, nparams
+
+
+def continuation_args(info):
+    """The command-line tail for a non-default seed and a continued run (--init-onnx)."""
+    tail = f" --seed {info['seed']}" if info.get("seed", 0) != 0 else ""
+    c = info.get("continued_from")
+    if c is None:
+        return tail
+    tail += f" --init-onnx {c['onnx']}"
+    if info["lr"] != 1e-3:
+        tail += f" --lr {info['lr']:g}"
+    if info.get("warmup", 200) != 200:
+        tail += f" --warmup {info['warmup']}"
+    return tail
 
 
 def fixture_inputs():

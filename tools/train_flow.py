@@ -59,6 +59,7 @@ def finish(ema_model, info, nparams, models_dir, name=NAME):
         cmd += f" --batch {info['batch']}"
     if info.get("threads", 2) != 2:
         cmd += f" --threads {info['threads']}"
+    cmd += tc.continuation_args(info)
     tc.export_unet(ema_model, name, models_dir, CARD, info, nparams, cmd)
     torch.manual_seed(0)
     tc.sample_report(name, euler_sample(ema_model, 16, steps=50))

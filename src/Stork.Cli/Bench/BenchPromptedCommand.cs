@@ -22,7 +22,11 @@ internal static class BenchPromptedCommand
     {
         var model = new Option<string?>("--model") { Description = "Text-to-image model folder whose images are 32 x 32 Fashion-MNIST in a 2-pixel frame (default: the shipped models/fashion-flux)." };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier card with class names and test-set feature statistics (default: the shipped models/fashion-classifier.json)." };
-        var solvers = new Option<string>("--solvers") { Description = "Comma-separated solver names.", DefaultValueFactory = _ => "euler,dpm++2m,unipc,stork-2,stork-4" };
+        var solvers = new Option<string>("--solvers")
+        {
+            Description = "Comma-separated fixed-step solvers with optional options in brackets, e.g. unipc,stork-4,stork-4[corrector=on,d=2]; unset options keep the pipeline's defaults.",
+            DefaultValueFactory = _ => "euler,dpm++2m,unipc,stork-2,stork-4",
+        };
         var nfes = new Option<string>("--nfe") { Description = "Comma-separated step counts.", DefaultValueFactory = _ => "5,10,20" };
         var guidance = new Option<string>("--guidance") { Description = "Comma-separated true-CFG scales (1: no guidance).", DefaultValueFactory = _ => "1,2,4,7" };
         var perClass = new Option<int>("--per-class") { Description = "Images per class and cell (at least 13, so that the feature covariance of all classes has full rank).", DefaultValueFactory = _ => 20 };
@@ -35,10 +39,19 @@ internal static class BenchPromptedCommand
         };
         command.SetAction((r, ct) =>
         {
-            var names = r.GetValue(solvers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (names.Length == 0 || names.Distinct().Count() != names.Length || names.Any(n => !SolverRegistry.Contains(n) || n == "rk45"))
+            IReadOnlyList<SolverSpec> specs;
+            try
             {
-                throw new CliException($"--solvers must list distinct fixed-step solvers of: {string.Join(", ", SolverRegistry.Names.Where(n => n != "rk45"))}.");
+                specs = BenchOdeCommand.ParseSolvers(r.GetValue(solvers)!, new SolverSettings());
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException($"--solvers: {e.Message}");
+            }
+
+            if (specs.FirstOrDefault(s => SolverRegistry.IsAdaptive(s.Name)) is { } adaptive)
+            {
+                throw new CliException($"--solvers: {adaptive.Name} chooses its own steps; pipelines take fixed-step solvers of: {string.Join(", ", SolverRegistry.Names.Where(n => !SolverRegistry.IsAdaptive(n)))}.");
             }
 
             int[] counts = BenchOdeCommand.ParseInts(r.GetValue(nfes)!, "--nfe");
@@ -74,7 +87,7 @@ internal static class BenchPromptedCommand
 
             using var pipeline = TextToImage.Load(folder, new PipelineOptions { KeepLoaded = true });
             long seed0 = r.GetValue(seed);
-            GeneratedImages[] Run(string solver, int steps, double g) => prompts.Select((p, c) => pipeline.Generate(new GenerationRequest
+            GeneratedImages[] Run(SchedulerChoice scheduler, int steps, double g) => prompts.Select((p, c) => pipeline.Generate(new GenerationRequest
             {
                 Prompt = p,
                 NegativePrompt = "",
@@ -82,20 +95,20 @@ internal static class BenchPromptedCommand
                 Steps = steps,
                 Count = n,
                 Seed = seed0 + ((long)c * n),
-                Scheduler = SchedulerChoice.Named(solver),
+                Scheduler = scheduler,
             }, null, ct).Images).ToArray();
 
             var rows = new List<(string Solver, int Nfe, double Guidance, double Adherence, double Fd, double Rmse)>();
             foreach (double g in scales)
             {
-                var reference = Run("euler", refSteps, g);
-                foreach (string solver in names)
+                var reference = Run(SchedulerChoice.Named("euler"), refSteps, g);
+                foreach (var spec in specs)
                 {
                     foreach (int steps in counts)
                     {
-                        var images = Run(solver, steps, g);
+                        var images = Run(SchedulerChoice.Named(spec.Name, spec.Settings), steps, g);
                         var (adherence, fd) = Score(net, images, refMean, refCov);
-                        rows.Add((solver, steps, g, adherence, fd, Rmse(images, reference)));
+                        rows.Add((spec.Label, steps, g, adherence, fd, Rmse(images, reference)));
                     }
                 }
             }
@@ -107,7 +120,7 @@ internal static class BenchPromptedCommand
                 var csv = new StringBuilder("solver,nfe,guidance,adherence,fd,rmse\n");
                 foreach (var x in rows)
                 {
-                    csv.Append(CultureInfo.InvariantCulture, $"{x.Solver},{x.Nfe},{x.Guidance},{x.Adherence:R},{x.Fd:R},{x.Rmse:R}\n");
+                    csv.Append(CultureInfo.InvariantCulture, $"\"{x.Solver}\",{x.Nfe},{x.Guidance},{x.Adherence:R},{x.Fd:R},{x.Rmse:R}\n");
                 }
 
                 files.SetText(Path.Combine(dir, "prompted.csv"), csv.ToString());
