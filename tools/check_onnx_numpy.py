@@ -52,6 +52,14 @@ def run(model, feeds):
             y = x[0] + x[1]
         elif op == "Mul":
             y = x[0] * x[1]
+        elif op == "Sub":
+            y = x[0] - x[1]
+        elif op == "Div":
+            y = x[0] / x[1]
+        elif op == "Sqrt":
+            y = np.sqrt(x[0])
+        elif op == "Neg":
+            y = -x[0]
         elif op == "Sigmoid":
             y = 1.0 / (1.0 + np.exp(-x[0]))
         elif op == "Relu":

@@ -206,7 +206,9 @@ def train(args, loss_fn, name, wrap=None, extra_info=None):
         info["continued_from"] = {"onnx": os.path.relpath(args.init_onnx, REPO),
                                   "iterations": init_card["training"]["iterations"],
                                   "command": init_card["command"],
-                                  "final_loss": init_card["training"]["final_loss"]}
+                                  "final_loss": init_card["training"]["final_loss"],
+                                  "note": "continued training: the command under continued_from writes the model "
+                                          "this run starts from; run it first, then this card's command"}
         info["total_iterations"] = init_card["training"].get("total_iterations",
                                                              init_card["training"]["iterations"]) + done_iters
     ckpt = os.path.join(HERE, f"{name}.pt")
