@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The shipped test-bed models, solver by solver: UniPC, DPM-Solver++, DEIS and the default STORK-4 (plus STORK-4 with
 # the corrector forced on for the epsilon model, where `auto` leaves it off) at 5, 10, 20 and 50 evaluations:
-# Frechet distance to the test set and RMSE to RK45 from the same noise, 1,000 samples per cell (about 20 minutes
+# Frechet distance to the test set and RMSE to RK45 from the same noise, 1,000 samples per cell (about 40 minutes
 # on 2 cores). Usage: tools/trained_low_nfe.sh [OUT_DIR]  -> OUT_DIR/fashion-flow, OUT_DIR/fashion-eps
 set -euo pipefail
 cd "$(dirname "$0")/.."
