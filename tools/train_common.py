@@ -218,18 +218,31 @@ def train(args, loss_fn, name, wrap=None, extra_info=None):
     return ema.model, info, nparams
 
 
-def continuation_args(info):
-    """The command-line tail for a non-default seed and a continued run (--init-onnx)."""
-    tail = f" --seed {info['seed']}" if info.get("seed", 0) != 0 else ""
-    c = info.get("continued_from")
-    if c is None:
-        return tail
-    tail += f" --init-onnx {c['onnx']}"
-    if info["lr"] != 1e-3:
-        tail += f" --lr {info['lr']:g}"
+def training_command(script, default_iters, info, extra=""):
+    """The command that reproduces a run from its info: every setting that differs from its default, then `extra`
+    (a script's own options), then the seed and a continuation (--init-onnx) with its learning-rate schedule."""
+    planned = info.get("planned_iterations", info["iterations"])
+    cmd = f"python3 tools/{script}"
+    if planned != default_iters or info["iterations"] != planned:
+        cmd += f" --iters {planned}"
+    if info["iterations"] != planned:
+        cmd += f" --stop-after {info['iterations']}"
+    if info.get("base_width", 32) != 32:
+        cmd += f" --base {info['base_width']}"
+    if info.get("batch", 128) != 128:
+        cmd += f" --batch {info['batch']}"
+    if info.get("threads", 2) != 2:
+        cmd += f" --threads {info['threads']}"
+    cmd += extra
+    if info.get("seed", 0) != 0:
+        cmd += f" --seed {info['seed']}"
+    if "continued_from" in info:
+        cmd += f" --init-onnx {info['continued_from']['onnx']}"
+    if info.get("lr", 1e-3) != 1e-3:
+        cmd += f" --lr {info['lr']:g}"
     if info.get("warmup", 200) != 200:
-        tail += f" --warmup {info['warmup']}"
-    return tail
+        cmd += f" --warmup {info['warmup']}"
+    return cmd
 
 
 def fixture_inputs():

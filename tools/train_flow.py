@@ -47,19 +47,7 @@ def finish(ema_model, info, nparams, models_dir, name=NAME):
     """Export the EMA model (ONNX + fixture + card) and run the sampling sanity check."""
     info = dict(info)
     info.update(EXTRA_INFO)
-    planned = info.get("planned_iterations", info["iterations"])
-    cmd = "python3 tools/train_flow.py"
-    if planned != DEFAULT_ITERS or info["iterations"] != planned:
-        cmd += f" --iters {planned}"
-    if info["iterations"] != planned:
-        cmd += f" --stop-after {info['iterations']}"
-    if info.get("base_width", 32) != 32:
-        cmd += f" --base {info['base_width']}"
-    if info.get("batch", 128) != 128:
-        cmd += f" --batch {info['batch']}"
-    if info.get("threads", 2) != 2:
-        cmd += f" --threads {info['threads']}"
-    cmd += tc.continuation_args(info)
+    cmd = tc.training_command("train_flow.py", DEFAULT_ITERS, info)
     tc.export_unet(ema_model, name, models_dir, CARD, info, nparams, cmd)
     torch.manual_seed(0)
     tc.sample_report(name, euler_sample(ema_model, 16, steps=50))
