@@ -39,7 +39,7 @@ internal static class CompareCommand
         var scale = new Option<int>("--scale") { Description = "Pixels per sample pixel.", DefaultValueFactory = _ => 2 };
 
         var command = new Command("compare", "Sample with several solvers at several step counts from the same noise and draw one labelled grid (rows solvers, columns steps).");
-        foreach (var o in models.All.Concat(solvers.All.Where(o => o != solvers.Scheduler && o != solvers.Steps && o != solvers.SchedulerConfig)).Concat(runtime.All))
+        foreach (var o in models.All.Concat(solvers.Settings).Concat(runtime.All))
         {
             command.Add(o);
         }
@@ -103,7 +103,7 @@ internal static class CompareCommand
 
             // Build every solver first: a bad combination fails before any sampling.
             var spec = ModelSpec.Of(denoiser);
-            SolverFlags.Check(r, solvers.All, names, spec);
+            solvers.Check(r, names, spec);
             settings = SampleCommand.WithModelTrainSteps(settings, denoiser, noConfig: true);
             var grid = new ISolver[names.Length, counts.Length];
             for (int i = 0; i < names.Length; i++)

@@ -25,14 +25,6 @@ internal static class GenerateCommand
         var promptFile = new Option<string?>("--prompt-file") { Description = "A UTF-8 text file of prompts, one per non-empty line (in place of --prompt)." };
         var negative = new Option<string?>("--negative-prompt") { Description = "Negative prompt (SD3, SD1.5/2.x, SDXL: used with --guidance above 1; FLUX.1: with --true-cfg above 1)." };
         var steps = new Option<int?>("--steps") { Description = "Denoising steps (num_inference_steps; default per family: FLUX.1-schnell 4, dev 28, SD3 28, SD1.5/2.x and SDXL 50, or the folder's _stork_defaults: fashion-flux 20)." };
-        var scheduler = new Option<string?>("--scheduler") { Description = "Solver in place of the model's scheduler_config.json: " + string.Join(", ", SolverRegistry.Names) + "; it reads the model's scheduler_config.json as diffusers' from_config does (flow models: the pipeline's sigmas)." };
-        var schedulerConfig = new Option<string?>("--scheduler-config") { Description = "A diffusers scheduler_config.json in place of the model's (a STORKScheduler configuration runs the authors' arithmetic unless --stork-variant says otherwise)." };
-        var substeps = new Option<int?>("--substeps") { Description = "STORK: stabilised Runge-Kutta stages per step (s; default 50)." };
-        var derivativeOrder = new Option<int?>("--derivative-order") { Description = "STORK: Taylor derivative order (1-2 upstream, 1-3 corrected; default 1 upstream, 2 corrected)." };
-        var variant = new Option<string?>("--stork-variant") { Description = "STORK arithmetic: corrected (default with --scheduler) or upstream (default for a STORKScheduler configuration)." };
-        var corrector = new Option<string?>("--corrector") { Description = "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (no extra evaluation): on, off or auto. Default in pipelines: off (not measured under guidance yet)." };
-        var solverOrder = new Option<int?>("--solver-order") { Description = "Multistep solvers: order 1-3." };
-        var uniPc = new Option<string?>("--unipc-variant") { Description = "UniPC: bh1 or bh2 (default bh2)." };
         var guidance = new Option<double?>("--guidance") { Description = "guidance_scale: classifier-free guidance for SD3 (default 7), SD1.5/2.x (7.5) and SDXL (5), off at 1 or below; FLUX.1-dev: embedded guidance, default 3.5; schnell has none." };
         var trueCfg = new Option<double?>("--true-cfg") { Description = "FLUX.1 true_cfg_scale: with a negative prompt and a value above 1, classifier-free guidance with two passes per step (default: off, or the folder's _stork_defaults; 1 turns it off)." };
         var height = new Option<int?>("--height") { Description = "Image height in pixels: a multiple of 16 for FLUX.1 and SD3, of 8 for SD1.5/2.x and SDXL (default: the family's, 1024 or 512/768, or the folder's _stork_defaults: fashion-flux 32; or from --latents)." };
@@ -51,10 +43,11 @@ internal static class GenerateCommand
         var stepwise = new Option<string?>("--stepwise-dir") { Description = "Write the predicted clean image after every step into this folder (step-NNN-K.png)." };
         var shard = ShardSpec.CreateOption();
         var runtime = new RuntimeOptionSet();
+        var solver = new SolverOptionSet(pipelines: true);
 
         var command = new Command("generate", "Text to image with a FLUX.1, SD3/3.5, SD1.5/2.x or SDXL ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
-        Option[] all = [model, prompt, promptFile, negative, steps, scheduler, schedulerConfig, substeps, derivativeOrder, variant, corrector, solverOrder, uniPc,
-            guidance, trueCfg, height, width, maxSequence, seed, count, latents, output, metadata, stepwise, keepLoaded, shard];
+        Option[] all = [model, prompt, promptFile, negative, steps, .. solver.All, guidance, trueCfg, height, width, maxSequence, seed, count, latents, output,
+            metadata, stepwise, keepLoaded, shard];
         foreach (var o in all.Concat(runtime.All))
         {
             command.Add(o);
@@ -70,7 +63,7 @@ internal static class GenerateCommand
             }
 
             var prompts = ReadPrompts(r.GetValue(prompt), r.GetValue(promptFile));
-            var choice = ResolveScheduler(r, scheduler, schedulerConfig, substeps, derivativeOrder, variant, corrector, solverOrder, uniPc);
+            var choice = solver.ResolveChoice(r);
             LatentsInput? initial = null;
             if (r.GetValue(latents) is { } latentsPath)
             {
@@ -116,7 +109,7 @@ internal static class GenerateCommand
             var files = new OutputFiles();
             files.Input(r.GetValue(latents));
             files.Input(r.GetValue(promptFile));
-            files.Input(r.GetValue(schedulerConfig));
+            files.Input(r.GetValue(solver.SchedulerConfig));
             var paths = png && totalImages > 1 ? Enumerable.Range((int)firstImage, (int)length).Select(i => NumberedPath(outPath, i)).ToList() : [part.Suffixed(outPath)];
             foreach (string path in paths)
             {
@@ -202,86 +195,6 @@ internal static class GenerateCommand
         }
 
         return lines;
-    }
-
-    private static SchedulerChoice? ResolveScheduler(ParseResult r, Option<string?> scheduler, Option<string?> config, Option<int?> substeps,
-        Option<int?> derivativeOrder, Option<string?> variant, Option<string?> corrector, Option<int?> solverOrder, Option<string?> uniPc)
-    {
-        string? name = r.GetValue(scheduler);
-        string? path = r.GetValue(config);
-        if (name is not null && path is not null)
-        {
-            throw new CliException("give either --scheduler or --scheduler-config, not both.");
-        }
-
-        StorkVariant? storkVariant = r.GetValue(variant)?.ToLowerInvariant() switch
-        {
-            null => null,
-            "upstream" => StorkVariant.Upstream,
-            "corrected" => StorkVariant.Corrected,
-            var v => throw new CliException($"--stork-variant must be upstream or corrected (got '{v}')."),
-        };
-        if (path is not null)
-        {
-            foreach (var o in (Option[])[substeps, derivativeOrder, corrector, solverOrder, uniPc])
-            {
-                if (r.GetResult(o) is { Implicit: false })
-                {
-                    throw new CliException($"{o.Name} cannot be combined with --scheduler-config; set the option in the configuration.");
-                }
-            }
-
-            InputFile.Check(path, "scheduler config", InputFile.MaxTextBytes);
-            return new SchedulerChoice { ConfigPath = path, Variant = storkVariant };
-        }
-
-        if (name is null)
-        {
-            if (r.GetResult(substeps) is { Implicit: false } || r.GetResult(derivativeOrder) is { Implicit: false } || r.GetResult(corrector) is { Implicit: false }
-                || r.GetResult(solverOrder) is { Implicit: false })
-            {
-                throw new CliException("solver options need --scheduler (the model's own scheduler configuration takes none).");
-            }
-
-            return storkVariant is null ? null : new SchedulerChoice { Variant = storkVariant };
-        }
-
-        if (!SolverRegistry.Contains(name))
-        {
-            throw new CliException($"unknown scheduler '{name}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
-        }
-
-        // Pipelines pick the model's grid themselves: the check is of the solver only.
-        SolverFlags.Check(r, [substeps, derivativeOrder, variant, solverOrder, uniPc], [name], null);
-
-        if (r.GetValue(solverOrder) is { } order && order is < 1 or > 3)
-        {
-            throw new CliException($"--solver-order must be 1, 2 or 3 (got {order}).");
-        }
-
-        Solvers.Standard.UniPcVariant bh = Solvers.Standard.UniPcVariant.Bh2;
-        if (r.GetValue(uniPc) is { } u)
-        {
-            try
-            {
-                bh = Solvers.Standard.GridKindNames.ParseUniPcVariant(u);
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliException($"--unipc-variant: {e.Message}");
-            }
-        }
-
-        var settings = new SolverSettings
-        {
-            StorkVariant = storkVariant ?? StorkVariant.Corrected,
-            Substeps = r.GetValue(substeps) ?? 50,
-            DerivativeOrder = r.GetValue(derivativeOrder),
-            Corrector = SolverOptionSet.ParseCorrector(r.GetValue(corrector)),
-            SolverOrder = r.GetValue(solverOrder),
-            UniPcVariant = bh,
-        };
-        return SchedulerChoice.Named(name, settings);
     }
 
     private static LatentsInput ReadLatents(string path)

@@ -104,7 +104,7 @@ internal static class SampleCommand
             // Per sample beyond the solver: the output encoding (a float64 copy and its bytes) or the PNG raster and its encoding.
             double perSample = png ? 2.0 * size * pixelScale * pixelScale * 3 : size * 16.0;
             float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize, perSample);
-            SolverFlags.Check(r, solvers.All, [name], ModelSpec.Of(denoiser));
+            solvers.Check(r, [name], ModelSpec.Of(denoiser));
             settings = WithModelTrainSteps(settings, denoiser, config is null);
             IReadOnlyList<double> evaluated;
             if (SolverRegistry.IsAdaptive(name))

@@ -21,7 +21,7 @@ internal static class BenchOdeCommand
         var solverDefaults = new SolverOptionSet();
         var solvers = new Option<string>("--solvers")
         {
-            Description = "Comma-separated solvers, each optionally with options: name[variant=corrected,s=10,d=3,order=3]. Keys: variant, s, d, order, rtol, atol, shift, grid, clip.",
+            Description = "Comma-separated solvers, each optionally with options: name[variant=corrected,s=10,d=3,order=3]. Keys: the solver options' names (as the flags, without --) and variant, s, d, order, eps, base, taylor, clip.",
             DefaultValueFactory = _ => "euler,stork-4",
         };
         var nfes = new Option<string>("--nfe") { Description = "Comma-separated numbers of model evaluations.", DefaultValueFactory = _ => "10,20,50" };
@@ -33,7 +33,7 @@ internal static class BenchOdeCommand
         var title = new Option<string?>("--title") { Description = "Title of the markdown table and plot." };
 
         var command = new Command("ode", "Exact-ODE error (RMSE) of solvers against NFE on one model and one noise batch.");
-        foreach (var o in models.All.Concat(solverDefaults.All.Where(o => o != solverDefaults.Scheduler && o != solverDefaults.Steps && o != solverDefaults.SchedulerConfig)))
+        foreach (var o in models.All.Concat(solverDefaults.Settings))
         {
             command.Add(o);
         }
@@ -63,7 +63,7 @@ internal static class BenchOdeCommand
             int[] counts = ParseInts(r.GetValue(nfes)!, "--nfe");
             var denoiser = models.Load(r);
             using var disposeModel = denoiser as IDisposable;
-            SolverFlags.Check(r, solverDefaults.All, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
+            solverDefaults.Check(r, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
             ModelOptionSet.DeclareInputs(denoiser, files);
             var shape = denoiser.SampleShape.ToArray();
             float[] x0 = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize,

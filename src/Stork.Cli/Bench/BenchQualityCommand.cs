@@ -50,7 +50,7 @@ internal static class BenchQualityCommand
             + "(feature sums and outer-product sums, squared errors, time) for `stork bench merge`. Default from JOB_COMPLETION_INDEX + STORK_SHARD_COUNT or SLURM_ARRAY_TASK_ID/COUNT.";
 
         var command = new Command("quality", "Sample quality per model evaluation: RMSE to an RK45 solution, Frechet distance to Fashion-MNIST test features, wall time.");
-        foreach (var o in models.All.Concat(defaults.All.Where(o => o != defaults.Scheduler && o != defaults.Steps && o != defaults.SchedulerConfig)).Concat(runtime.All))
+        foreach (var o in models.All.Concat(defaults.Settings).Concat(runtime.All))
         {
             command.Add(o);
         }
@@ -94,7 +94,7 @@ internal static class BenchQualityCommand
             int[] counts = BenchOdeCommand.ParseInts(r.GetValue(nfes)!, "--nfe");
             var denoiser = models.Load(r, new ModelDefaults { DiscreteNoise = false }, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
-            SolverFlags.Check(r, defaults.All, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
+            defaults.Check(r, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
             ModelOptionSet.DeclareInputs(denoiser, files);
             var range = ModelImages.RequireImage(denoiser, Path.Combine(dir, "grid.png"));
             string classifierPath = r.GetValue(classifier) ?? ShippedModels.Find("fashion-classifier.json")
