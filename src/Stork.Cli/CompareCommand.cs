@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
 using Stork.Imaging;
+using Stork.Onnx;
 using Stork.Sampling;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
@@ -88,7 +89,7 @@ internal static class CompareCommand
             models.DeclareInputs(r, files);
             var settings = solvers.Read(r);
             // One model for every row: noise models (Gaussian mixture, empirical) take the continuous VP unless --noise-schedule says.
-            var denoiser = models.Load(r, new ModelDefaults { DiscreteNoise = false }, runtime.Read(r));
+            var denoiser = models.Load(r, new DenoiserHints { DiscreteNoise = false }, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
             ModelOptionSet.DeclareInputs(denoiser, files);
             var range = ModelImages.RequireImage(denoiser, outPath);
@@ -104,7 +105,7 @@ internal static class CompareCommand
             // Build every solver first: a bad combination fails before any sampling.
             var spec = ModelSpec.Of(denoiser);
             solvers.Check(r, names, spec);
-            settings = SampleCommand.WithModelTrainSteps(settings, denoiser, noConfig: true);
+            settings = settings.WithTrainingTimestepsOf(denoiser.Schedule);
             var grid = new ISolver[names.Length, counts.Length];
             for (int i = 0; i < names.Length; i++)
             {

@@ -16,8 +16,6 @@ namespace Stork.Cli;
 /// </summary>
 internal static class GenerateCommand
 {
-    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
-
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = new Option<string?>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component). Default: the shipped models/fashion-flux (Fashion-MNIST, 32 x 32 images, offline)." };
@@ -110,7 +108,8 @@ internal static class GenerateCommand
             files.Input(r.GetValue(latents));
             files.Input(r.GetValue(promptFile));
             files.Input(r.GetValue(solver.SchedulerConfig));
-            var paths = png && totalImages > 1 ? Enumerable.Range((int)firstImage, (int)length).Select(i => NumberedPath(outPath, i)).ToList() : [part.Suffixed(outPath)];
+            bool numbered = png && totalImages > 1;
+            var paths = numbered ? Enumerable.Range((int)firstImage, (int)length).Select(i => ImageFiles.NumberedPath(outPath, i)).ToList() : [part.Suffixed(outPath)];
             foreach (string path in paths)
             {
                 files.Output(path, "--out");
@@ -147,7 +146,7 @@ internal static class GenerateCommand
                     Count = part.IsPartial ? (int)(hi - lo) : r.GetValue(count),
                     Latents = initial,
                     Scheduler = choice,
-                    Stepwise = stepDir is null ? null : (step, images) => WriteStep(stepDir, prompts.Count > 1 ? p : null, step, images),
+                    Stepwise = stepDir is null ? null : (step, images) => ImageFiles.WriteStep(stepDir, prompts.Count > 1 ? p : null, step, images),
                 };
                 var result = Run(pipeline, request, stderr, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root))} [{p + 1}/{prompts.Count}]", cancellationToken);
                 foreach (string w in result.Warnings)
@@ -158,10 +157,16 @@ internal static class GenerateCommand
                 results.Add(result);
             }
 
-            var written = Write(files, paths, png, results);
+            var written = new List<string>();
+            foreach (var (path, bytes) in ImageFiles.Encode(results, numbered ? outPath : paths[0], firstImage, numbered))
+            {
+                files.Set(path, bytes);
+                written.Add(path);
+            }
+
             if (metaPath is not null)
             {
-                files.SetText(metaPath, Metadata(results, written));
+                files.SetText(metaPath, ImageFiles.MetadataJson(results, written));
                 written.Add(metaPath);
             }
 
@@ -235,117 +240,5 @@ internal static class GenerateCommand
                 steps.Report(new StepInfo(value.Step, value.Steps, value.Time));
             }
         }
-    }
-
-    private static List<string> Write(OutputFiles files, List<string> paths, bool png, List<GenerationResult> results)
-    {
-        if (!png)
-        {
-            var first = results[0].Images;
-            int n = results.Sum(r => r.Images.Count);
-            var pixels = results.SelectMany(r => r.Images.Pixels).ToArray();
-            files.Set(paths[0], NpyFile.Encode([n, first.Height, first.Width, 3], pixels));
-            return [paths[0]];
-        }
-
-        int index = 0;
-        foreach (var result in results)
-        {
-            for (int k = 0; k < result.Images.Count; k++, index++)
-            {
-                files.Set(paths[index], EncodePng(result, k));
-            }
-        }
-
-        return paths;
-    }
-
-    private static string NumberedPath(string path, int index) =>
-        Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}-{index}{Path.GetExtension(path)}");
-
-    private static byte[] EncodePng(GenerationResult result, int k)
-    {
-        var s = result.Settings;
-        var text = new List<KeyValuePair<string, string>>
-        {
-            new("prompt", s.Prompt),
-            new("seed", result.Seeds is { } seeds ? seeds[k].ToString(CultureInfo.InvariantCulture) : "latents"),
-            new("steps", s.Steps.ToString(CultureInfo.InvariantCulture)),
-            new("scheduler", s.Scheduler),
-            new("model", s.Model),
-            new("size", string.Create(CultureInfo.InvariantCulture, $"{s.Width}x{s.Height}")),
-        };
-        if (s.NegativePrompt is { } neg)
-        {
-            text.Add(new("negative_prompt", neg));
-        }
-
-        if (s.GuidanceScale is { } g)
-        {
-            text.Add(new("guidance", g.ToString("R", CultureInfo.InvariantCulture)));
-        }
-
-        if (s.TrueCfgScale is { } t)
-        {
-            text.Add(new("true_cfg", t.ToString("R", CultureInfo.InvariantCulture)));
-        }
-
-        text.Add(new("software", "Stork.NET"));
-        return PngText.Insert(PngFile.Encode(ToRaster(result.Images, k)), text);
-    }
-
-    /// <summary>diffusers' <c>numpy_to_pil</c>: <c>(x * 255).round()</c> to 8 bits.</summary>
-    internal static Raster ToRaster(GeneratedImages images, int k)
-    {
-        var raster = new Raster(images.Width, images.Height);
-        var src = images.Image(k);
-        for (int i = 0; i < src.Length; i++)
-        {
-            raster.Pixels[i] = (byte)Math.Clamp(Math.Round(src[i] * 255.0, MidpointRounding.ToEven), 0, 255);
-        }
-
-        return raster;
-    }
-
-    private static void WriteStep(string dir, int? prompt, int step, GeneratedImages images)
-    {
-        Directory.CreateDirectory(dir);
-        for (int k = 0; k < images.Count; k++)
-        {
-            string name = prompt is { } p ? $"step-{step:D3}-p{p}-{k}.png" : $"step-{step:D3}-{k}.png";
-            PngFile.Write(Path.Combine(dir, name), ToRaster(images, k));
-        }
-    }
-
-    private static string Metadata(List<GenerationResult> results, List<string> files)
-    {
-        var runs = results.Select(r => new
-        {
-            prompt = r.Settings.Prompt,
-            negative_prompt = r.Settings.NegativePrompt,
-            model = r.Settings.Model,
-            scheduler = r.Settings.Scheduler,
-            steps = r.Settings.Steps,
-            guidance_scale = r.Settings.GuidanceScale,
-            true_cfg_scale = r.Settings.TrueCfgScale,
-            height = r.Settings.Height,
-            width = r.Settings.Width,
-            max_sequence_length = r.Settings.MaxSequenceLength,
-            seeds = r.Seeds,
-            mu = r.Settings.Mu,
-            sigmas = r.Settings.Times,
-            warnings = r.Warnings,
-            timings_seconds = new
-            {
-                total = r.Timings.Total.TotalSeconds,
-                onnx_runtime = r.Timings.OnnxRuntime.TotalSeconds,
-                loading = r.Timings.Loading.TotalSeconds,
-                text_encoding = r.Timings.TextEncoding.TotalSeconds,
-                denoising = r.Timings.Denoising.TotalSeconds,
-                decoding = r.Timings.Decoding.TotalSeconds,
-                overhead_fraction = r.Timings.Overhead,
-            },
-        });
-        return JsonSerializer.Serialize(new { files, runs }, IndentedJson);
     }
 }

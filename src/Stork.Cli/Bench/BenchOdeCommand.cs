@@ -79,11 +79,11 @@ internal static class BenchOdeCommand
                 }
             }
 
-            string md = Markdown(results, counts, r.GetValue(title));
+            string md = OdeError.Markdown(results, counts, r.GetValue(title));
             if (dir is not null)
             {
                 files.SetText(Path.Combine(dir, "ode.md"), md);
-                files.SetText(Path.Combine(dir, "ode.csv"), Csv(results));
+                files.SetText(Path.Combine(dir, "ode.csv"), OdeError.Csv(results));
                 var series = results.GroupBy(x => x.Solver)
                     .Select(g => new PlotSeries(g.Key, g.Select(m => ((double)m.Nfe, m.Rmse)).Where(p => double.IsFinite(p.Item2) && p.Item2 > 0).ToList()))
                     .ToList();
@@ -114,37 +114,8 @@ internal static class BenchOdeCommand
         return specs;
     }
 
-    private static float[] ExactSolution(string? path, Models.IDenoiser denoiser, float[] noise, int batch, int[] shape, SolverSettings defaults, CancellationToken ct)
-    {
-        if (path is not null)
-        {
-            if (!File.Exists(path) && !Directory.Exists(path))
-            {
-                throw new CliException($"exact solution '{path}' does not exist.");
-            }
-
-            var header = NpyFile.ReadHeader(path);
-            if (header.Shape.Length != shape.Length + 1 || header.Shape[0] != batch || !header.Shape.AsSpan(1).SequenceEqual(shape))
-            {
-                throw new CliException($"exact solution '{path}' has shape [{string.Join(", ", header.Shape)}]; the noise is [{batch}, {string.Join(", ", shape)}].");
-            }
-
-            if (!header.IsFloat)
-            {
-                throw new CliException($"exact solution '{path}' holds {header.DType} values; it must be float32 or float64.");
-            }
-
-            var a = NpyFile.Read(path, floatOnly: true);
-            if (a.Data.Any(v => !double.IsFinite(v)))
-            {
-                throw new CliException($"exact solution '{path}' contains NaN or infinite values.");
-            }
-
-            return a.ToSingle();
-        }
-
-        return OdeError.ReferenceSolution(denoiser, noise, 1e-9, defaults, cancellationToken: ct);
-    }
+    private static float[] ExactSolution(string? path, Models.IDenoiser denoiser, float[] noise, int batch, int[] shape, SolverSettings defaults, CancellationToken ct) =>
+        path is not null ? OdeError.ReadExact(path, batch, shape) : OdeError.ReferenceSolution(denoiser, noise, 1e-9, defaults, cancellationToken: ct);
 
     internal static int[] ParseInts(string text, string option)
     {
@@ -173,47 +144,5 @@ internal static class BenchOdeCommand
         {
             throw new CliException($"{option} must be a comma-separated list of positive integers up to {SolverOptionSet.MaxSteps} (got '{text}').");
         }
-    }
-
-    internal static string Markdown(IReadOnlyList<OdeErrorResult> results, int[] counts, string? title)
-    {
-        var sb = new StringBuilder();
-        if (title is not null)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"**{title}**").AppendLine();
-        }
-
-        sb.Append("| solver |");
-        foreach (int n in counts)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $" NFE {n} |");
-        }
-
-        sb.AppendLine().Append("|---|").AppendLine(string.Concat(Enumerable.Repeat("---|", counts.Length)));
-        foreach (var g in results.GroupBy(x => x.Solver))
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"| {g.Key} |");
-            foreach (int n in counts)
-            {
-                var m = g.First(x => x.RequestedNfe == n);
-                string note = m.Nfe != n ? string.Create(CultureInfo.InvariantCulture, $" ({m.Nfe})") : "";
-                sb.Append(CultureInfo.InvariantCulture, $" {m.Rmse:0.00e+0}{note} |");
-            }
-
-            sb.AppendLine();
-        }
-
-        return sb.ToString();
-    }
-
-    private static string Csv(IEnumerable<OdeErrorResult> results)
-    {
-        var sb = new StringBuilder("solver,requested_nfe,nfe,rmse,seconds\n");
-        foreach (var m in results)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"\"{m.Solver}\",{m.RequestedNfe},{m.Nfe},{m.Rmse:R},{m.Seconds:R}");
-        }
-
-        return sb.ToString();
     }
 }

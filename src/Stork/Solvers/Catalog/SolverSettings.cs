@@ -56,6 +56,16 @@ public sealed record SolverSettings
     /// <summary>The diffusers scheduler options of the standard solvers (timestep spacing, final sigmas, DDIM clipping...).</summary>
     public DiffusersOptions Diffusers { get; init; } = new();
 
+    /// <summary>
+    /// These settings with the diffusers solvers' training timesteps set to those of <paramref name="schedule"/> when it
+    /// has its own (a discrete model trained with other than diffusers' default of 1000).
+    /// </summary>
+    public SolverSettings WithTrainingTimestepsOf(Schedules.NoiseSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        return schedule.TrainingTimesteps is int steps && steps != Diffusers.TrainSteps ? this with { Diffusers = Diffusers with { TrainSteps = steps } } : this;
+    }
+
     /// <summary>The STORK options these settings describe, for the given order.</summary>
     public StorkOptions ToStorkOptions(int order)
     {
