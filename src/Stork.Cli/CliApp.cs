@@ -18,6 +18,7 @@ public static class CliApp
 
     internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, Interrupts? interrupts)
     {
+        ParseResult? parse = null;
         try
         {
             var root = new RootCommand("Stork.NET: fast training-free sampling of diffusion and flow models (STORK and the standard solvers).")
@@ -29,7 +30,7 @@ public static class CliApp
                 TokenizeCommand.Create(stdout, stderr),
             };
 
-            var parse = root.Parse(args);
+            parse = root.Parse(args);
             bool help = args.Any(a => a is "-h" or "--help" or "-?");
             if (parse.Errors.Count > 0 && !help)
             {
@@ -48,7 +49,7 @@ public static class CliApp
         }
         catch (Exception e)
         {
-            return Report(stderr, Unwrap(e), interrupts);
+            return Report(stderr, Unwrap(e), interrupts, parse?.CommandResult.Command);
         }
     }
 
@@ -64,15 +65,37 @@ public static class CliApp
             : e;
     }
 
-    private static int Report(TextWriter stderr, Exception e, Interrupts? interrupts) => e switch
+    private static int Report(TextWriter stderr, Exception e, Interrupts? interrupts, Command? command) => e switch
     {
         OperationCanceledException => Fail(stderr, "cancelled.", interrupts?.ExitCode ?? 130),
         CliException or ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException
-            or UnauthorizedAccessException or InvalidOperationException or NotSupportedException => Fail(stderr, FlagNames.Map(e.Message), UsageError),
+            or UnauthorizedAccessException or InvalidOperationException or NotSupportedException => Fail(stderr, Message(e, command), UsageError),
         OverflowException => Fail(stderr, $"a number is too large for this run ({e.Message})", UsageError),
         OutOfMemoryException => Fail(stderr, $"out of memory; make the run smaller (--batch, --samples) or set {MemoryBudget.Variable} lower so that it is refused up front.", UsageError),
         _ => Fail(stderr, $"internal error ({e.GetType().Name}: {e.Message}). This is a bug in stork; please report it with the command line that caused it.", InternalError),
     };
+
+    /// <summary>
+    /// The message of an expected exception. Library errors about an option carry its key (<see cref="OptionException"/>,
+    /// <see cref="ArgumentException.ParamName"/>); the command's flag <c>--KEY</c> then names it. Library text is never rewritten.
+    /// </summary>
+    private static string Message(Exception e, Command? command)
+    {
+        if (e is not ArgumentException { ParamName: { } key } a)
+        {
+            return e.Message;
+        }
+
+        string? flag = command?.Options.FirstOrDefault(o => o.Name == "--" + key)?.Name;
+        if (a is OptionException o)
+        {
+            return flag is null ? o.Message : $"{flag} {o.Reason}";
+        }
+
+        // ArgumentException appends " (Parameter 'key')" to its message; the key is shown as the flag instead.
+        string suffix = $" (Parameter '{key}')", text = a.Message.EndsWith(suffix, StringComparison.Ordinal) ? a.Message[..^suffix.Length] : a.Message;
+        return flag is null ? text : $"{flag}: {text}";
+    }
 
     /// <summary>Writes one line, whatever newlines the message holds.</summary>
     private static int Fail(TextWriter stderr, string message, int code)

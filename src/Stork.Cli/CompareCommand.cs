@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
 using Stork.Imaging;
+using Stork.Onnx;
 using Stork.Sampling;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
@@ -39,7 +40,7 @@ internal static class CompareCommand
         var scale = new Option<int>("--scale") { Description = "Pixels per sample pixel.", DefaultValueFactory = _ => 2 };
 
         var command = new Command("compare", "Sample with several solvers at several step counts from the same noise and draw one labelled grid (rows solvers, columns steps).");
-        foreach (var o in models.All.Concat(solvers.All.Where(o => o != solvers.Scheduler && o != solvers.Steps && o != solvers.SchedulerConfig)).Concat(runtime.All))
+        foreach (var o in models.All.Concat(solvers.Settings).Concat(runtime.All))
         {
             command.Add(o);
         }
@@ -88,7 +89,7 @@ internal static class CompareCommand
             models.DeclareInputs(r, files);
             var settings = solvers.Read(r);
             // One model for every row: noise models (Gaussian mixture, empirical) take the continuous VP unless --noise-schedule says.
-            var denoiser = models.Load(r, new ModelDefaults { DiscreteNoise = false }, runtime.Read(r));
+            var denoiser = models.Load(r, new DenoiserHints { DiscreteNoise = false }, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
             ModelOptionSet.DeclareInputs(denoiser, files);
             var range = ModelImages.RequireImage(denoiser, outPath);
@@ -103,8 +104,8 @@ internal static class CompareCommand
 
             // Build every solver first: a bad combination fails before any sampling.
             var spec = ModelSpec.Of(denoiser);
-            SolverFlags.Check(r, solvers.All, names, spec);
-            settings = SampleCommand.WithModelTrainSteps(settings, denoiser, noConfig: true);
+            solvers.Check(r, names, spec);
+            settings = settings.WithTrainingTimestepsOf(denoiser.Schedule);
             var grid = new ISolver[names.Length, counts.Length];
             for (int i = 0; i < names.Length; i++)
             {

@@ -24,17 +24,9 @@ internal sealed class RuntimeOptionSet
             throw new CliException($"--threads must be at most {maxThreads} (4 x the {Environment.ProcessorCount} processors; got {threads}).");
         }
 
+        // Its errors are keyed provider / threads, which CliApp maps to these flags.
         var options = new OnnxRuntimeOptions { ExecutionProvider = r.GetValue(Provider)!.ToLowerInvariant(), IntraOpThreads = r.GetValue(Threads) };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliException(e.Message.Replace("intra-op threads", "--threads", StringComparison.Ordinal)
-                .Replace("execution provider", "--provider", StringComparison.Ordinal));
-        }
-
+        options.Validate();
         return options;
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Stork.Imaging;
 using Stork.IO;
 using Stork.Models;
+using Stork.Onnx;
 using Stork.Sampling;
 using Stork.Schedules;
 using Stork.Solvers;
@@ -84,9 +85,10 @@ internal static class SampleCommand
             models.DeclareInputs(r, files);
 
             var (name, settings, config) = solvers.Resolve(r);
+            // STORK (the solvers that read its variant) walks its continuous noise path; the diffusers solvers alphas_cumprod.
             var defaults = config is null
-                ? new ModelDefaults { DiscreteNoise = !name.StartsWith("stork-", StringComparison.OrdinalIgnoreCase) }
-                : new ModelDefaults
+                ? new DenoiserHints { DiscreteNoise = !SolverRegistry.Reads(name).Contains(SolverOption.StorkVariant) }
+                : new DenoiserHints
                 {
                     DiscreteNoise = !config.ContinuousNoise,
                     Prediction = config.Prediction,
@@ -104,8 +106,9 @@ internal static class SampleCommand
             // Per sample beyond the solver: the output encoding (a float64 copy and its bytes) or the PNG raster and its encoding.
             double perSample = png ? 2.0 * size * pixelScale * pixelScale * 3 : size * 16.0;
             float[] x = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize, perSample);
-            SolverFlags.Check(r, solvers.All, [name], ModelSpec.Of(denoiser));
-            settings = WithModelTrainSteps(settings, denoiser, config is null);
+            solvers.Check(r, [name], ModelSpec.Of(denoiser));
+            // Without a scheduler configuration, the diffusers solvers take the discrete model's own training timesteps.
+            settings = config is null ? settings.WithTrainingTimestepsOf(denoiser.Schedule) : settings;
             IReadOnlyList<double> evaluated;
             if (SolverRegistry.IsAdaptive(name))
             {
@@ -158,13 +161,4 @@ internal static class SampleCommand
         };
         return JsonSerializer.Serialize(json, IndentedJson);
     }
-
-    /// <summary>
-    /// Without a scheduler configuration, the diffusers solvers take the discrete model's own training timesteps
-    /// (--train-steps), not diffusers' default of 1000.
-    /// </summary>
-    internal static SolverSettings WithModelTrainSteps(SolverSettings settings, IDenoiser denoiser, bool noConfig) =>
-        noConfig && denoiser.Schedule.TrainingTimesteps is int modelSteps && modelSteps != settings.Diffusers.TrainSteps
-            ? settings with { Diffusers = settings.Diffusers with { TrainSteps = modelSteps } }
-            : settings;
 }

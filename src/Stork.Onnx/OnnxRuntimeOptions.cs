@@ -28,17 +28,17 @@ public sealed record OnnxRuntimeOptions
     /// <summary>Largest batch one network call gets (bigger batches run in chunks), for networks with a dynamic batch axis.</summary>
     public int MaxBatch { get; init; } = 64;
 
-    /// <summary>Throws <see cref="ArgumentException"/> for invalid values.</summary>
+    /// <summary>Throws <see cref="ArgumentException"/> for invalid values (<see cref="OptionException"/> keyed <c>provider</c> or <c>threads</c>).</summary>
     public void Validate()
     {
         if (!Providers.Contains(ExecutionProvider))
         {
-            throw new ArgumentException($"unknown execution provider '{ExecutionProvider}' (expected one of: {string.Join(", ", Providers)}).");
+            throw new OptionException("provider", $"must be one of: {string.Join(", ", Providers)} (got '{ExecutionProvider}').");
         }
 
         if (IntraOpThreads is < 1)
         {
-            throw new ArgumentException($"intra-op threads must be at least 1 (got {IntraOpThreads}).");
+            throw new OptionException("threads", $"must be at least 1 (got {IntraOpThreads}).");
         }
 
         if (MaxBatch < 1)

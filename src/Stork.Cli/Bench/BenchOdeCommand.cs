@@ -21,7 +21,7 @@ internal static class BenchOdeCommand
         var solverDefaults = new SolverOptionSet();
         var solvers = new Option<string>("--solvers")
         {
-            Description = "Comma-separated solvers, each optionally with options: name[variant=corrected,s=10,d=3,order=3]. Keys: variant, s, d, order, rtol, atol, shift, grid, clip.",
+            Description = "Comma-separated solvers, each optionally with options: name[variant=corrected,s=10,d=3,order=3]. Keys: the solver options' names (as the flags, without --) and variant, s, d, order, eps, base, taylor, clip.",
             DefaultValueFactory = _ => "euler,stork-4",
         };
         var nfes = new Option<string>("--nfe") { Description = "Comma-separated numbers of model evaluations.", DefaultValueFactory = _ => "10,20,50" };
@@ -33,7 +33,7 @@ internal static class BenchOdeCommand
         var title = new Option<string?>("--title") { Description = "Title of the markdown table and plot." };
 
         var command = new Command("ode", "Exact-ODE error (RMSE) of solvers against NFE on one model and one noise batch.");
-        foreach (var o in models.All.Concat(solverDefaults.All.Where(o => o != solverDefaults.Scheduler && o != solverDefaults.Steps && o != solverDefaults.SchedulerConfig)))
+        foreach (var o in models.All.Concat(solverDefaults.Settings))
         {
             command.Add(o);
         }
@@ -63,7 +63,7 @@ internal static class BenchOdeCommand
             int[] counts = ParseInts(r.GetValue(nfes)!, "--nfe");
             var denoiser = models.Load(r);
             using var disposeModel = denoiser as IDisposable;
-            SolverFlags.Check(r, solverDefaults.All, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
+            solverDefaults.Check(r, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
             ModelOptionSet.DeclareInputs(denoiser, files);
             var shape = denoiser.SampleShape.ToArray();
             float[] x0 = NoiseInput.Load(r.GetValue(noise), r.GetValue(seed), r.GetValue(batch), shape, out int batchSize,
@@ -79,11 +79,11 @@ internal static class BenchOdeCommand
                 }
             }
 
-            string md = Markdown(results, counts, r.GetValue(title));
+            string md = OdeError.Markdown(results, counts, r.GetValue(title));
             if (dir is not null)
             {
                 files.SetText(Path.Combine(dir, "ode.md"), md);
-                files.SetText(Path.Combine(dir, "ode.csv"), Csv(results));
+                files.SetText(Path.Combine(dir, "ode.csv"), OdeError.Csv(results));
                 var series = results.GroupBy(x => x.Solver)
                     .Select(g => new PlotSeries(g.Key, g.Select(m => ((double)m.Nfe, m.Rmse)).Where(p => double.IsFinite(p.Item2) && p.Item2 > 0).ToList()))
                     .ToList();
@@ -114,37 +114,8 @@ internal static class BenchOdeCommand
         return specs;
     }
 
-    private static float[] ExactSolution(string? path, Models.IDenoiser denoiser, float[] noise, int batch, int[] shape, SolverSettings defaults, CancellationToken ct)
-    {
-        if (path is not null)
-        {
-            if (!File.Exists(path) && !Directory.Exists(path))
-            {
-                throw new CliException($"exact solution '{path}' does not exist.");
-            }
-
-            var header = NpyFile.ReadHeader(path);
-            if (header.Shape.Length != shape.Length + 1 || header.Shape[0] != batch || !header.Shape.AsSpan(1).SequenceEqual(shape))
-            {
-                throw new CliException($"exact solution '{path}' has shape [{string.Join(", ", header.Shape)}]; the noise is [{batch}, {string.Join(", ", shape)}].");
-            }
-
-            if (!header.IsFloat)
-            {
-                throw new CliException($"exact solution '{path}' holds {header.DType} values; it must be float32 or float64.");
-            }
-
-            var a = NpyFile.Read(path, floatOnly: true);
-            if (a.Data.Any(v => !double.IsFinite(v)))
-            {
-                throw new CliException($"exact solution '{path}' contains NaN or infinite values.");
-            }
-
-            return a.ToSingle();
-        }
-
-        return OdeError.ReferenceSolution(denoiser, noise, 1e-9, defaults, cancellationToken: ct);
-    }
+    private static float[] ExactSolution(string? path, Models.IDenoiser denoiser, float[] noise, int batch, int[] shape, SolverSettings defaults, CancellationToken ct) =>
+        path is not null ? OdeError.ReadExact(path, batch, shape) : OdeError.ReferenceSolution(denoiser, noise, 1e-9, defaults, cancellationToken: ct);
 
     internal static int[] ParseInts(string text, string option)
     {
@@ -173,47 +144,5 @@ internal static class BenchOdeCommand
         {
             throw new CliException($"{option} must be a comma-separated list of positive integers up to {SolverOptionSet.MaxSteps} (got '{text}').");
         }
-    }
-
-    internal static string Markdown(IReadOnlyList<OdeErrorResult> results, int[] counts, string? title)
-    {
-        var sb = new StringBuilder();
-        if (title is not null)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"**{title}**").AppendLine();
-        }
-
-        sb.Append("| solver |");
-        foreach (int n in counts)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $" NFE {n} |");
-        }
-
-        sb.AppendLine().Append("|---|").AppendLine(string.Concat(Enumerable.Repeat("---|", counts.Length)));
-        foreach (var g in results.GroupBy(x => x.Solver))
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"| {g.Key} |");
-            foreach (int n in counts)
-            {
-                var m = g.First(x => x.RequestedNfe == n);
-                string note = m.Nfe != n ? string.Create(CultureInfo.InvariantCulture, $" ({m.Nfe})") : "";
-                sb.Append(CultureInfo.InvariantCulture, $" {m.Rmse:0.00e+0}{note} |");
-            }
-
-            sb.AppendLine();
-        }
-
-        return sb.ToString();
-    }
-
-    private static string Csv(IEnumerable<OdeErrorResult> results)
-    {
-        var sb = new StringBuilder("solver,requested_nfe,nfe,rmse,seconds\n");
-        foreach (var m in results)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"\"{m.Solver}\",{m.RequestedNfe},{m.Nfe},{m.Rmse:R},{m.Seconds:R}");
-        }
-
-        return sb.ToString();
     }
 }

@@ -78,7 +78,7 @@ internal static class BenchPromptedCommand
             string cardPath = r.GetValue(classifier) ?? ShippedModels.Find("fashion-classifier.json")
                 ?? throw new CliException("no --classifier given and the shipped models/fashion-classifier.json was not found.");
             using var net = OnnxClassifier.Load(cardPath);
-            var (refMean, refCov) = BenchQualityCommand.LoadStats(net.Card);
+            var (refMean, refCov) = ClassifierFeatures.TestStatistics(net.Card);
             string[] prompts = net.Card.ClassNames.Select(c => c.ToLowerInvariant().Replace("/", " or ", StringComparison.Ordinal)).ToArray();
             if (prompts.Length == 0)
             {
@@ -107,8 +107,8 @@ internal static class BenchPromptedCommand
                     foreach (int steps in counts)
                     {
                         var images = Run(SchedulerChoice.Named(spec.Name, spec.Settings), steps, g);
-                        var (adherence, fd) = Score(net, images, refMean, refCov);
-                        rows.Add((spec.Label, steps, g, adherence, fd, Rmse(images, reference)));
+                        var (adherence, fd) = PromptedScore.Score(net, images, refMean, refCov);
+                        rows.Add((spec.Label, steps, g, adherence, fd, PromptedScore.Rmse(images, reference)));
                     }
                 }
             }
@@ -131,69 +131,6 @@ internal static class BenchPromptedCommand
             return Task.FromResult(0);
         });
         return command;
-    }
-
-    /// <summary>Fashion-MNIST input of a 32 x 32 image: 2 pixels cropped on every side, gray, in [-1, 1].</summary>
-    private static (double Adherence, double Fd) Score(OnnxClassifier net, GeneratedImages[] perClass, double[] refMean, double[] refCov)
-    {
-        int total = perClass.Sum(i => i.Count), correct = 0, k = 0;
-        var x = new float[total * 784];
-        var labels = new int[total];
-        for (int c = 0; c < perClass.Length; c++)
-        {
-            var images = perClass[c];
-            if (images.Height != 32 || images.Width != 32)
-            {
-                throw new CliException($"the model makes {images.Width} x {images.Height} images; this benchmark needs 32 x 32 (28 x 28 in a 2-pixel frame).");
-            }
-
-            for (int i = 0; i < images.Count; i++, k++)
-            {
-                var img = images.Image(i);
-                for (int row = 0; row < 28; row++)
-                {
-                    for (int col = 0; col < 28; col++)
-                    {
-                        int p = (((row + 2) * 32) + col + 2) * 3;
-                        x[(k * 784) + (row * 28) + col] = (2f * (img[p] + img[p + 1] + img[p + 2]) / 3f) - 1f;
-                    }
-                }
-
-                labels[k] = c;
-            }
-        }
-
-        var features = new float[total * net.FeatureDim];
-        var logits = new float[total * net.Classes];
-        net.Run(x, features, logits);
-        for (int i = 0; i < total; i++)
-        {
-            var l = logits.AsSpan(i * net.Classes, net.Classes);
-            if (l.IndexOf(System.Numerics.Tensors.TensorPrimitives.Max(l)) == labels[i])
-            {
-                correct++;
-            }
-        }
-
-        var (mean, cov) = FrechetDistance.Statistics(features, total, net.FeatureDim);
-        return ((double)correct / total, FrechetDistance.Compute(mean, cov, refMean, refCov));
-    }
-
-    private static double Rmse(GeneratedImages[] a, GeneratedImages[] b)
-    {
-        double sum = 0;
-        long count = 0;
-        for (int c = 0; c < a.Length; c++)
-        {
-            for (int i = 0; i < a[c].Pixels.Length; i++)
-            {
-                double d = a[c].Pixels[i] - b[c].Pixels[i];
-                sum += d * d;
-                count++;
-            }
-        }
-
-        return Math.Sqrt(sum / count);
     }
 
     private static string Markdown(List<(string Solver, int Nfe, double Guidance, double Adherence, double Fd, double Rmse)> rows, int[] counts,

@@ -22,11 +22,6 @@ namespace Stork.Cli.Bench;
 /// </summary>
 internal static class BenchQualityCommand
 {
-    private const string Header = "solver,settings,requested_nfe,nfe,samples,fd,rmse,rmse_samples,seconds";
-
-    /// <summary>The first line of quality.csv: the format and the key of the run whose cells it caches.</summary>
-    private const string KeyLine = "# stork bench quality cache v2, key ";
-
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var models = new ModelOptionSet();
@@ -50,7 +45,7 @@ internal static class BenchQualityCommand
             + "(feature sums and outer-product sums, squared errors, time) for `stork bench merge`. Default from JOB_COMPLETION_INDEX + STORK_SHARD_COUNT or SLURM_ARRAY_TASK_ID/COUNT.";
 
         var command = new Command("quality", "Sample quality per model evaluation: RMSE to an RK45 solution, Frechet distance to Fashion-MNIST test features, wall time.");
-        foreach (var o in models.All.Concat(defaults.All.Where(o => o != defaults.Scheduler && o != defaults.Steps && o != defaults.SchedulerConfig)).Concat(runtime.All))
+        foreach (var o in models.All.Concat(defaults.Settings).Concat(runtime.All))
         {
             command.Add(o);
         }
@@ -92,9 +87,9 @@ internal static class BenchQualityCommand
             var settings = defaults.Read(r);
             var specs = BenchOdeCommand.ParseSolvers(r.GetValue(solvers)!, settings);
             int[] counts = BenchOdeCommand.ParseInts(r.GetValue(nfes)!, "--nfe");
-            var denoiser = models.Load(r, new ModelDefaults { DiscreteNoise = false }, runtime.Read(r));
+            var denoiser = models.Load(r, new DenoiserHints { DiscreteNoise = false }, runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
-            SolverFlags.Check(r, defaults.All, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
+            defaults.Check(r, specs.Select(s => s.Name).Distinct().ToList(), ModelSpec.Of(denoiser));
             ModelOptionSet.DeclareInputs(denoiser, files);
             var range = ModelImages.RequireImage(denoiser, Path.Combine(dir, "grid.png"));
             string classifierPath = r.GetValue(classifier) ?? ShippedModels.Find("fashion-classifier.json")
@@ -102,7 +97,7 @@ internal static class BenchQualityCommand
             using var net = OnnxClassifier.Load(classifierPath, runtime.Read(r));
             files.Input(net.Card.CardPath);
             files.Input(net.Card.OnnxPath);
-            var (refMean, refCov) = LoadStats(net.Card);
+            var (refMean, refCov) = ClassifierFeatures.TestStatistics(net.Card);
             int size = Sampler.SampleSize(denoiser);
             if (size != net.Card.SampleSize)
             {
@@ -150,7 +145,7 @@ internal static class BenchQualityCommand
                     double seconds = clock.Elapsed.TotalSeconds;
                     double rmse = OdeError.Rmse(x.AsSpan(0, nr * size), reference);
                     Clamp(x, range);
-                    double fd = Frechet(net, x, n, chunkSize, refMean, refCov, ct);
+                    double fd = ClassifierFeatures.FrechetDistance(net, x, n, chunkSize, refMean, refCov, ct);
                     var row = new QualityRow(spec.Label, SettingsKey(spec), nfe, used, n, fd, rmse, nr, seconds);
                     done[(row.Solver, row.Settings, nfe)] = row;
                     ct.ThrowIfCancellationRequested();
@@ -160,7 +155,7 @@ internal static class BenchQualityCommand
 
             var rows = specs.SelectMany(s => counts.Select(c => done[(s.Label, SettingsKey(s), c)])).ToList();
             var labels = specs.Select(s => s.Label).ToList();
-            string md = Markdown(rows, labels, counts, title);
+            string md = QualityTable.Markdown(rows, labels, counts, title);
             files.SetText(Path.Combine(dir, "quality.md"), md);
             files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(rows, labels, x => x.Fd))));
             files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(rows, labels, x => x.Rmse))));
@@ -180,10 +175,7 @@ internal static class BenchQualityCommand
     {
         var sb = new StringBuilder();
         string? model = r.GetValue(models.Model);
-        if (model is not null && model.StartsWith(ModelOptionSet.EmpiricalPrefix, StringComparison.OrdinalIgnoreCase))
-        {
-            model = model[ModelOptionSet.EmpiricalPrefix.Length..];
-        }
+        model = model is null ? null : DenoiserLoader.FileOf(model);
 
         var modelFiles = denoiser is OnnxDenoiser o ? [o.Card.CardPath, o.Card.OnnxPath] : model is null ? Array.Empty<string>() : [model];
         foreach (string f in modelFiles.Concat([net.Card.CardPath, net.Card.OnnxPath]).Concat(net.Card.TestStats.Values))
@@ -257,40 +249,6 @@ internal static class BenchQualityCommand
         }
     }
 
-    private static double Frechet(OnnxClassifier net, float[] x, int n, int chunk, double[] refMean, double[] refCov, CancellationToken ct)
-    {
-        int size = net.Card.SampleSize, dim = net.FeatureDim;
-        var features = new float[n * dim];
-        for (int start = 0; start < n; start += chunk)
-        {
-            ct.ThrowIfCancellationRequested();
-            int count = Math.Min(chunk, n - start);
-            var logits = new float[count * net.Classes];
-            net.Run(x.AsSpan(start * size, count * size), features.AsSpan(start * dim, count * dim), logits);
-        }
-
-        var (mean, cov) = FrechetDistance.Statistics(features, n, dim);
-        return FrechetDistance.Compute(mean, cov, refMean, refCov);
-    }
-
-    internal static (double[] Mean, double[] Cov) LoadStats(ModelCard card)
-    {
-        if (!card.TestStats.TryGetValue("mean", out string? mean) || !card.TestStats.TryGetValue("cov", out string? cov))
-        {
-            throw new CliException($"classifier card '{card.CardPath}' has no test_stats (mean, cov).");
-        }
-
-        string dir = Path.GetDirectoryName(card.CardPath) ?? ".";
-        var m = NpyFile.Read(Path.Combine(dir, mean)).Data;
-        var c = NpyFile.Read(Path.Combine(dir, cov)).Data;
-        if (m.Length != card.FeatureDim || c.Length != card.FeatureDim * card.FeatureDim)
-        {
-            throw new CliException($"classifier test statistics do not match its feature dimension {card.FeatureDim}.");
-        }
-
-        return (m, c);
-    }
-
     private static byte[] Grid(IDenoiser denoiser, IReadOnlyList<SolverSpec> specs, int[] counts, float[] noise,
         (double Min, double Max) range, string title, CancellationToken ct)
     {
@@ -311,43 +269,13 @@ internal static class BenchQualityCommand
     internal static List<PlotSeries> Series(IEnumerable<QualityRow> rows, IReadOnlyList<string> labels, Func<QualityRow, double> value) =>
         labels.Select(l => new PlotSeries(l, rows.Where(x => x.Solver == l).Select(x => ((double)x.Nfe, value(x))).ToList())).ToList();
 
-    internal static string Markdown(IReadOnlyList<QualityRow> rows, IReadOnlyList<string> labels, int[] counts, string title)
-    {
-        var sb = new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"**{title}**").AppendLine();
-        void Table(string what, Func<QualityRow, string> cell)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"{what}").AppendLine();
-            sb.Append("| solver |").AppendJoin("", counts.Select(c => string.Create(CultureInfo.InvariantCulture, $" NFE {c} |"))).AppendLine();
-            sb.Append("|---|").AppendJoin("", counts.Select(_ => "---|")).AppendLine();
-            foreach (string label in labels)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"| {label} |");
-                foreach (int c in counts)
-                {
-                    var row = rows.First(x => x.Solver == label && x.RequestedNfe == c);
-                    string note = row.Nfe != c ? string.Create(CultureInfo.InvariantCulture, $" ({row.Nfe})") : "";
-                    sb.Append(CultureInfo.InvariantCulture, $" {cell(row)}{note} |");
-                }
-
-                sb.AppendLine();
-            }
-
-            sb.AppendLine();
-        }
-
-        Table("Frechet distance to the Fashion-MNIST test set (classifier features; lower is better)", x => x.Fd.ToString("0.00", CultureInfo.InvariantCulture));
-        Table("RMSE to the RK45 solution from the same noise (lower is better)", x => x.Rmse.ToString("0.00e+0", CultureInfo.InvariantCulture));
-        Table("Wall time of the cell, seconds", x => x.Seconds.ToString("0.0", CultureInfo.InvariantCulture));
-        return sb.ToString();
-    }
-
     /// <summary>
     /// The cached cells of quality.csv when it belongs to this run (same key, every row well formed); otherwise a warning
     /// and no cells: the cache is rebuilt, never trusted.
     /// </summary>
-    private static Dictionary<(string, string, int), QualityRow> ReadCsv(string path, string key, int n, int nr, TextWriter stderr)
+    private static Dictionary<(string Solver, string Settings, int Nfe), QualityRow> ReadCsv(string path, string key, int n, int nr, TextWriter stderr)
     {
-        var rows = new Dictionary<(string, string, int), QualityRow>();
+        var rows = new Dictionary<(string Solver, string Settings, int Nfe), QualityRow>();
         if (Directory.Exists(path))
         {
             throw new CliException($"'{path}' is a folder; bench quality keeps its cache in a file of that name.");
@@ -361,27 +289,9 @@ internal static class BenchQualityCommand
         string why;
         try
         {
-            string[] lines = InputFile.ReadAllText(path, "bench cache").Split('\n', StringSplitOptions.TrimEntries);
-            if (lines.Length < 2 || !lines[0].StartsWith(KeyLine, StringComparison.Ordinal) || lines[1] != Header)
+            if (QualityTable.Parse(InputFile.ReadAllText(path, "bench cache"), key, n, nr, out why) is { } cached)
             {
-                why = "is not a cache of this version";
-            }
-            else if (lines[0][KeyLine.Length..] != key)
-            {
-                why = "belongs to another run (model, classifier, seed, sample counts, tolerance or chunk differ)";
-            }
-            else
-            {
-                foreach (string line in lines.Skip(2).Where(l => l.Length > 0))
-                {
-                    var row = ParseRow(line) ?? throw new InvalidDataException("a malformed row");
-                    if (row.Samples != n || row.RmseSamples != nr || !rows.TryAdd((row.Solver, row.Settings, row.RequestedNfe), row))
-                    {
-                        throw new InvalidDataException("an inconsistent row");
-                    }
-                }
-
-                return rows;
+                return cached;
             }
         }
         catch (InvalidDataException e)
@@ -390,53 +300,9 @@ internal static class BenchQualityCommand
         }
 
         stderr.WriteLine($"warning: '{path}' {why}; rebuilding it.");
-        rows.Clear();
         return rows;
     }
 
-    private static QualityRow? ParseRow(string line)
-    {
-        if (line.Length < 2 || line[0] != '"')
-        {
-            return null;
-        }
-
-        int q = line.IndexOf('"', 1);
-        if (q < 1 || q + 1 >= line.Length || line[q + 1] != ',')
-        {
-            return null;
-        }
-
-        string solver = line[1..q];
-        string[] f = line[(q + 2)..].Split(',');
-        var c = CultureInfo.InvariantCulture;
-        if (f.Length != 8 || f[0].Length != 16 || !f[0].All(char.IsAsciiHexDigitLower)
-            || !int.TryParse(f[1], NumberStyles.None, c, out int requested) || !int.TryParse(f[2], NumberStyles.None, c, out int nfe)
-            || !int.TryParse(f[3], NumberStyles.None, c, out int samples) || !double.TryParse(f[4], NumberStyles.Float, c, out double fd)
-            || !double.TryParse(f[5], NumberStyles.Float, c, out double rmse) || !int.TryParse(f[6], NumberStyles.None, c, out int rmseSamples)
-            || !double.TryParse(f[7], NumberStyles.Float, c, out double seconds) || requested < 1 || nfe < 0 || !(seconds >= 0))
-        {
-            return null;
-        }
-
-        return new QualityRow(solver, f[0], requested, nfe, samples, fd, rmse, rmseSamples, seconds);
-    }
-
     /// <summary>Rewrites the whole cache atomically (a signal never leaves half a row).</summary>
-    internal static void WriteCsv(string path, string key, IEnumerable<QualityRow> rows) => AtomicFile.WriteAllText(path, CsvText(key, rows));
-
-    /// <summary>The text of quality.csv: the key line, the header and one line per cell.</summary>
-    internal static string CsvText(string key, IEnumerable<QualityRow> rows)
-    {
-        var sb = new StringBuilder().Append(KeyLine).Append(key).Append('\n').Append(Header).Append('\n');
-        foreach (var r in rows)
-        {
-            sb.Append(string.Create(CultureInfo.InvariantCulture,
-                $"\"{r.Solver}\",{r.Settings},{r.RequestedNfe},{r.Nfe},{r.Samples},{r.Fd:R},{r.Rmse:R},{r.RmseSamples},{r.Seconds:R}")).Append('\n');
-        }
-
-        return sb.ToString();
-    }
-
-    internal sealed record QualityRow(string Solver, string Settings, int RequestedNfe, int Nfe, int Samples, double Fd, double Rmse, int RmseSamples, double Seconds);
+    internal static void WriteCsv(string path, string key, IEnumerable<QualityRow> rows) => AtomicFile.WriteAllText(path, QualityTable.CsvText(key, rows));
 }

@@ -220,8 +220,8 @@ internal static class BenchShards
         }
 
         string title = first.Root["title"]!.GetValue<string>() + string.Create(CultureInfo.InvariantCulture, $" ({count} shards)");
-        string md = Markdown(rows, labels, counts, title);
-        files.SetText(Path.Combine(dir, "quality.csv"), CsvText(key, rows));
+        string md = QualityTable.Markdown(rows, labels, counts, title);
+        files.SetText(Path.Combine(dir, "quality.csv"), QualityTable.CsvText(key, rows));
         files.SetText(Path.Combine(dir, "quality.md"), md);
         files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(rows, labels, x => x.Fd))));
         files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(rows, labels, x => x.Rmse))));

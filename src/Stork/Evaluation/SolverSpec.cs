@@ -1,17 +1,14 @@
-using System.Globalization;
 using Stork.Models;
 using Stork.Sampling;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
-using Stork.Solvers.Stabilized;
-using Stork.Solvers.Standard;
 
 namespace Stork.Evaluation;
 
 /// <summary>
 /// A solver with its own options, written <c>name[key=value,...]</c>, e.g. <c>stork-4[variant=corrected,s=10,d=3]</c>
-/// or <c>unipc[order=3,variant=bh1]</c>. Keys: variant (STORK: upstream|corrected; UniPC: bh1|bh2), s (substeps),
-/// d (derivative order), order (solver order), rtol, atol, shift, grid, clip (DDIM's clip_sample).
+/// or <c>unipc[order=3,variant=bh1]</c>. The keys and their values are those of <see cref="SolverOption"/> (with its
+/// aliases: variant, s, d, order, eps, base); an option the solver does not read is an error.
 /// </summary>
 public sealed record SolverSpec(string Name, SolverSettings Settings, string Label)
 {
@@ -64,70 +61,23 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
                 throw new ArgumentException($"solver '{text}': '{pair}' is not key=value.");
             }
 
-            string key = pair[..eq].Trim().ToLowerInvariant(), value = pair[(eq + 1)..].Trim();
-            s = key switch
+            string key = pair[..eq].Trim();
+            var option = SolverOption.Find(key, name) ?? throw new ArgumentException(
+                $"solver '{text}': unknown option '{key}' (expected one of: {string.Join(", ", SolverOption.All.Select(o => o.Aliases.Count == 0 ? o.Key : $"{o.Key} ({string.Join(", ", o.Aliases)})"))}).");
+            try
             {
-                "variant" when name.StartsWith("stork", StringComparison.OrdinalIgnoreCase) => s with { StorkVariant = ParseVariant(value) },
-                "variant" => s with { UniPcVariant = GridKindNames.ParseUniPcVariant(value) },
-                "s" or "substeps" => s with { Substeps = Int(key, value) },
-                "d" or "derivative-order" => s with { DerivativeOrder = Int(key, value) },
-                "order" => s with { SolverOrder = Int(key, value) },
-                "rtol" => s with { RelativeTolerance = Double(key, value) },
-                "atol" => s with { AbsoluteTolerance = Double(key, value) },
-                "shift" => s with { FlowGrid = s.FlowGrid with { Shift = Double(key, value) } },
-                "grid" => s with { Grid = GridKindNames.Parse(value) },
-                "corrector" => s with { Corrector = ParseCorrector(value) },
-                "eps" or "stopping-eps" => s with { StoppingEps = Double(key, value) },
-                "taylor" => s with
-                {
-                    TaylorVariable = value.ToLowerInvariant() switch
-                    {
-                        "time" or "t" => TaylorVariable.Time,
-                        "logsnr" or "lambda" => TaylorVariable.LogSnr,
-                        _ => throw new ArgumentException($"taylor must be time or logsnr (got '{value}')."),
-                    }
-                },
-                "base" => s with { FlowSigmas = ParseFlowSigmas(value) },
-                "clip" => s with { Diffusers = s.Diffusers with { ClipSample = Bool(key, value) } },
-                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid, corrector, eps, base, taylor, clip)."),
-            };
+                option.CheckApplies([name], null);
+                s = option.Apply(s, pair[(eq + 1)..]);
+            }
+            catch (OptionException e)
+            {
+                // In a spec the option is a key of the text, not a front end's option: the message keeps the key.
+                throw new ArgumentException($"solver '{text}': {e.Message}", e);
+            }
         }
 
         return new SolverSpec(name.ToLowerInvariant(), s, text.Trim());
     }
-
-    private static StorkVariant ParseVariant(string v) => v.ToLowerInvariant() switch
-    {
-        "upstream" => StorkVariant.Upstream,
-        "corrected" => StorkVariant.Corrected,
-        _ => throw new ArgumentException($"STORK variant must be upstream or corrected (got '{v}')."),
-    };
-
-    /// <summary>Corrector mode: on, off or auto (true / false accepted).</summary>
-    public static CorrectorMode ParseCorrector(string v) => v.ToLowerInvariant() switch
-    {
-        "on" or "true" => CorrectorMode.On,
-        "off" or "false" => CorrectorMode.Off,
-        "auto" => CorrectorMode.Auto,
-        _ => throw new ArgumentException($"corrector must be on, off or auto (got '{v}')."),
-    };
-
-    /// <summary>STORK's flow base sigmas: step (linspace(1, 1/N, N)) or training (linspace(1, 1/T, N)).</summary>
-    public static FlowSigmaBase ParseFlowSigmas(string v) => v.ToLowerInvariant() switch
-    {
-        "step" or "steps" => FlowSigmaBase.StepSigmas,
-        "training" or "train" => FlowSigmaBase.TrainingSigmas,
-        _ => throw new ArgumentException($"base must be step (linspace(1, 1/N, N)) or training (linspace(1, 1/T, N)) (got '{v}')."),
-    };
-
-    private static int Int(string key, string v) =>
-        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r) ? r : throw new ArgumentException($"{key} must be an integer (got '{v}').");
-
-    private static bool Bool(string key, string v) =>
-        bool.TryParse(v, out bool r) ? r : throw new ArgumentException($"{key} must be true or false (got '{v}').");
-
-    private static double Double(string key, string v) =>
-        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) ? r : throw new ArgumentException($"{key} must be a number (got '{v}').");
 
     /// <summary>Whether this is an adaptive integrator (rk45): it chooses its own evaluations and ignores an NFE budget.</summary>
     public bool IsAdaptive => SolverRegistry.IsAdaptive(Name);

@@ -28,7 +28,7 @@ public sealed record FlowSigmaOptions
     /// </summary>
     public IReadOnlyList<double>? BaseSigmas { get; init; }
 
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option (an <see cref="OptionException"/> keyed by the solver option's name).</summary>
     public void Validate()
     {
         if (TrainSteps < 2)
@@ -38,17 +38,17 @@ public sealed record FlowSigmaOptions
 
         if (!(Shift > 0) || !double.IsFinite(Shift))
         {
-            throw new ArgumentException($"shift must be a positive number (got {Shift}).");
+            throw new OptionException("shift", $"must be a positive number (got {Shift}).");
         }
 
         if (Mu is { } mu && (!double.IsFinite(mu) || (TimeShiftType == TimeShiftType.Linear && !(mu > 0))))
         {
-            throw new ArgumentException($"mu must be finite (and positive for a linear time shift), got {mu}.");
+            throw new OptionException("mu", $"must be finite (and positive for a linear time shift), got {mu}.");
         }
 
         if (ShiftTerminal is { } st && !(st > 0 && st < 1))
         {
-            throw new ArgumentException($"shift_terminal must be in (0, 1) (got {st}).");
+            throw new OptionException("shift-terminal", $"must be in (0, 1) (got {st}).");
         }
 
         if (BaseSigmas is { } b)

@@ -104,7 +104,7 @@ public class CliImageTests
         }
         else
         {
-            Assert.Contains("needs --prediction", stderr);
+            Assert.StartsWith("error: --prediction is required for an empirical model: flow or epsilon.", stderr);
         }
 
         Assert.Empty(Directory.GetFiles(dir));

@@ -78,8 +78,8 @@ public class TimeGridTests
     public void InvalidOptionsAreRejected()
     {
         Assert.Throws<ArgumentException>(() => TimeGrid.FlowSigmas(0));
-        Assert.Throws<ArgumentException>(() => TimeGrid.FlowSigmas(5, new FlowSigmaOptions { Shift = -1 }));
-        Assert.Throws<ArgumentException>(() => TimeGrid.FlowSigmas(5, new FlowSigmaOptions { ShiftTerminal = 1.5 }));
+        Assert.Equal("shift", Assert.Throws<OptionException>(() => TimeGrid.FlowSigmas(5, new FlowSigmaOptions { Shift = -1 })).Key);
+        Assert.Equal("shift-terminal", Assert.Throws<OptionException>(() => TimeGrid.FlowSigmas(5, new FlowSigmaOptions { ShiftTerminal = 1.5 })).Key);
     }
 }
 

@@ -132,7 +132,8 @@ public class OnnxDenoiserTests
     [Fact]
     public void UnknownExecutionProviderIsRejected()
     {
-        var e = Assert.Throws<ArgumentException>(() => OnnxDenoiser.Load(TestData.Onnx("tiny-flow.json"), new OnnxRuntimeOptions { ExecutionProvider = "tpu" }));
+        var e = Assert.Throws<OptionException>(() => OnnxDenoiser.Load(TestData.Onnx("tiny-flow.json"), new OnnxRuntimeOptions { ExecutionProvider = "tpu" }));
+        Assert.Equal("provider", e.Key);
         Assert.Contains("tpu", e.Message, StringComparison.Ordinal);
     }
 

@@ -51,7 +51,7 @@ public class StorkGridAndCorrectorTests
         Assert.Equal(TaylorVariable.Time, new StorkOptions { Variant = StorkVariant.Upstream }.TaylorVariable);
         _ = new Stork4(Flow(), 8, new StorkOptions());
         Assert.Throws<ArgumentException>(() => new Stork4(Flow(), 8, new StorkOptions { TaylorVariable = TaylorVariable.LogSnr }));
-        Assert.Throws<ArgumentException>(() => new StorkOptions { Variant = StorkVariant.Upstream, TaylorVariable = TaylorVariable.LogSnr }.Validate());
+        Assert.Equal("taylor", Assert.Throws<OptionException>(() => new StorkOptions { Variant = StorkVariant.Upstream, TaylorVariable = TaylorVariable.LogSnr }.Validate()).Key);
     }
 
     [Fact]
@@ -100,8 +100,8 @@ public class StorkGridAndCorrectorTests
         Assert.True((options with { Corrector = CorrectorMode.On }).CorrectsAt(5, flowModel: false));
         Assert.False((options with { DerivativeOrder = 3 }).CorrectsAt(50, flowModel: true));
         Assert.Equal(CorrectorMode.Off, new StorkOptions { Variant = StorkVariant.Upstream }.Corrector);
-        Assert.Throws<ArgumentException>(() => new StorkOptions { Variant = StorkVariant.Upstream, Corrector = CorrectorMode.On }.Validate());
-        Assert.Throws<ArgumentException>(() => new StorkOptions { DerivativeOrder = 3, Corrector = CorrectorMode.On }.Validate());
+        Assert.Equal("corrector", Assert.Throws<OptionException>(() => new StorkOptions { Variant = StorkVariant.Upstream, Corrector = CorrectorMode.On }.Validate()).Key);
+        Assert.Equal("corrector", Assert.Throws<OptionException>(() => new StorkOptions { DerivativeOrder = 3, Corrector = CorrectorMode.On }.Validate()).Key);
         new StorkOptions { DerivativeOrder = 2, Corrector = CorrectorMode.On }.Validate();
     }
 

@@ -5,19 +5,19 @@ namespace Stork.Solvers.Catalog;
 
 /// <summary>
 /// Solver names as users write them (<c>stork-4</c>, <c>dpm++2m</c>, ...), how each is built and which
-/// <see cref="SolverSettings"/> it reads. Fixed-step solvers are <see cref="ISolver"/>s (<see cref="Create"/>); an
+/// <see cref="SolverOption"/>s it reads. Fixed-step solvers are <see cref="ISolver"/>s (<see cref="Create"/>); an
 /// adaptive integrator (<c>rk45</c>, <see cref="IsAdaptive"/>) is an <see cref="IAdaptiveIntegrator"/>
 /// (<see cref="CreateIntegrator"/>).
 /// </summary>
 public static class SolverRegistry
 {
-    private static readonly SolverSetting[] StorkReads =
-        [SolverSetting.FlowGrid, SolverSetting.StorkVariant, SolverSetting.Substeps, SolverSetting.DerivativeOrder, SolverSetting.StoppingEps, SolverSetting.Grid,
-            SolverSetting.Corrector, SolverSetting.BaseSigmas];
+    private static readonly SolverOption[] StorkReads =
+        [.. SolverOption.FlowGrid, SolverOption.StorkVariant, SolverOption.Substeps, SolverOption.DerivativeOrder, SolverOption.StoppingEps,
+            SolverOption.Grid, SolverOption.Corrector, SolverOption.BaseSigmas, SolverOption.Taylor];
 
-    private static readonly SolverSetting[] StandardReads = [SolverSetting.FlowGrid, SolverSetting.Grid, SolverSetting.Diffusers];
+    private static readonly SolverOption[] StandardReads = [.. SolverOption.FlowGrid, SolverOption.Grid];
 
-    private static readonly SolverSetting[] MultistepReads = [.. StandardReads, SolverSetting.SolverOrder];
+    private static readonly SolverOption[] MultistepReads = [.. StandardReads, SolverOption.SolverOrder];
 
     // STORK in text-to-image pipelines. Derivative order 1 on flow models: measured on the guided fashion-flux model and
     // the FLUX.1-shaped test graph (README, "Which STORK settings for FLUX.1"), order 2's extrapolation of a guided
@@ -35,18 +35,20 @@ public static class SolverRegistry
             (m, n, s) => new EulerSolver(m, Grid(SolverFamily.Euler, m, n, s))),
         ["heun"] = new("Heun (FlowMatchHeunDiscreteScheduler): steps nodes, 2 steps - 1 model evaluations", StandardReads,
             (m, n, s) => new HeunSolver(m, Grid(SolverFamily.Heun, m, n, s))),
-        ["ddim"] = new("DDIM, eta 0 (DDIMScheduler), noise models", StandardReads,
+        ["ab2"] = new("Adams-Bashforth 2 on the Euler grid: one evaluation per step, order 2", StandardReads,
+            (m, n, s) => new AdamsBashforth2(m, Grid(SolverFamily.Euler, m, n, s))),
+        ["ddim"] = new("DDIM, eta 0 (DDIMScheduler), noise models", [.. StandardReads, SolverOption.Clip],
             (m, n, s) => new DdimSolver(m, Grid(SolverFamily.Ddim, m, n, s), s.Diffusers.ClipSample ? s.Diffusers.ClipSampleRange : null)),
         ["dpm++2m"] = new("DPM-Solver++ multistep, order 2 (DPMSolverMultistepScheduler)", MultistepReads,
             (m, n, s) => new DpmSolverPlusPlus(m, Grid(SolverFamily.DpmSolverPlusPlus, m, n, s), s.SolverOrder ?? 2, s.Diffusers)),
         ["dpm++3m"] = new("DPM-Solver++ multistep, order 3 (DPMSolverMultistepScheduler)", MultistepReads,
             (m, n, s) => new DpmSolverPlusPlus(m, Grid(SolverFamily.DpmSolverPlusPlus, m, n, s), s.SolverOrder ?? 3, s.Diffusers)),
-        ["unipc"] = new("UniPC predictor-corrector, bh1/bh2, order 1-3 (UniPCMultistepScheduler)", [.. MultistepReads, SolverSetting.UniPcVariant],
+        ["unipc"] = new("UniPC predictor-corrector, bh1/bh2, order 1-3 (UniPCMultistepScheduler)", [.. MultistepReads, SolverOption.UniPcVariant],
             (m, n, s) => new UniPcSolver(m, Grid(SolverFamily.UniPc, m, n, s), s.SolverOrder ?? 2, s.UniPcVariant, s.Diffusers)),
         ["deis"] = new("DEIS multistep, order 1-3 (DEISMultistepScheduler)", MultistepReads,
             (m, n, s) => new DeisSolver(m, Grid(SolverFamily.Deis, m, n, s), s.SolverOrder ?? 2, s.Diffusers.LowerOrderFinal)),
         ["rk45"] = new("adaptive Dormand-Prince RK45 (relative and absolute tolerance): the accuracy reference; ignores the step count",
-            [SolverSetting.RelativeTolerance, SolverSetting.AbsoluteTolerance], null,
+            [SolverOption.RelativeTolerance, SolverOption.AbsoluteTolerance], null,
             (m, s) => new Rk45Integrator(m, s.RelativeTolerance, s.AbsoluteTolerance)),
     };
 
@@ -55,9 +57,8 @@ public static class SolverRegistry
     {
         if (model.Prediction == Predictions.Prediction.FlowVelocity && settings.Grid is not (GridKind.Native or GridKind.Flow))
         {
-            throw new ArgumentException(
-                $"STORK on flow models walks the flow sigmas (shift, mu, sigma spacing); the {settings.Grid} grid override applies to noise models.",
-                nameof(settings));
+            throw new OptionException(SolverOption.Grid.Key,
+                $"applies to noise models: STORK on flow models walks the flow sigmas (shift, mu, sigma spacing), not the {settings.Grid} grid.");
         }
 
         return settings.ToStorkOptions(order);
@@ -79,26 +80,10 @@ public static class SolverRegistry
     public static bool IsAdaptive(string name) => Find(name).CreateAdaptive is not null;
 
     /// <summary>
-    /// The settings solver <paramref name="name"/> reads; the others are ignored by it. Some apply to one kind of model
-    /// only (<see cref="AppliesTo"/>).
+    /// The options solver <paramref name="name"/> reads; the others are ignored by it. Some apply to one kind of model
+    /// only (<see cref="SolverOption.AppliesTo"/>).
     /// </summary>
-    public static IReadOnlyList<SolverSetting> Reads(string name) => Find(name).Reads;
-
-    /// <summary>
-    /// Whether <paramref name="setting"/> means anything for <paramref name="model"/>: the flow sigma grid only on flow
-    /// models, the STORK stopping time only on noise models, the rest on both.
-    /// </summary>
-    public static bool AppliesTo(SolverSetting setting, ModelSpec model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        bool flow = model.Schedule.IsFlowMatching;
-        return setting switch
-        {
-            SolverSetting.FlowGrid or SolverSetting.BaseSigmas => flow,
-            SolverSetting.StoppingEps => !flow,
-            _ => true,
-        };
-    }
+    public static IReadOnlyList<SolverOption> Reads(string name) => Find(name).Reads;
 
     /// <summary>
     /// Builds a fixed-step solver; unknown names, adaptive integrators and invalid settings raise <see cref="ArgumentException"/>.
@@ -114,7 +99,7 @@ public static class SolverRegistry
 
         if (steps < 1)
         {
-            throw new ArgumentException($"steps must be at least 1 (got {steps}).", nameof(steps));
+            throw new OptionException(nameof(steps), $"must be at least 1 (got {steps}).");
         }
 
         return entry.Create(model, steps, settings);
@@ -156,7 +141,7 @@ public static class SolverRegistry
 
     private sealed record Entry(
         string Description,
-        SolverSetting[] Reads,
+        SolverOption[] Reads,
         Func<ModelSpec, int, SolverSettings, ISolver>? Create,
         Func<ModelSpec, SolverSettings, IAdaptiveIntegrator>? CreateAdaptive = null,
         PipelineDefaults? Pipeline = null);

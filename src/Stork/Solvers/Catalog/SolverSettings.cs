@@ -6,8 +6,8 @@ namespace Stork.Solvers.Catalog;
 
 /// <summary>
 /// Every option a solver may take, with upstream / diffusers defaults. Each solver reads the ones that apply to it
-/// (<see cref="SolverRegistry.Reads"/> lists them, one <see cref="SolverSetting"/> per property);
-/// <see cref="SolverRegistry"/> builds solvers from a name and these settings.
+/// (<see cref="SolverRegistry.Reads"/> lists them); each property is set by name and text through its
+/// <see cref="SolverOption"/>; <see cref="SolverRegistry"/> builds solvers from a name and these settings.
 /// </summary>
 public sealed record SolverSettings
 {
@@ -56,6 +56,16 @@ public sealed record SolverSettings
     /// <summary>The diffusers scheduler options of the standard solvers (timestep spacing, final sigmas, DDIM clipping...).</summary>
     public DiffusersOptions Diffusers { get; init; } = new();
 
+    /// <summary>
+    /// These settings with the diffusers solvers' training timesteps set to those of <paramref name="schedule"/> when it
+    /// has its own (a discrete model trained with other than diffusers' default of 1000).
+    /// </summary>
+    public SolverSettings WithTrainingTimestepsOf(Schedules.NoiseSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        return schedule.TrainingTimesteps is int steps && steps != Diffusers.TrainSteps ? this with { Diffusers = Diffusers with { TrainSteps = steps } } : this;
+    }
+
     /// <summary>The STORK options these settings describe, for the given order.</summary>
     public StorkOptions ToStorkOptions(int order)
     {
@@ -65,11 +75,11 @@ public sealed record SolverSettings
             GridKind.Native => upstream ? NoiseGrid.UniformTime : NoiseGrid.LogSnr,
             GridKind.LogSnr => NoiseGrid.LogSnr,
             GridKind.UniformTime or GridKind.Flow => NoiseGrid.UniformTime,
-            _ => throw new ArgumentException($"STORK takes the logsnr or uniform-time grid on noise models (got {Grid})."),
+            _ => throw new OptionException(SolverOption.Grid.Key, $"must be logsnr or uniform-time for STORK on noise models (got {Grid})."),
         };
         if (upstream && grid != NoiseGrid.UniformTime)
         {
-            throw new ArgumentException("upstream STORK uses its own uniform noise grid; a grid override applies to the corrected variant.");
+            throw new OptionException(SolverOption.Grid.Key, "applies to the corrected STORK variant: upstream STORK uses its own uniform noise grid.");
         }
 
         var options = new StorkOptions { Order = order, Variant = StorkVariant, Substeps = Substeps, NoiseGrid = grid };

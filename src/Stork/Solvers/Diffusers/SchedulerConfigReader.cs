@@ -410,12 +410,12 @@ public static partial class SchedulerConfigReader
         {
             if (dynamic && mu is null)
             {
-                throw Error("use_dynamic_shifting is true: give the shift mu (set_timesteps(mu=...)).");
+                throw new OptionException(Catalog.SolverOption.Mu.Key, $"is required: {source} ({ClassName}) sets use_dynamic_shifting true (set_timesteps(mu=...)).");
             }
 
             if (!dynamic && mu is not null)
             {
-                throw Error("mu is only used with use_dynamic_shifting true.");
+                throw new OptionException(Catalog.SolverOption.Mu.Key, $"is only used with use_dynamic_shifting true ({source} ({ClassName}) sets it false).");
             }
         }
 

@@ -130,37 +130,37 @@ public sealed record StorkOptions
         int maxS = Order == 2 ? 10_000 : Rock4.Rock4Table.Default.MaxDegree;
         if (Substeps < minS || Substeps > maxS)
         {
-            throw new ArgumentException(Order == 4
-                ? $"STORK-4 sub-steps must be between 1 and {maxS}, the largest degree of the ROCK4 table (got {Substeps})."
-                : $"STORK-2 sub-steps must be between 2 and {maxS} (got {Substeps}).");
+            throw new OptionException("substeps", Order == 4
+                ? $"must be between 1 and {maxS} for STORK-4, the largest degree of the ROCK4 table (got {Substeps})."
+                : $"must be between 2 and {maxS} for STORK-2 (got {Substeps}).");
         }
 
         int maxD = Variant == StorkVariant.Upstream ? 2 : 3;
         if (DerivativeOrder < 1 || DerivativeOrder > maxD)
         {
-            throw new ArgumentException(Variant == StorkVariant.Upstream
-                ? $"upstream STORK supports derivative order 1 or 2 (got {DerivativeOrder}); its order-3 formulas are wrong; use the corrected variant."
-                : $"derivative order must be 1, 2 or 3 (got {DerivativeOrder}).");
+            throw new OptionException("derivative-order", Variant == StorkVariant.Upstream
+                ? $"must be 1 or 2 for upstream STORK (got {DerivativeOrder}): its order-3 formulas are wrong; the corrected variant has order 3."
+                : $"must be 1, 2 or 3 (got {DerivativeOrder}).");
         }
 
         if (Variant == StorkVariant.Upstream && TaylorVariable != TaylorVariable.Time)
         {
-            throw new ArgumentException("upstream STORK expands in time; the log-SNR Taylor variable belongs to the corrected variant.");
+            throw new OptionException("taylor", "logsnr belongs to the corrected variant: upstream STORK expands in time.");
         }
 
         if (Corrector == CorrectorMode.On && Variant == StorkVariant.Upstream)
         {
-            throw new ArgumentException("the corrector belongs to the corrected variant; upstream STORK has none.");
+            throw new OptionException("corrector", "belongs to the corrected variant: upstream STORK has none.");
         }
 
         if (Corrector == CorrectorMode.On && DerivativeOrder > 2)
         {
-            throw new ArgumentException($"the corrector works with derivative order 1 or 2 (got {DerivativeOrder}).");
+            throw new OptionException("corrector", $"works with derivative order 1 or 2 (got {DerivativeOrder}).");
         }
 
         if (!(StoppingEps > 0 && StoppingEps < 1))
         {
-            throw new ArgumentException($"stopping eps must be in (0, 1) (got {StoppingEps}).");
+            throw new OptionException("stopping-eps", $"must be in (0, 1) (got {StoppingEps}).");
         }
     }
 }

@@ -60,17 +60,17 @@ public abstract class StorkSolver : ISolver
             {
                 if (model.Schedule is not VpLinearSchedule)
                 {
-                    throw new ArgumentException("upstream STORK's noise path is the continuous linear VP schedule; use the corrected variant for other schedules.");
+                    throw new OptionException("stork-variant", "upstream runs only the continuous linear VP noise schedule; the corrected variant takes the others.");
                 }
 
                 if (options.Order == 2)
                 {
-                    throw new ArgumentException("upstream STORK-2 on noise models integrates epsilon instead of the drift and is not supported; use the corrected variant.");
+                    throw new OptionException("stork-variant", "upstream is not supported for STORK-2 on noise models (it integrates epsilon instead of the drift); the corrected variant is.");
                 }
 
                 if (model.Prediction != Prediction.Epsilon)
                 {
-                    throw new ArgumentException("upstream STORK on noise models takes epsilon predictions; use the corrected variant for v or x0 models.");
+                    throw new OptionException("stork-variant", "upstream takes epsilon predictions on noise models; the corrected variant takes v and x0 models too.");
                 }
             }
 

@@ -19,7 +19,7 @@ public static class StandardGrids
     {
         if (steps < 1)
         {
-            throw new ArgumentException($"the number of steps must be at least 1 (got {steps}).");
+            throw new OptionException(nameof(steps), $"must be at least 1 (got {steps}).");
         }
 
         ArgumentNullException.ThrowIfNull(model);
@@ -360,7 +360,7 @@ public static class StandardGrids
 
         if (o.Spacing != SigmaSpacing.Linear)
         {
-            throw new ArgumentException($"{family} with flow sigmas supports only linear sigma spacing (got {o.Spacing}); use the Karras grid override (GridKind.Karras) for Karras spacing.");
+            throw new OptionException("sigmas", $"must be linear for {family} with flow sigmas (got {o.Spacing}); for Karras spacing use the karras grid.");
         }
 
         if (family == SolverFamily.UniPc)
@@ -453,7 +453,7 @@ public static class StandardGrids
         {
             if (!flow)
             {
-                throw new ArgumentException("the flow grid (GridKind.Flow) is for flow models; use uniform-time, logsnr or karras for noise models.");
+                throw new OptionException("grid", "flow is for flow models; use uniform-time, logsnr or karras on noise models.");
             }
 
             return StepGrid.Create(schedule, TimeGrid.FlowSigmas(steps, flowGrid)[..^1], null);
