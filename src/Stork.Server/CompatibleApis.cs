@@ -77,7 +77,7 @@ internal static class CompatibleApis
         sd.MapPost("/interrupt", () =>
         {
             models.A1111Default.Current?.Cancel();
-            return Results.Ok();
+            return Results.Json(new { });
         }).WithSummary("Cancels the running job of the sd_model_checkpoint model.");
 
         app.MapPost("/v1/images/generations", (Func<HttpContext, Task<IResult>>)(ctx => OpenAiGenerate(ctx, models))).WithTags("OpenAI")
@@ -95,7 +95,7 @@ internal static class CompatibleApis
             models.A1111Default = models.Find(StripHash(name));
         }
 
-        return Results.Ok();
+        return Results.Json(true);
     }
 
     /// <summary>Automatic1111 titles read "name [hash]"; clients send the title back.</summary>
