@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs the libraries and the stork tool into a temporary local feed, installs the tool into a temporary --tool-path
 # and runs it outside the checkout, then builds a fresh console project (written here, nothing committed) against the
-# packed Stork + Stork.Onnx packages and samples the shipped model with it. Needs only the .NET SDK and NuGet.
+# packed Stork + Stork.Onnx packages and samples the shipped model with it. Needs the .NET SDK (with the ASP.NET Core
+# runtime, for stork serve), NuGet and curl.
 #
 # Stale packages are never used: every run packs a unique version (0.2.0-ci.<time>.<pid>) and the consumer restores
 # into a temporary NUGET_PACKAGES (falling back, read-only, on the user's cache for third-party packages).
@@ -96,6 +97,29 @@ step "stork sample (installed tool)" "$tools/stork" sample --steps 2 --batch 1 -
 step "stork generate (installed tool)" "$tools/stork" generate --model "$root/tests/Stork.Tests/Data/pipelines/models/flux-schnell" \
   --prompt "a cat" --height 32 --width 32 --out "$work/run/g.png"
 test -s "$work/run/x.png" && test -s "$work/run/g.png"
+
+# stork serve from the installed tool: ready line, /health, one Automatic1111 txt2img on the packed fashion-flux, and a
+# clean stop (exit 0) on SIGTERM.
+serve_check() {
+  "$tools/stork" serve --port 0 --output "$work/run/served" >"$work/run/serve.out" 2>"$work/run/serve.err" &
+  local pid=$! url="" ok=1
+  for _ in $(seq 1 240); do
+    url=$(sed -n 's/^stork serve: \(http[^ ]*\) (.*/\1/p' "$work/run/serve.out")
+    if [ -n "$url" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  if [ -n "$url" ] && curl -sf "${url}health" >/dev/null \
+    && curl -sf -X POST -H 'Content-Type: application/json' -d '{"prompt": "a bag", "steps": 4}' "${url}sdapi/v1/txt2img" | grep -q '"images":\["iVBOR'; then
+    ok=0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" || ok=1
+  grep -q '^stork serve: stopped.' "$work/run/serve.out" || ok=1
+  ls "$work/run/served"/*.png >/dev/null 2>&1 || ok=1
+  if [ $ok -ne 0 ]; then cat "$work/run/serve.out" "$work/run/serve.err" >&2; fi
+  return $ok
+}
+step "stork serve (installed tool)" serve_check
 
 consumer=$work/consumer
 mkdir -p "$consumer"

@@ -28,6 +28,7 @@ public static class CliApp
                 Bench.BenchCommand.Create(stdout, stderr),
                 GenerateCommand.Create(stdout, stderr),
                 TokenizeCommand.Create(stdout, stderr),
+                ServeCommand.Create(stdout, stderr),
             };
 
             parse = root.Parse(args);

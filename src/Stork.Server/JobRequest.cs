@@ -1,0 +1,212 @@
+using System.Globalization;
+using Stork.Evaluation;
+using Stork.Pipelines;
+using Stork.Solvers.Catalog;
+using Stork.Solvers.Stabilized;
+using Stork.Solvers.Standard;
+
+namespace Stork.Server;
+
+/// <summary>A request the server refuses: answered 400 (or the status given) with the message; nothing is queued.</summary>
+public sealed class RequestException(string message, int status = 400) : Exception(message)
+{
+    /// <summary>The HTTP status.</summary>
+    public int Status { get; } = status;
+}
+
+/// <summary>
+/// The own JSON API's job: <see cref="GenerationRequest"/> in diffusers' snake_case names, plus the model by name and
+/// whether to stream the predicted clean image after each step. Null means the model's default (seed: 0).
+/// </summary>
+public sealed record JobRequest
+{
+    /// <summary>A served model's name; null: the first one.</summary>
+    public string? Model { get; init; }
+
+    public string? Prompt { get; init; }
+
+    public string? NegativePrompt { get; init; }
+
+    public int? Steps { get; init; }
+
+    public double? GuidanceScale { get; init; }
+
+    public double? TrueCfgScale { get; init; }
+
+    public int? Height { get; init; }
+
+    public int? Width { get; init; }
+
+    public int? MaxSequenceLength { get; init; }
+
+    /// <summary>Seed of image 0 (image k uses seed + k); -1 picks one at random.</summary>
+    public long? Seed { get; init; }
+
+    public int? Count { get; init; }
+
+    /// <summary>The solver; null: the model folder's scheduler configuration.</summary>
+    public SchedulerRequest? Scheduler { get; init; }
+
+    /// <summary>Send the predicted clean image after every step on the job's event stream (costs one VAE decode per step).</summary>
+    public bool Preview { get; init; }
+}
+
+/// <summary>A solver by registry name (or an Automatic1111 name, see <see cref="SamplerNames"/>) and its options.</summary>
+public sealed record SchedulerRequest
+{
+    public string? Name { get; init; }
+
+    /// <summary>STORK: stabilised Runge-Kutta stages per step.</summary>
+    public int? Substeps { get; init; }
+
+    /// <summary>STORK: Taylor derivative order (1-3).</summary>
+    public int? DerivativeOrder { get; init; }
+
+    /// <summary>STORK: corrected or upstream.</summary>
+    public string? StorkVariant { get; init; }
+
+    /// <summary>STORK: on, off or auto.</summary>
+    public string? Corrector { get; init; }
+
+    /// <summary>Multistep solvers: order 1-3.</summary>
+    public int? SolverOrder { get; init; }
+
+    /// <summary>UniPC: bh1 or bh2.</summary>
+    public string? UnipcVariant { get; init; }
+}
+
+/// <summary>Checks requests against the limits and turns them into <see cref="GenerationRequest"/>s.</summary>
+internal static class RequestValidation
+{
+    public static GenerationRequest ToGeneration(JobRequest r, GenerationDefaults defaults, ServerLimits limits)
+    {
+        string prompt = CheckPrompt(r.Prompt, "prompt", limits) ?? throw new RequestException("prompt is required.");
+        string? negative = CheckPrompt(r.NegativePrompt, "negative_prompt", limits);
+        int steps = r.Steps ?? defaults.Steps;
+        if (steps < 1 || steps > limits.MaxSteps)
+        {
+            throw new RequestException($"steps must be 1 to {limits.MaxSteps} (got {steps}).");
+        }
+
+        int count = r.Count ?? 1;
+        if (count < 1 || count > limits.MaxCount)
+        {
+            throw new RequestException($"count must be 1 to {limits.MaxCount} (got {count}).");
+        }
+
+        int height = r.Height ?? defaults.Height, width = r.Width ?? defaults.Width;
+        if (height < 8 || width < 8 || (long)height * width > limits.MaxPixels)
+        {
+            throw new RequestException($"size {width}x{height} must be at least 8x8 and at most {limits.MaxPixels} pixels.");
+        }
+
+        CheckScale(r.GuidanceScale, "guidance_scale");
+        CheckScale(r.TrueCfgScale, "true_cfg_scale");
+        if (r.MaxSequenceLength is { } len && len is < 1 or > 512)
+        {
+            throw new RequestException($"max_sequence_length must be 1 to 512 (got {len}).");
+        }
+
+        long seed = r.Seed ?? 0;
+        if (seed == -1)
+        {
+            seed = Random.Shared.NextInt64(0, uint.MaxValue);
+        }
+        else if (seed < 0)
+        {
+            throw new RequestException($"seed must be 0 or more, or -1 for a random one (got {seed}).");
+        }
+
+        return new GenerationRequest
+        {
+            Prompt = prompt,
+            NegativePrompt = negative,
+            Steps = r.Steps,
+            GuidanceScale = r.GuidanceScale,
+            TrueCfgScale = r.TrueCfgScale,
+            Height = r.Height,
+            Width = r.Width,
+            MaxSequenceLength = r.MaxSequenceLength,
+            Seed = seed,
+            Count = count,
+            Scheduler = r.Scheduler is null ? null : ToScheduler(r.Scheduler),
+        };
+    }
+
+    private static string? CheckPrompt(string? text, string field, ServerLimits limits)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (text.Length > limits.MaxPromptLength)
+        {
+            throw new RequestException($"{field} is {text.Length} characters; at most {limits.MaxPromptLength}.");
+        }
+
+        return text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'))
+            ? throw new RequestException($"{field} holds control characters.")
+            : text;
+    }
+
+    private static void CheckScale(double? value, string field)
+    {
+        if (value is { } v && (!double.IsFinite(v) || v < 0 || v > 100))
+        {
+            throw new RequestException(string.Create(CultureInfo.InvariantCulture, $"{field} must be 0 to 100 (got {v})."));
+        }
+    }
+
+    public static SchedulerChoice? ToScheduler(SchedulerRequest s)
+    {
+        if (s.Name is null)
+        {
+            return s == new SchedulerRequest() ? null : throw new RequestException("scheduler options need scheduler.name.");
+        }
+
+        string name = SamplerNames.Resolve(s.Name);
+        if (s.SolverOrder is { } order && order is < 1 or > 3)
+        {
+            throw new RequestException($"scheduler.solver_order must be 1, 2 or 3 (got {order}).");
+        }
+
+        if (s.DerivativeOrder is { } d && d is < 1 or > 3)
+        {
+            throw new RequestException($"scheduler.derivative_order must be 1, 2 or 3 (got {d}).");
+        }
+
+        if (s.Substeps is { } sub && sub is < 2 or > 1000)
+        {
+            throw new RequestException($"scheduler.substeps must be 2 to 1000 (got {sub}).");
+        }
+
+        var settings = new SolverSettings
+        {
+            StorkVariant = s.StorkVariant?.ToLowerInvariant() switch
+            {
+                null or "corrected" => StorkVariant.Corrected,
+                "upstream" => StorkVariant.Upstream,
+                var v => throw new RequestException($"scheduler.stork_variant must be corrected or upstream (got '{v}')."),
+            },
+            Substeps = s.Substeps ?? 50,
+            DerivativeOrder = s.DerivativeOrder,
+            Corrector = s.Corrector is null ? null : Parse(() => SolverSpec.ParseCorrector(s.Corrector), "scheduler.corrector"),
+            SolverOrder = s.SolverOrder,
+            UniPcVariant = s.UnipcVariant is null ? UniPcVariant.Bh2 : Parse(() => GridKindNames.ParseUniPcVariant(s.UnipcVariant), "scheduler.unipc_variant"),
+        };
+        return SchedulerChoice.Named(name, settings);
+    }
+
+    private static T Parse<T>(Func<T> parse, string field)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (ArgumentException e)
+        {
+            throw new RequestException($"{field}: {e.Message}");
+        }
+    }
+}

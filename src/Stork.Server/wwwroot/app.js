@@ -1,0 +1,393 @@
+// stork serve's page: plain JavaScript over the own JSON API (/api). No build step, nothing loaded from elsewhere.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const state = { models: [], solvers: [], current: null, compare: null };
+const OPTION_INPUTS = {
+  substeps: { label: 'Substeps', type: 'number', min: 2 },
+  derivative_order: { label: 'Derivative order', choices: ['', '1', '2', '3'] },
+  stork_variant: { label: 'STORK variant', choices: ['', 'corrected', 'upstream'] },
+  corrector: { label: 'Corrector', choices: ['', 'off', 'on', 'auto'] },
+  solver_order: { label: 'Solver order', choices: ['', '1', '2', '3'] },
+  unipc_variant: { label: 'UniPC variant', choices: ['', 'bh1', 'bh2'] },
+};
+
+function headers(json) {
+  const h = {};
+  const key = $('api-key').value.trim();
+  if (key) h['Authorization'] = 'Bearer ' + key;
+  if (json) h['Content-Type'] = 'application/json';
+  return h;
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { ...options, headers: headers(options.body !== undefined) });
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) {
+    const message = data && (typeof data.error === 'string' ? data.error : data.error?.message || data.detail);
+    throw new Error(message || `HTTP ${response.status}`);
+  }
+  return data;
+}
+
+async function imageUrl(path) {
+  const response = await fetch(path, { headers: headers(false) });
+  if (!response.ok) throw new Error(`image ${path}: HTTP ${response.status}`);
+  return URL.createObjectURL(await response.blob());
+}
+
+// Submits a job and follows its server-sent events until the end. Aborting `signal` closes the stream, which
+// cancels the job on the server; the final event's data (the job) is returned.
+async function runJob(body, onEvent, signal) {
+  const job = await api('/api/jobs', { method: 'POST', body: JSON.stringify(body) });
+  onEvent('submitted', job);
+  const response = await fetch(`/api/jobs/${job.id}/events`, { headers: headers(false), signal });
+  if (!response.ok) throw new Error(`events: HTTP ${response.status}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let type = 'message', data = '';
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) type = line.slice(7);
+        else if (line.startsWith('data: ')) data += line.slice(6);
+      }
+      const payload = data ? JSON.parse(data) : {};
+      onEvent(type, payload);
+      if (type === 'done' || type === 'failed' || type === 'cancelled') return payload;
+    }
+  }
+  return api(`/api/jobs/${job.id}`);
+}
+
+function setStatus(id, text, error = false) {
+  const el = $(id);
+  el.textContent = text;
+  el.classList.toggle('error', error);
+}
+
+function model() { return state.models.find((m) => m.name === $('model').value) || state.models[0]; }
+
+function fillDefaults() {
+  const m = model();
+  if (!m) return;
+  const d = m.defaults;
+  $('steps').value = d.steps;
+  $('width').value = d.width;
+  $('height').value = d.height;
+  $('guidance').value = d.true_cfg_scale ?? d.guidance_scale ?? '';
+  $('negative').placeholder = d.negative_prompt != null ? `(model default: "${d.negative_prompt}")` : '(none)';
+}
+
+function renderSchedulerOptions() {
+  const box = $('scheduler-options');
+  box.textContent = '';
+  const solver = state.solvers.find((s) => s.name === $('scheduler').value);
+  if (!solver) return;
+  for (const name of solver.options) {
+    const spec = OPTION_INPUTS[name];
+    if (!spec) continue;
+    const label = document.createElement('label');
+    label.textContent = spec.label + ' ';
+    let input;
+    if (spec.choices) {
+      input = document.createElement('select');
+      for (const c of spec.choices) input.add(new Option(c || '(default)', c));
+    } else {
+      input = document.createElement('input');
+      input.type = spec.type;
+      input.min = spec.min;
+      input.placeholder = '(default)';
+    }
+    input.dataset.option = name;
+    input.id = 'opt-' + name;
+    label.append(input);
+    box.append(label);
+  }
+}
+
+function numberOrNull(id) {
+  const v = $(id).value.trim();
+  return v === '' ? null : Number(v);
+}
+
+function readForm() {
+  const m = model();
+  const body = {
+    model: m.name,
+    prompt: $('prompt').value,
+    steps: numberOrNull('steps'),
+    width: numberOrNull('width'),
+    height: numberOrNull('height'),
+    seed: numberOrNull('seed') ?? 0,
+    count: numberOrNull('count') ?? 1,
+    preview: true,
+  };
+  const negative = $('negative').value;
+  if (negative) body.negative_prompt = negative;
+  const guidance = numberOrNull('guidance');
+  if (guidance != null) {
+    if (m.defaults.true_cfg_scale != null) body.true_cfg_scale = guidance; else body.guidance_scale = guidance;
+  }
+  const name = $('scheduler').value;
+  if (name) {
+    body.scheduler = { name };
+    for (const input of $('scheduler-options').querySelectorAll('[data-option]')) {
+      if (input.value === '') continue;
+      const numeric = ['substeps', 'derivative_order', 'solver_order'].includes(input.dataset.option);
+      body.scheduler[input.dataset.option] = numeric ? Number(input.value) : input.value;
+    }
+  }
+  return body;
+}
+
+function describe(job) {
+  const s = job.settings || {};
+  const parts = [`"${s.prompt}"`, `seed ${s.seed}`, `${s.steps} steps`, s.scheduler, `${s.width}x${s.height}`];
+  if (s.true_cfg_scale != null) parts.push(`true CFG ${s.true_cfg_scale}`);
+  if (s.guidance_scale != null) parts.push(`guidance ${s.guidance_scale}`);
+  if (s.negative_prompt) parts.push(`negative "${s.negative_prompt}"`);
+  parts.push(`${job.nfe} NFE`, `${job.seconds} s`, job.model);
+  return parts.join(' \u00b7 ');
+}
+
+async function generate(body) {
+  if (state.current) return;
+  const controller = new AbortController();
+  state.current = { controller, id: null };
+  $('generate').disabled = true;
+  $('cancel').disabled = false;
+  $('live').hidden = false;
+  $('preview').textContent = '';
+  $('progress').value = 0;
+  setStatus('status', 'submitting\u2026');
+  try {
+    const job = await runJob(body, (type, data) => {
+      if (type === 'submitted') { state.current.id = data.id; setStatus('status', `queued (job ${data.id.slice(0, 8)})`); }
+      else if (type === 'started') setStatus('status', 'running');
+      else if (type === 'progress') {
+        $('progress').max = data.steps || 1;
+        $('progress').value = data.stage === 'denoising' ? data.step : data.stage === 'decoding' ? data.steps : 0;
+        setStatus('status', data.stage === 'denoising' ? `step ${data.step} of ${data.steps}` : data.stage.replace('_', ' '));
+      } else if (type === 'preview') {
+        const box = $('preview');
+        box.textContent = '';
+        for (const src of data.images) {
+          const img = new Image();
+          img.src = src;
+          img.alt = `step ${data.step}`;
+          img.className = 'step-preview';
+          img.dataset.step = data.step;
+          box.append(img);
+        }
+      }
+    }, controller.signal);
+    if (job.state === 'done') {
+      setStatus('status', `done in ${job.seconds} s (${job.nfe} NFE)`);
+      await addToGallery(job, true);
+    } else if (job.state === 'cancelled') setStatus('status', 'cancelled');
+    else setStatus('status', job.error || job.state, true);
+  } catch (e) {
+    setStatus('status', e.name === 'AbortError' ? 'cancelled' : e.message, e.name !== 'AbortError');
+  } finally {
+    state.current = null;
+    $('generate').disabled = false;
+    $('cancel').disabled = true;
+  }
+}
+
+async function cancelCurrent() {
+  const current = state.current;
+  if (!current) return;
+  if (current.id) { try { await api(`/api/jobs/${current.id}/cancel`, { method: 'POST' }); } catch { /* already over */ } }
+  current.controller.abort();
+}
+
+async function addToGallery(job, first) {
+  if (document.querySelector(`.item[data-job="${job.id}"]`)) return;
+  const item = document.createElement('div');
+  item.className = 'item';
+  item.dataset.job = job.id;
+  const images = document.createElement('div');
+  images.className = 'images';
+  for (const path of job.images) {
+    const img = new Image();
+    img.alt = job.settings.prompt;
+    img.src = await imageUrl(path);
+    images.append(img);
+  }
+  const settings = document.createElement('div');
+  settings.className = 'settings';
+  settings.textContent = describe(job);
+  const rerun = document.createElement('div');
+  rerun.className = 'rerun';
+  const variations = [
+    ['seed + 1', (r) => ({ ...r, seed: (r.seed ?? 0) + 1 })],
+    ['steps \u00d7 2', (r) => ({ ...r, steps: job.settings.steps * 2 })],
+    ['steps \u00f7 2', (r) => ({ ...r, steps: Math.max(1, Math.round(job.settings.steps / 2)) })],
+  ];
+  for (const s of state.solvers.slice(0, 6)) {
+    if (s.name !== job.settings.scheduler) variations.push([s.name, (r) => ({ ...r, scheduler: { name: s.name } })]);
+  }
+  for (const [label, change] of variations) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.title = 'Re-run with this one setting changed';
+    b.className = 'rerun-button';
+    b.addEventListener('click', () => generate({ ...change({ ...job.request }), preview: true }));
+    rerun.append(b);
+  }
+  const edit = document.createElement('button');
+  edit.type = 'button';
+  edit.textContent = 'edit\u2026';
+  edit.title = 'Load these settings into the form';
+  edit.addEventListener('click', () => loadIntoForm(job));
+  rerun.append(edit);
+  item.append(images, settings, rerun);
+  const gallery = $('gallery');
+  if (first) gallery.prepend(item); else gallery.append(item);
+}
+
+function loadIntoForm(job) {
+  const r = job.request, s = job.settings;
+  $('model').value = job.model;
+  $('prompt').value = s.prompt;
+  $('negative').value = r.negative_prompt ?? '';
+  $('steps').value = s.steps;
+  $('width').value = s.width;
+  $('height').value = s.height;
+  $('seed').value = s.seed;
+  $('count').value = s.count;
+  $('guidance').value = s.true_cfg_scale ?? s.guidance_scale ?? '';
+  $('scheduler').value = r.scheduler?.name ?? '';
+  renderSchedulerOptions();
+  for (const [k, v] of Object.entries(r.scheduler ?? {})) {
+    const input = $('opt-' + k);
+    if (input) input.value = v;
+  }
+  window.scrollTo(0, 0);
+}
+
+async function runCompare() {
+  const solvers = [...$('cmp-solvers').querySelectorAll('input:checked')].map((i) => i.value);
+  const steps = $('cmp-steps').value.split(',').map((s) => parseInt(s.trim(), 10)).filter((n) => n > 0);
+  if (!solvers.length || !steps.length) { setStatus('cmp-status', 'choose at least one solver and one step count', true); return; }
+  const controller = new AbortController();
+  state.compare = controller;
+  $('cmp-run').disabled = true;
+  $('cmp-cancel').disabled = false;
+  const table = document.createElement('table');
+  const head = table.createTHead().insertRow();
+  head.insertCell().outerHTML = '<th>solver \\ steps</th>';
+  for (const n of steps) { const th = document.createElement('th'); th.textContent = n; head.append(th); }
+  const cells = {};
+  for (const s of solvers) {
+    const row = table.insertRow();
+    const th = document.createElement('th');
+    th.textContent = s;
+    row.append(th);
+    for (const n of steps) { const td = row.insertCell(); td.className = 'cell'; td.dataset.solver = s; td.dataset.steps = n; td.textContent = '\u2026'; cells[s + '|' + n] = td; }
+  }
+  $('cmp-grid').textContent = '';
+  $('cmp-grid').append(table);
+  const total = solvers.length * steps.length;
+  let finished = 0;
+  try {
+    for (const s of solvers) {
+      for (const n of steps) {
+        if (controller.signal.aborted) throw new DOMException('cancelled', 'AbortError');
+        setStatus('cmp-status', `${s}, ${n} steps (${finished + 1} of ${total})`);
+        const body = { model: $('cmp-model').value, prompt: $('cmp-prompt').value, seed: numberOrNull('cmp-seed') ?? 0, steps: n, count: 1, scheduler: { name: s } };
+        const job = await runJob(body, () => {}, controller.signal);
+        const td = cells[s + '|' + n];
+        td.textContent = '';
+        if (job.state === 'done') {
+          const img = new Image();
+          img.alt = `${s}, ${n} steps`;
+          img.src = await imageUrl(job.images[0]);
+          const meta = document.createElement('div');
+          meta.className = 'meta';
+          meta.textContent = `${job.seconds} s \u00b7 ${job.nfe} NFE`;
+          td.append(img, meta);
+          td.classList.add('done');
+        } else {
+          td.textContent = job.error || job.state;
+          td.classList.add('error');
+        }
+        finished++;
+      }
+    }
+    setStatus('cmp-status', `done: ${total} images`);
+  } catch (e) {
+    setStatus('cmp-status', e.name === 'AbortError' ? `cancelled after ${finished} of ${total}` : e.message, e.name !== 'AbortError');
+  } finally {
+    state.compare = null;
+    $('cmp-run').disabled = false;
+    $('cmp-cancel').disabled = true;
+  }
+}
+
+async function init() {
+  $('api-key').value = localStorage.getItem('stork-api-key') || '';
+  $('api-key').addEventListener('change', () => { localStorage.setItem('stork-api-key', $('api-key').value.trim()); load(); });
+  for (const tab of document.querySelectorAll('.tab')) {
+    tab.addEventListener('click', () => {
+      for (const t of document.querySelectorAll('.tab')) t.classList.toggle('active', t === tab);
+      for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== tab.dataset.view;
+    });
+  }
+  $('form').addEventListener('submit', (e) => { e.preventDefault(); generate(readForm()); });
+  $('cancel').addEventListener('click', cancelCurrent);
+  $('random-seed').addEventListener('click', () => { $('seed').value = Math.floor(Math.random() * 4294967295); });
+  $('model').addEventListener('change', fillDefaults);
+  $('scheduler').addEventListener('change', renderSchedulerOptions);
+  $('compare-form').addEventListener('submit', (e) => { e.preventDefault(); runCompare(); });
+  $('cmp-cancel').addEventListener('click', () => state.compare?.abort());
+  await load();
+}
+
+async function load() {
+  try {
+    [state.models, state.solvers] = await Promise.all([api('/api/models'), api('/api/solvers')]);
+  } catch (e) {
+    setStatus('status', e.message, true);
+    return;
+  }
+  for (const select of [$('model'), $('cmp-model')]) {
+    select.textContent = '';
+    for (const m of state.models) select.add(new Option(`${m.name} (${m.family})`, m.name));
+  }
+  const scheduler = $('scheduler');
+  scheduler.textContent = '';
+  scheduler.add(new Option('(model default)', ''));
+  for (const s of state.solvers) scheduler.add(new Option(s.a1111_name ? `${s.name} (${s.a1111_name})` : s.name, s.name));
+  const box = $('cmp-solvers');
+  box.textContent = '';
+  for (const s of state.solvers) {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.value = s.name;
+    input.checked = ['stork-4', 'unipc', 'dpm++2m', 'euler'].includes(s.name);
+    label.append(input, ' ' + s.name);
+    label.title = s.description;
+    box.append(label);
+  }
+  fillDefaults();
+  renderSchedulerOptions();
+  $('gallery').textContent = '';
+  for (const job of await api('/api/gallery')) await addToGallery(job, false);
+  setStatus('status', 'ready');
+}
+
+init();
