@@ -162,7 +162,7 @@ internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec 
         settings = SolverRegistry.WithPipelineDefaults(name, settings, flow: false);
 
         // Upstream STORK runs its own linear-VP drift through the first and last beta, the UNet fed 1000 t.
-        bool upstream = settings.StorkVariant == StorkVariant.Upstream && SolverRegistry.Reads(name).Contains(SolverSetting.StorkVariant);
+        bool upstream = settings.StorkVariant == StorkVariant.Upstream && SolverRegistry.Reads(name).Contains(SolverOption.StorkVariant);
         double[] betas = BetaSchedules.Create(config.BetaSchedule, config.BetaStart, config.BetaEnd, config.TrainSteps);
         NoiseSchedule schedule = upstream
             ? VpLinearSchedule.FromDiscreteBetas(betas[0], betas[^1], config.TrainSteps)

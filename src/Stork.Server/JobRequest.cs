@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Stork.Evaluation;
 using Stork.Pipelines;
 using Stork.Solvers.Catalog;
@@ -51,28 +53,18 @@ public sealed record JobRequest
     public bool Preview { get; init; }
 }
 
-/// <summary>A solver by registry name (or an Automatic1111 name, see <see cref="SamplerNames"/>) and its options.</summary>
+/// <summary>
+/// A solver by registry name (or an Automatic1111 name, see <see cref="SamplerNames"/>) and its options: every other
+/// field is a solver option by its key (<see cref="SolverOption.Key"/>: <c>substeps</c>, <c>derivative-order</c>,
+/// <c>corrector</c>, ...; <c>_</c> may stand for <c>-</c>), with a string, number or boolean value.
+/// </summary>
 public sealed record SchedulerRequest
 {
     public string? Name { get; init; }
 
-    /// <summary>STORK: stabilised Runge-Kutta stages per step.</summary>
-    public int? Substeps { get; init; }
-
-    /// <summary>STORK: Taylor derivative order (1-3).</summary>
-    public int? DerivativeOrder { get; init; }
-
-    /// <summary>STORK: corrected or upstream.</summary>
-    public string? StorkVariant { get; init; }
-
-    /// <summary>STORK: on, off or auto.</summary>
-    public string? Corrector { get; init; }
-
-    /// <summary>Multistep solvers: order 1-3.</summary>
-    public int? SolverOrder { get; init; }
-
-    /// <summary>UniPC: bh1 or bh2.</summary>
-    public string? UnipcVariant { get; init; }
+    /// <summary>The solver options, by key.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Options { get; init; }
 }
 
 /// <summary>Checks requests against the limits and turns them into <see cref="GenerationRequest"/>s.</summary>
@@ -162,51 +154,33 @@ internal static class RequestValidation
     {
         if (s.Name is null)
         {
-            return s == new SchedulerRequest() ? null : throw new RequestException("scheduler options need scheduler.name.");
+            return s.Options is null or { Count: 0 } ? null : throw new RequestException("scheduler options need scheduler.name.");
         }
 
         string name = SamplerNames.Resolve(s.Name);
-        if (s.SolverOrder is { } order && order is < 1 or > 3)
+        var settings = new SolverSettings();
+        foreach (var (field, value) in s.Options ?? [])
         {
-            throw new RequestException($"scheduler.solver_order must be 1, 2 or 3 (got {order}).");
-        }
-
-        if (s.DerivativeOrder is { } d && d is < 1 or > 3)
-        {
-            throw new RequestException($"scheduler.derivative_order must be 1, 2 or 3 (got {d}).");
-        }
-
-        if (s.Substeps is { } sub && sub is < 2 or > 1000)
-        {
-            throw new RequestException($"scheduler.substeps must be 2 to 1000 (got {sub}).");
-        }
-
-        var settings = new SolverSettings
-        {
-            StorkVariant = s.StorkVariant?.ToLowerInvariant() switch
+            string key = field.Replace('_', '-');
+            var option = SolverOption.Find(key, name);
+            if (option is null || !option.Pipelines)
             {
-                null or "corrected" => StorkVariant.Corrected,
-                "upstream" => StorkVariant.Upstream,
-                var v => throw new RequestException($"scheduler.stork_variant must be corrected or upstream (got '{v}')."),
-            },
-            Substeps = s.Substeps ?? 50,
-            DerivativeOrder = s.DerivativeOrder,
-            Corrector = s.Corrector is null ? null : Parse(() => SolverSpec.ParseCorrector(s.Corrector), "scheduler.corrector"),
-            SolverOrder = s.SolverOrder,
-            UniPcVariant = s.UnipcVariant is null ? UniPcVariant.Bh2 : Parse(() => GridKindNames.ParseUniPcVariant(s.UnipcVariant), "scheduler.unipc_variant"),
-        };
-        return SchedulerChoice.Named(name, settings);
-    }
+                string known = string.Join(", ", SolverRegistry.Reads(name).Where(o => o.Pipelines).Select(o => o.Key));
+                throw new RequestException($"scheduler.{field} is not a scheduler option of {name} (its options: {(known.Length > 0 ? known : "none")}).");
+            }
 
-    private static T Parse<T>(Func<T> parse, string field)
-    {
-        try
-        {
-            return parse();
+            string text = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+            try
+            {
+                settings = option.Apply(settings, text);
+                option.CheckApplies([name], null);
+            }
+            catch (OptionException e)
+            {
+                throw new RequestException($"scheduler.{field} {e.Reason}");
+            }
         }
-        catch (ArgumentException e)
-        {
-            throw new RequestException($"{field}: {e.Message}");
-        }
+
+        return SchedulerChoice.Named(name, settings);
     }
 }

@@ -123,7 +123,7 @@ public sealed partial record ServerOptions
 
         if (ApiKey is null && !IsLoopback)
         {
-            throw new ArgumentException($"host {Host} is reachable from other machines: set an API key (--api-key or STORK_API_KEY).", nameof(ApiKey));
+            throw new ArgumentException($"host {Host} is reachable from other machines: an API key is required (the server's API key, or the environment variable STORK_API_KEY).", nameof(ApiKey));
         }
 
         Limits.Validate();

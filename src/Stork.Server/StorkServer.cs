@@ -101,7 +101,7 @@ public sealed class StorkServer : IAsyncDisposable
             foreach (var m in options.Models)
             {
                 hosts.Add(new ModelHost(m, pipelineOptions, options.Limits, options.OutputFolder, store, log));
-                Log.Model(log, m.Name, m.Folder, hosts[^1].Pipeline.Folder.Family.ToString());
+                Log.Model(log, m.Name, m.Folder, hosts[^1].Pipeline.Folder.PipelineClass);
             }
 
             var models = new Models(hosts, stopping.Token);
@@ -232,7 +232,7 @@ public sealed class StorkServer : IAsyncDisposable
         api.MapGet("/models", () => Results.Json(models.All.Select(m => new
         {
             name = m.Name,
-            family = m.Pipeline.Folder.Family.ToString(),
+            family = m.Pipeline.Folder.PipelineClass,
             defaults = m.Defaults,
             waiting = m.Waiting,
             running = m.Current is not null,
@@ -242,7 +242,7 @@ public sealed class StorkServer : IAsyncDisposable
             name = n,
             description = SolverRegistry.Describe(n),
             a1111_name = SamplerNames.A1111Name(n),
-            options = SolverRegistry.Reads(n).Select(OptionName).OfType<string>(),
+            options = SolverRegistry.Reads(n).Where(o => o.Pipelines).Select(o => new { key = o.Key, description = o.Description }),
         }), JobJson.Options)).WithSummary("The solvers a job may name, and the scheduler options each reads.");
         api.MapGet("/limits", () => Results.Json(options.Limits, JobJson.Options)).WithSummary("The server's request limits.");
         api.MapPost("/jobs", async (HttpContext ctx) =>
@@ -271,17 +271,6 @@ public sealed class StorkServer : IAsyncDisposable
 
         CompatibleApis.Map(app, models);
     }
-
-    private static string? OptionName(SolverSetting s) => s switch
-    {
-        SolverSetting.Substeps => "substeps",
-        SolverSetting.DerivativeOrder => "derivative_order",
-        SolverSetting.StorkVariant => "stork_variant",
-        SolverSetting.Corrector => "corrector",
-        SolverSetting.SolverOrder => "solver_order",
-        SolverSetting.UniPcVariant => "unipc_variant",
-        _ => null,
-    };
 
     private static Job Find(JobStore store, string id) =>
         store.Find(id) ?? throw new RequestException($"no job '{SamplerNames.Shorten(id)}' (ids are 32 hex digits; only the newest finished jobs are kept).", StatusCodes.Status404NotFound);

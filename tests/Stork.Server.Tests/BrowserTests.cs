@@ -21,6 +21,7 @@ public sealed class BrowserTests
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1100, Height = 820 } });
         page.SetDefaultTimeout(90_000);
+        Assertions.SetDefaultExpectTimeout(90_000);
         var consoleErrors = new List<string>();
         page.Console += (_, m) =>
         {

@@ -3,14 +3,6 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { models: [], solvers: [], current: null, compare: null };
-const OPTION_INPUTS = {
-  substeps: { label: 'Substeps', type: 'number', min: 2 },
-  derivative_order: { label: 'Derivative order', choices: ['', '1', '2', '3'] },
-  stork_variant: { label: 'STORK variant', choices: ['', 'corrected', 'upstream'] },
-  corrector: { label: 'Corrector', choices: ['', 'off', 'on', 'auto'] },
-  solver_order: { label: 'Solver order', choices: ['', '1', '2', '3'] },
-  unipc_variant: { label: 'UniPC variant', choices: ['', 'bh1', 'bh2'] },
-};
 
 function headers(json) {
   const h = {};
@@ -93,23 +85,17 @@ function renderSchedulerOptions() {
   box.textContent = '';
   const solver = state.solvers.find((s) => s.name === $('scheduler').value);
   if (!solver) return;
-  for (const name of solver.options) {
-    const spec = OPTION_INPUTS[name];
-    if (!spec) continue;
+  for (const option of solver.options) {
     const label = document.createElement('label');
-    label.textContent = spec.label + ' ';
-    let input;
-    if (spec.choices) {
-      input = document.createElement('select');
-      for (const c of spec.choices) input.add(new Option(c || '(default)', c));
-    } else {
-      input = document.createElement('input');
-      input.type = spec.type;
-      input.min = spec.min;
-      input.placeholder = '(default)';
-    }
-    input.dataset.option = name;
-    input.id = 'opt-' + name;
+    label.textContent = option.key + ' ';
+    label.title = option.description;
+    const input = document.createElement('input');
+    input.type = 'text';
+    input.size = 8;
+    input.placeholder = '(default)';
+    input.title = option.description;
+    input.dataset.option = option.key;
+    input.id = 'opt-' + option.key;
     label.append(input);
     box.append(label);
   }
@@ -143,8 +129,7 @@ function readForm() {
     body.scheduler = { name };
     for (const input of $('scheduler-options').querySelectorAll('[data-option]')) {
       if (input.value === '') continue;
-      const numeric = ['substeps', 'derivative_order', 'solver_order'].includes(input.dataset.option);
-      body.scheduler[input.dataset.option] = numeric ? Number(input.value) : input.value;
+      body.scheduler[input.dataset.option] = input.value.trim();
     }
   }
   return body;
@@ -272,7 +257,7 @@ function loadIntoForm(job) {
   $('scheduler').value = r.scheduler?.name ?? '';
   renderSchedulerOptions();
   for (const [k, v] of Object.entries(r.scheduler ?? {})) {
-    const input = $('opt-' + k);
+    const input = $('opt-' + k.replaceAll('_', '-'));
     if (input) input.value = v;
   }
   window.scrollTo(0, 0);
