@@ -1,5 +1,5 @@
-using Stork.Pipelines.Denoising;
 using Stork.Onnx;
+using Stork.Pipelines.Denoising;
 
 namespace Stork.Pipelines.StableDiffusion;
 
