@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Stork.Models;
-using Stork.Pipelines.Onnx;
+using Stork.Onnx;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;
