@@ -52,6 +52,10 @@ internal sealed class ModelOptionSet
         {
             path = ShippedModels.Default();
         }
+        else if (!path.StartsWith(EmpiricalPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            path = ShippedModels.Resolve(path);
+        }
 
         if (path.StartsWith(EmpiricalPrefix, StringComparison.OrdinalIgnoreCase))
         {
@@ -105,6 +109,7 @@ internal sealed class ModelOptionSet
 
     private EmpiricalDenoiser LoadEmpirical(ParseResult r, string path)
     {
+        path = string.IsNullOrWhiteSpace(path) ? path : ShippedModels.Resolve(path);
         if (string.IsNullOrWhiteSpace(path) || !File.Exists(path))
         {
             throw new CliException($"empirical data set '{path}' does not exist (expected {EmpiricalPrefix}IMAGES.npy).");

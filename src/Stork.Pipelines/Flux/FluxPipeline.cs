@@ -290,9 +290,9 @@ public sealed class FluxPipeline : ITextToImagePipeline
     private ResolvedGeneration Resolve(GenerationRequest request, List<string> warnings)
     {
         int steps = request.Steps ?? Defaults.Steps;
-        if (steps < 1 || steps > 1000)
+        if (steps < 1 || steps > 10_000)
         {
-            throw new ArgumentException($"the number of steps must be 1 to 1000 (got {steps}).");
+            throw new ArgumentException($"the number of steps must be 1 to 10000 (got {steps}).");
         }
 
         int? latentCount = request.Latents?.Shape.Length > 0 ? request.Latents.Shape[0] : null;
