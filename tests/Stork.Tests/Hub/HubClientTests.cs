@@ -349,3 +349,88 @@ public sealed class HubClientTests : IDisposable
         public void Report(T value) => report(value);
     }
 }
+
+/// <summary>
+/// <c>stork pull</c> and <c>--model ORG/NAME</c> end to end against the loopback Hub, through the HF_* environment (set
+/// for the process, hence run alone): a tiny FLUX folder pulled, then generated from the cache with HF_HUB_OFFLINE; a
+/// gated repository without a token is one error line naming HF_TOKEN, exit 2.
+/// </summary>
+[Collection(nameof(Stork.Tests.Cli.StandardInput))]
+public sealed class PullCommandTests : IDisposable
+{
+    private static readonly string[] Variables = ["HF_ENDPOINT", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "HF_TOKEN", "HF_HOME"];
+    private readonly Dictionary<string, string?> _saved = Variables.ToDictionary(v => v, Environment.GetEnvironmentVariable);
+    private readonly LoopbackHub _hub = new();
+    private readonly Stork.Tests.Cli.CliHarness _h = new();
+
+    public PullCommandTests()
+    {
+        Environment.SetEnvironmentVariable("HF_ENDPOINT", _hub.Endpoint);
+        Environment.SetEnvironmentVariable("HF_HUB_CACHE", _h.PathOf("hub"));
+        Environment.SetEnvironmentVariable("HF_HOME", _h.PathOf("home"));
+        Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", null);
+        Environment.SetEnvironmentVariable("HF_TOKEN", null);
+    }
+
+    public void Dispose()
+    {
+        foreach (var (k, v) in _saved)
+        {
+            Environment.SetEnvironmentVariable(k, v);
+        }
+
+        _hub.Dispose();
+        _h.Dispose();
+    }
+
+    [Fact]
+    public void Pull_then_generate_from_the_cache_offline()
+    {
+        string folder = Stork.Tests.Pipelines.PipelineCase.Load("flux-schnell-euler-n4").ModelFolder;
+        var repo = _hub.AddFolder("stork-tests/flux-schnell-tiny", folder);
+        var pull = _h.Run("pull", "stork-tests/flux-schnell-tiny");
+        Assert.True(pull.Code == 0, pull.Err);
+        Assert.Contains(repo.Commit[..7], pull.Out, StringComparison.Ordinal);
+        Assert.Empty(_hub.Requests("io_check"));
+
+        Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", "1");
+        _hub.Log.Clear();
+        string[] common = ["generate", "--prompt", "a cat", "--height", "32", "--width", "32", "--steps", "2", "--seed", "5"];
+        var cached = _h.Run([.. common, "--model", "stork-tests/flux-schnell-tiny", "--out", _h.PathOf("hub.png")]);
+        Assert.True(cached.Code == 0, cached.Err);
+        Assert.Empty(_hub.Log);
+        var direct = _h.Run([.. common, "--model", folder, "--out", _h.PathOf("folder.png")]);
+        Assert.True(direct.Code == 0, direct.Err);
+        Assert.Equal(
+            Stork.Imaging.PngText.Read(File.ReadAllBytes(_h.PathOf("folder.png"))).Where(kv => kv.Key != "model"),
+            Stork.Imaging.PngText.Read(File.ReadAllBytes(_h.PathOf("hub.png"))).Where(kv => kv.Key != "model"));
+
+        var again = _h.Run("pull", "stork-tests/flux-schnell-tiny");
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Contains("HF_HUB_OFFLINE", again.Out, StringComparison.Ordinal);
+        Assert.Empty(_hub.Log);
+    }
+
+    [Fact]
+    public void A_gated_repository_without_a_token_is_one_line_naming_hf_token()
+    {
+        _hub.Add("stork-tests/gated", new Dictionary<string, byte[]> { ["model_index.json"] = "{}"u8.ToArray(), ["transformer/model.onnx"] = new byte[100] }, gated: true);
+        var (code, stdout, stderr) = _h.Run("pull", "stork-tests/gated");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("error: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("HF_TOKEN", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not a repo")]
+    [InlineData("a--b/c")]
+    public void A_malformed_repository_id_is_one_error_line(string id)
+    {
+        var (code, _, stderr) = _h.Run("pull", id);
+        Assert.Equal(2, code);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Empty(_hub.Log);
+    }
+}
