@@ -27,6 +27,11 @@ internal static partial class ParseErrors
             return $"{what} '{token}' for '{path}'{hint} ('{path} --help' lists them.)";
         }
 
+        if (command.Subcommands.Count > 0 && command.Action is null)
+        {
+            return $"'{path}' needs a command: {string.Join(", ", command.Subcommands.Select(c => c.Name))} ('{path} --help' describes them).";
+        }
+
         string message = parse.Errors[0].Message;
         var m = CannotParse().Match(message);
         if (m.Success)

@@ -53,6 +53,17 @@ public sealed class NewcomerTests
         Assert.DoesNotContain("Required command", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_command_group_without_its_command_lists_the_commands()
+    {
+        using var h = new CliHarness();
+        var (code, _, stderr) = h.Run("bench");
+        Assert.Equal(2, code);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Contains("quality", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Required command", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--steps", "abc")]
     [InlineData("--guidance", "lots")]
