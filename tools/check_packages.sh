@@ -59,6 +59,16 @@ expect_files() {
     grep -q "$f" <<<"$lib" || { echo "Stork: $f missing" >&2; ok=1; }
   done
   grep -q 'tools/net10.0/any/models/fashion-flow-unet.onnx' <<<"$tool" || { echo "Stork.Cli: models/ missing" >&2; ok=1; }
+  # The tool carries every desktop runtime ONNX Runtime ships (docs/packages.md lists them) and none a .NET tool cannot
+  # load (iOS, Android); its size stays under the limit docs/packages.md states (72.9 MB measured for 0.2.0).
+  for rid in linux-x64 linux-arm64 osx-arm64 win-x64 win-arm64; do
+    grep -q "runtimes/$rid/native/" <<<"$tool" || { echo "Stork.Cli: runtimes/$rid missing" >&2; ok=1; }
+  done
+  if grep -qE 'runtimes/(ios|android)/' <<<"$tool"; then echo "Stork.Cli: carries iOS/Android runtimes" >&2; ok=1; fi
+  local size
+  size=$(wc -c <"$feed/Stork.Cli.$version.nupkg")
+  echo "Stork.Cli.$version.nupkg: $size bytes"
+  if [ "$size" -gt 100000000 ]; then echo "Stork.Cli: $size bytes, over the 100 MB limit" >&2; ok=1; fi
   return $ok
 }
 step "package contents" expect_files
@@ -97,6 +107,12 @@ step "stork sample (installed tool)" "$tools/stork" sample --steps 2 --batch 1 -
 step "stork generate (installed tool)" "$tools/stork" generate --model "$root/tests/Stork.Tests/Data/pipelines/models/flux-schnell" \
   --prompt "a cat" --height 32 --width 32 --out "$work/run/g.png"
 test -s "$work/run/x.png" && test -s "$work/run/g.png"
+# The README tour's shipped-model lines, unchanged, from a folder with no models/ (issue 22).
+step "README tour (installed tool, empty folder)" bash -c "set -e
+  '$tools/stork' sample --model models/fashion-eps-unet.json --scheduler dpm++2m --steps 20 --out eps.png
+  '$tools/stork' sample --model empirical:models/fashion-mnist-train1000.npy --prediction flow --out empirical.png
+  '$tools/stork' compare --model models/fashion-flow-unet.json --schedulers euler,dpm++2m,unipc,stork-4 --steps 5,10,20 --out grid.png
+  '$tools/stork' generate --model fashion-flux --prompt 'a coat' --out coat.png"
 
 # stork serve from the installed tool: ready line, /health, one Automatic1111 txt2img on the packed fashion-flux, and a
 # clean stop (exit 0) on SIGTERM.

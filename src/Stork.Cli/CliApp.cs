@@ -21,21 +21,18 @@ public static class CliApp
         ParseResult? parse = null;
         try
         {
-            var root = new RootCommand("Stork.NET: fast training-free sampling of diffusion and flow models (STORK and the standard solvers).")
-            {
-                SampleCommand.Create(stdout, stderr),
-                CompareCommand.Create(stdout, stderr),
-                Bench.BenchCommand.Create(stdout, stderr),
-                GenerateCommand.Create(stdout, stderr),
-                TokenizeCommand.Create(stdout, stderr),
-                ServeCommand.Create(stdout, stderr),
-            };
-
+            var root = CreateRoot(stdout, stderr);
             parse = root.Parse(args);
             bool help = args.Any(a => a is "-h" or "--help" or "-?");
+            if (args.Length == 0)
+            {
+                root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+                return Fail(stderr, $"give a command ({string.Join(", ", root.Subcommands.Select(c => c.Name))}); 'stork COMMAND --help' describes each.", UsageError);
+            }
+
             if (parse.Errors.Count > 0 && !help)
             {
-                return Fail(stderr, parse.Errors[0].Message, UsageError);
+                return Fail(stderr, ParseErrors.Describe(parse), UsageError);
             }
 
             var token = interrupts?.Token ?? CancellationToken.None;
@@ -53,6 +50,24 @@ public static class CliApp
             return Report(stderr, Unwrap(e), interrupts, parse?.CommandResult.Command);
         }
     }
+
+    /// <summary>
+    /// The command tree. The root is a plain command named <c>stork</c> (a <see cref="RootCommand"/> takes the name of
+    /// the executable, <c>Stork.Cli</c>, for its usage lines) with the help and version options a root command has.
+    /// </summary>
+    internal static Command CreateRoot(TextWriter stdout, TextWriter stderr) => new("stork",
+        "Stork.NET: fast training-free sampling of diffusion and flow models (STORK and the standard solvers), and text to image with FLUX.1, SD3/3.5, SD1.5/2.x, SDXL and Qwen-Image ONNX pipelines.")
+    {
+        SampleCommand.Create(stdout, stderr),
+        CompareCommand.Create(stdout, stderr),
+        Bench.BenchCommand.Create(stdout, stderr),
+        GenerateCommand.Create(stdout, stderr),
+        TokenizeCommand.Create(stdout, stderr),
+        PullCommand.Create(stdout, stderr),
+        ServeCommand.Create(stdout, stderr),
+        new System.CommandLine.Help.HelpOption(),
+        new VersionOption(),
+    };
 
     private static Exception Unwrap(Exception e)
     {

@@ -18,9 +18,9 @@ internal static class GenerateCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = new Option<string?>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component). Default: the shipped models/fashion-flux (Fashion-MNIST, 32 x 32 images, offline)." };
+        var model = new Option<string?>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component), a shipped model by name (fashion-flux), or a Hugging Face repository ORG/NAME[@REVISION] fetched by stork pull (found in the Hub cache, offline too). Default: the shipped fashion-flux (Fashion-MNIST, 32 x 32 images, offline)." };
         var prompt = new Option<string?>("--prompt") { Description = "The prompt." };
-        var promptFile = new Option<string?>("--prompt-file") { Description = "A UTF-8 text file of prompts, one per non-empty line (in place of --prompt)." };
+        var promptFile = new Option<string?>("--prompt-file") { Description = "A UTF-8 text file of prompts, one per non-empty line (in place of --prompt); - or /dev/stdin reads standard input." };
         var negative = new Option<string?>("--negative-prompt") { Description = "Negative prompt (SD3, SD1.5/2.x, SDXL: used with --guidance above 1; FLUX.1: with --true-cfg above 1)." };
         var steps = new Option<int?>("--steps") { Description = "Denoising steps (num_inference_steps; default per family: FLUX.1-schnell 4, dev 28, SD3 28, SD1.5/2.x and SDXL 50, or the folder's _stork_defaults: fashion-flux 20)." };
         var guidance = new Option<double?>("--guidance") { Description = "guidance_scale: classifier-free guidance for SD3 (default 7), SD1.5/2.x (7.5) and SDXL (5), off at 1 or below; FLUX.1-dev: embedded guidance, default 3.5; schnell has none." };
@@ -28,7 +28,7 @@ internal static class GenerateCommand
         var height = new Option<int?>("--height") { Description = "Image height in pixels: a multiple of 16 for FLUX.1 and SD3, of 8 for SD1.5/2.x and SDXL (default: the family's, 1024 or 512/768, or the folder's _stork_defaults: fashion-flux 32; or from --latents)." };
         var width = new Option<int?>("--width") { Description = "Image width in pixels (as --height)." };
         var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: FLUX.1-dev 512, schnell 256, SD3 256, or the folder's _stork_defaults: fashion-flux 32; at most 512); CLIP-only models take 77." };
-        var seed = new Option<long?>("--seed") { Description = "Seed of image 0 (default 0); image k uses seed + k, so any image can be regenerated alone." };
+        var seed = new Option<string?>("--seed") { Description = "Seed of image 0 (default 0); image k uses seed + k, so any image can be regenerated alone. Also random (a seed is drawn and printed), a list 1,5,9 or a range 5..8: one image per seed." };
         var count = new Option<int?>("--count") { Description = "Images per prompt (default 1, or the number of --latents)." };
         var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), Qwen-Image's [N, 16, 1, h, w], or the packed [N, S, 64] of FLUX.1 and Qwen-Image." };
         var output = new Option<string>("--out")
@@ -84,7 +84,13 @@ internal static class GenerateCommand
                 throw new CliException($"--stepwise-dir '{stepDir}' is a file.");
             }
 
-            int perPrompt = r.GetValue(count) ?? (initial is { Shape.Length: > 0 } l ? l.Shape[0] : 1);
+            var seeds = SeedList.Parse(r.GetValue(seed), stderr);
+            if (seeds.Explicit is { } listed && r.GetValue(count) is { } given && given != listed.Count)
+            {
+                throw new CliException($"--seed gives {listed.Count} seeds, one image each; leave --count out (got --count {given}).");
+            }
+
+            int perPrompt = seeds.Explicit?.Count ?? r.GetValue(count) ?? (initial is { Shape.Length: > 0 } l ? l.Shape[0] : 1);
             if (perPrompt is < 1 or > 64)
             {
                 throw new CliException($"--count must be 1 to 64 (got {perPrompt}).");
@@ -94,13 +100,12 @@ internal static class GenerateCommand
 
             // Sharded runs: this process renders images [firstImage, firstImage + length) of the run (prompt-major, image k of
             // a prompt seeded seed + k as in a whole run); PNGs keep their global numbers, .npy and .json get the shard.
-            var part = ShardSpec.Resolve(r.GetValue(shard), Environment.GetEnvironmentVariable);
+            var part = ShardSpec.ForRun(r.GetValue(shard), Environment.GetEnvironmentVariable, totalImages, "image(s)", stderr);
             if (part.IsPartial && (initial is not null || stepDir is not null))
             {
-                throw new CliException($"shard {part}: a sharded run cannot take --latents or --stepwise-dir.");
+                throw new CliException($"shard {part}: a sharded run cannot take --latents or --stepwise-dir (--shard 0/1 renders the whole run).");
             }
 
-            part.CheckCovers(totalImages, "image(s)");
             var (firstImage, length) = part.Block(totalImages);
             double pixels = (double)length * (r.GetValue(height) ?? 1024) * (r.GetValue(width) ?? 1024) * 3;
             MemoryBudget.Check(pixels * 4 * 2, "the images of this run", "--count, --height/--width or the number of prompts");
@@ -122,7 +127,7 @@ internal static class GenerateCommand
             }
 
             var options = new PipelineOptions { Runtime = runtime.Read(r), KeepLoaded = r.GetValue(keepLoaded) };
-            using var pipeline = TextToImage.Load(r.GetValue(model) ?? ShippedModels.DefaultTextToImageFolder(), options);
+            using var pipeline = TextToImage.Load(ShippedModels.TextToImageFolder(r.GetValue(model)), options);
             var results = new List<GenerationResult>();
             for (int p = 0; p < prompts.Count; p++)
             {
@@ -132,29 +137,33 @@ internal static class GenerateCommand
                     continue;
                 }
 
-                var request = new GenerationRequest
+                // A seed list renders one image per seed; otherwise one request takes the block, seeded seed + lo onward.
+                foreach (var (from, to) in seeds.Explicit is null ? [(lo, hi)] : Enumerable.Range((int)lo, (int)(hi - lo)).Select(k => ((long)k, (long)k + 1)))
                 {
-                    Prompt = prompts[p],
-                    NegativePrompt = r.GetValue(negative),
-                    Steps = r.GetValue(steps),
-                    GuidanceScale = r.GetValue(guidance),
-                    TrueCfgScale = r.GetValue(trueCfg),
-                    Height = r.GetValue(height),
-                    Width = r.GetValue(width),
-                    MaxSequenceLength = r.GetValue(maxSequence),
-                    Seed = (r.GetValue(seed) ?? 0) + lo,
-                    Count = part.IsPartial ? (int)(hi - lo) : r.GetValue(count),
-                    Latents = initial,
-                    Scheduler = choice,
-                    Stepwise = stepDir is null ? null : (step, images) => ImageFiles.WriteStep(stepDir, prompts.Count > 1 ? p : null, step, images),
-                };
-                var result = Run(pipeline, request, stderr, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root))} [{p + 1}/{prompts.Count}]", cancellationToken);
-                foreach (string w in result.Warnings)
-                {
-                    stderr.WriteLine($"warning: {w}");
-                }
+                    var request = new GenerationRequest
+                    {
+                        Prompt = prompts[p],
+                        NegativePrompt = r.GetValue(negative),
+                        Steps = r.GetValue(steps),
+                        GuidanceScale = r.GetValue(guidance),
+                        TrueCfgScale = r.GetValue(trueCfg),
+                        Height = r.GetValue(height),
+                        Width = r.GetValue(width),
+                        MaxSequenceLength = r.GetValue(maxSequence),
+                        Seed = seeds.Of(from),
+                        Count = part.IsPartial || seeds.Explicit is not null ? (int)(to - from) : r.GetValue(count),
+                        Latents = initial,
+                        Scheduler = choice,
+                        Stepwise = stepDir is null ? null : (step, images) => ImageFiles.WriteStep(stepDir, prompts.Count > 1 ? p : null, step, images),
+                    };
+                    var result = Run(pipeline, request, stderr, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root))} [{p + 1}/{prompts.Count}]", cancellationToken);
+                    foreach (string w in result.Warnings)
+                    {
+                        stderr.WriteLine($"warning: {w}");
+                    }
 
-                results.Add(result);
+                    results.Add(result);
+                }
             }
 
             var written = new List<string>();
@@ -192,7 +201,7 @@ internal static class GenerateCommand
             return [prompt];
         }
 
-        string text = InputFile.ReadAllText(file!, "prompt file", 16L << 20);
+        string text = file is "-" or "/dev/stdin" ? ReadStandardInput(16 << 20) : InputFile.ReadAllText(file!, "prompt file", 16L << 20);
         var lines = text.Split(['\r', '\n']).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         if (lines.Count is 0 or > 100_000)
         {
@@ -200,6 +209,19 @@ internal static class GenerateCommand
         }
 
         return lines;
+    }
+
+    /// <summary>Standard input for <c>--prompt-file -</c> (a pipe, which the file gate refuses), at most <paramref name="maxChars"/> characters.</summary>
+    private static string ReadStandardInput(int maxChars)
+    {
+        var buffer = new char[maxChars + 1];
+        int n = 0, read;
+        while (n < buffer.Length && (read = Console.In.Read(buffer, n, buffer.Length - n)) > 0)
+        {
+            n += read;
+        }
+
+        return n > maxChars ? throw new CliException($"--prompt-file -: standard input holds more than {maxChars} characters.") : new string(buffer, 0, n);
     }
 
     private static LatentsInput ReadLatents(string path)

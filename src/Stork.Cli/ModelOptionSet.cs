@@ -32,6 +32,8 @@ internal sealed class ModelOptionSet
             + "diffusers solvers and their scheduler configs.",
     };
 
+    private const string EmpiricalPrefix = "empirical:";
+
     public IEnumerable<Option> All => [Model, Prediction, BetaSchedule, BetaStart, BetaEnd, TrainSteps, NoiseSchedule];
 
     /// <summary>The model the options name (the shipped default when --model is absent); options left out are null.</summary>
@@ -42,7 +44,9 @@ internal sealed class ModelOptionSet
         string? path = r.GetValue(Model);
         return new DenoiserSource
         {
-            Model = string.IsNullOrWhiteSpace(path) ? ShippedModels.Default() : path,
+            Model = string.IsNullOrWhiteSpace(path) ? ShippedModels.Default()
+                : path.StartsWith(EmpiricalPrefix, StringComparison.OrdinalIgnoreCase) ? EmpiricalPrefix + (string.IsNullOrWhiteSpace(path[EmpiricalPrefix.Length..]) ? "" : ShippedModels.Resolve(path[EmpiricalPrefix.Length..]))
+                : ShippedModels.Resolve(path),
             Prediction = r.GetValue(Prediction),
             BetaSchedule = r.GetResult(BetaSchedule) is { Implicit: false } ? r.GetValue(BetaSchedule) : null,
             BetaStart = Given(BetaStart),

@@ -22,8 +22,9 @@ internal sealed record ShardSpec(int Index, int Count)
     /// <summary>The <c>--shard</c> option.</summary>
     public static Option<string?> CreateOption() => new("--shard")
     {
-        Description = "Run shard i of n (0-based, e.g. 2/8): the i-th of n contiguous blocks of the run's images. Default: "
-            + "JOB_COMPLETION_INDEX with STORK_SHARD_COUNT (Kubernetes Indexed Job), or SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT (Slurm array); else the whole run.",
+        Description = "Run shard i of n (0-based, e.g. 2/8): the i-th of n contiguous blocks of the run's images; 0/1 is the whole run. Default: "
+            + "JOB_COMPLETION_INDEX with STORK_SHARD_COUNT (Kubernetes Indexed Job), or SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT (Slurm array), announced on stderr; "
+            + "a job array with more tasks than the run has images renders the whole run in each task; else the whole run.",
     };
 
     /// <summary>Parses <c>i/n</c> with 0 &lt;= i &lt; n.</summary>
@@ -42,34 +43,109 @@ internal sealed record ShardSpec(int Index, int Count)
     /// <paramref name="option"/> when given; else the job-array environment read through <paramref name="environment"/>;
     /// else <see cref="Whole"/>.
     /// </summary>
-    public static ShardSpec Resolve(string? option, Func<string, string?> environment)
+    public static ShardSpec Resolve(string? option, Func<string, string?> environment) => Resolve(option, environment, out _, out _);
+
+    /// <summary>
+    /// As <see cref="Resolve(string?, Func{string, string?})"/>, and announces on <paramref name="stderr"/> a shard taken from
+    /// the environment (naming the variable and <c>--shard 0/1</c>) or an array variable left unused.
+    /// </summary>
+    public static ShardSpec Resolve(string? option, Func<string, string?> environment, TextWriter stderr)
     {
+        var part = Resolve(option, environment, out string? source, out string? note);
+        Announce(part, source, note, stderr);
+        return part;
+    }
+
+    /// <summary>
+    /// The shard of a run of <paramref name="total"/> items: <c>--shard</c> must give every shard an item (else an error);
+    /// a job-array environment shards the run only when it has at least as many items as the array has tasks (a task that
+    /// renders its own small run, the common pattern, renders it whole); either way the choice is announced on
+    /// <paramref name="stderr"/>.
+    /// </summary>
+    public static ShardSpec ForRun(string? option, Func<string, string?> environment, long total, string what, TextWriter stderr)
+    {
+        var part = Resolve(option, environment, out string? source, out string? note);
+        if (source is not null && part.Count > total)
+        {
+            stderr.WriteLine($"note: {source} is set (a job array of {part.Count} tasks) but the run has {total} {what}: rendering the whole run; pass --shard i/n to shard it.");
+            return Whole;
+        }
+
+        Announce(part, source, note, stderr);
+        part.CheckCovers(total, what);
+        return part;
+    }
+
+    /// <summary>
+    /// The shard and, when it comes from the environment, the variable that gave it (<paramref name="source"/>);
+    /// <paramref name="note"/> says why an array variable present was not used. The environment shards a run only when
+    /// it is unambiguous: a Kubernetes Indexed Job with <c>STORK_SHARD_COUNT</c> set, or a Slurm array with its task count,
+    /// and not both.
+    /// </summary>
+    internal static ShardSpec Resolve(string? option, Func<string, string?> environment, out string? source, out string? note)
+    {
+        source = note = null;
         if (option is not null)
         {
             return Parse(option);
         }
 
-        if (Get(environment, "JOB_COMPLETION_INDEX") is { } k8s)
+        string? k8s = Get(environment, "JOB_COMPLETION_INDEX");
+        string? slurm = Get(environment, "SLURM_ARRAY_TASK_ID");
+        if (k8s is not null && slurm is not null)
         {
-            string count = Get(environment, "STORK_SHARD_COUNT") ?? throw new CliException(
-                "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but STORK_SHARD_COUNT is not: set it to the job's completions, or pass --shard i/n (--shard 0/1 for the whole run).");
-            return Checked(Int(k8s, "JOB_COMPLETION_INDEX"), Int(count, "STORK_SHARD_COUNT"), "JOB_COMPLETION_INDEX/STORK_SHARD_COUNT");
+            throw new CliException($"both JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_ID are set, so the shard is ambiguous; {Escape}.");
         }
 
-        if (Get(environment, "SLURM_ARRAY_TASK_ID") is { } slurm)
+        if (k8s is not null)
         {
-            string count = Get(environment, "SLURM_ARRAY_TASK_COUNT") ?? throw new CliException(
-                "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; pass --shard i/n.");
+            if (Get(environment, "STORK_SHARD_COUNT") is not { } count)
+            {
+                note = "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but STORK_SHARD_COUNT is not: rendering the whole run; set STORK_SHARD_COUNT to the job's completions, or pass --shard i/n, to shard it.";
+                return Whole;
+            }
+
+            var part = Checked(Int(k8s, "JOB_COMPLETION_INDEX"), Int(count, "STORK_SHARD_COUNT"), "JOB_COMPLETION_INDEX/STORK_SHARD_COUNT");
+            source = $"JOB_COMPLETION_INDEX (of STORK_SHARD_COUNT={part.Count})";
+            return part;
+        }
+
+        if (slurm is not null)
+        {
+            if (Get(environment, "SLURM_ARRAY_TASK_COUNT") is not { } count)
+            {
+                note = "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: rendering the whole run; pass --shard i/n to shard it.";
+                return Whole;
+            }
+
             int min = Get(environment, "SLURM_ARRAY_TASK_MIN") is { } m ? Int(m, "SLURM_ARRAY_TASK_MIN") : 0;
             if (Get(environment, "SLURM_ARRAY_TASK_STEP") is { } step && step.Trim() != "1")
             {
-                throw new CliException($"SLURM_ARRAY_TASK_STEP is {step}: shards need a contiguous array (--array=0-N); pass --shard i/n.");
+                throw new CliException($"SLURM_ARRAY_TASK_STEP is {step}: shards need a contiguous array (--array=0-N); {Escape}.");
             }
 
-            return Checked(Int(slurm, "SLURM_ARRAY_TASK_ID") - min, Int(count, "SLURM_ARRAY_TASK_COUNT"), "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT");
+            var part = Checked(Int(slurm, "SLURM_ARRAY_TASK_ID") - min, Int(count, "SLURM_ARRAY_TASK_COUNT"), "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT");
+            source = $"SLURM_ARRAY_TASK_ID (of SLURM_ARRAY_TASK_COUNT={part.Count})";
+            return part;
         }
 
         return Whole;
+    }
+
+    /// <summary>How to take the shard into one's own hands, in every error about an environment shard.</summary>
+    private const string Escape = "pass --shard i/n, or --shard 0/1 for the whole run";
+
+    private static void Announce(ShardSpec part, string? source, string? note, TextWriter stderr)
+    {
+        if (note is not null)
+        {
+            stderr.WriteLine($"note: {note}");
+        }
+
+        if (source is not null)
+        {
+            stderr.WriteLine($"shard {part} from {source}; --shard 0/1 renders the whole run.");
+        }
     }
 
     /// <summary>The first item and the number of items of this shard of a run of <paramref name="total"/> items.</summary>
@@ -85,7 +161,7 @@ internal sealed record ShardSpec(int Index, int Count)
     {
         if (Count > total)
         {
-            throw new CliException($"shard {this}: the run has {total} {what}, fewer than its {Count} shards; use at most {total}.");
+            throw new CliException($"shard {this}: the run has {total} {what}, fewer than its {Count} shards; use at most {total} shards (--shard 0/1 renders the whole run).");
         }
     }
 
@@ -111,14 +187,15 @@ internal sealed record ShardSpec(int Index, int Count)
 
     private static ShardSpec Checked(int i, int n, string source)
     {
+        string escape = source == "--shard" ? "" : $"; {Escape}";
         if (n < 1)
         {
-            throw new CliException($"{source}: the shard count must be at least 1 (got {n}).");
+            throw new CliException($"{source}: the shard count must be at least 1 (got {n}){escape}.");
         }
 
         if (i < 0 || i >= n)
         {
-            throw new CliException($"{source}: shard index {i} is outside 0..{n - 1} (shards are counted from 0).");
+            throw new CliException($"{source}: shard index {i} is outside 0..{n - 1} (shards are counted from 0){escape}.");
         }
 
         return new ShardSpec(i, n);
@@ -131,5 +208,5 @@ internal sealed record ShardSpec(int Index, int Count)
         int.TryParse(s.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
     private static int Int(string s, string name) =>
-        TryInt(s, out int v) ? v : throw new CliException($"{name} must be a non-negative integer (got '{s}').");
+        TryInt(s, out int v) ? v : throw new CliException($"{name} must be a non-negative integer (got '{s}'); {Escape}.");
 }

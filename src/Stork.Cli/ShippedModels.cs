@@ -1,8 +1,11 @@
+using Stork.Pipelines.Hub;
+
 namespace Stork.Cli;
 
 /// <summary>
 /// Finds the models shipped in the repository's <c>models/</c> folder: searched upward from the executable's folder
-/// (<see cref="AppContext.BaseDirectory"/>) and from the current directory.
+/// (<see cref="AppContext.BaseDirectory"/>) and from the current directory (<see cref="ModelLocator"/>, the library's
+/// resolver of model names, which the API uses too).
 /// </summary>
 internal static class ShippedModels
 {
@@ -24,22 +27,16 @@ internal static class ShippedModels
     }
 
     /// <summary>The full path of <c>models/<paramref name="file"/></c>, or null when no folder above has it.</summary>
-    public static string? Find(string file)
-    {
-        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, "models", file);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
+    public static string? Find(string file) => ModelLocator.FindShipped(file);
 
-        return null;
-    }
+    /// <summary>
+    /// What <c>--model</c> names: a path as given, a shipped model by name (<c>fashion-flux</c>, <c>models/fashion-eps-unet.json</c>,
+    /// ...) from any folder, or a Hugging Face repository in the cache (<see cref="ModelLocator.Resolve"/>).
+    /// </summary>
+    public static string Resolve(string model) => ModelLocator.Resolve(model);
+
+    /// <summary>The text-to-image folder of <c>--model</c>, or the shipped default when it is not given.</summary>
+    public static string TextToImageFolder(string? model) => model is null ? DefaultTextToImageFolder() : Resolve(model);
 
     /// <summary>The default model's card; a <see cref="CliException"/> when it is not there.</summary>
     public static string Default() => Find(DefaultCard) ?? throw new CliException(

@@ -18,7 +18,7 @@ internal static class TokenizeCommand
         };
         command.SetAction(r =>
         {
-            using var pipeline = TextToImage.Load(r.GetValue(model) ?? ShippedModels.DefaultTextToImageFolder());
+            using var pipeline = TextToImage.Load(ShippedModels.TextToImageFolder(r.GetValue(model)));
             var ids = pipeline.Tokenize(r.GetValue(prompt)!, r.GetValue(maxSequence));
             foreach (var (component, t) in ids)
             {

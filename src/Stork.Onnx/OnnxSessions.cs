@@ -19,8 +19,15 @@ internal static class OnnxSessions
         ["coreml"] = "Microsoft.ML.OnnxRuntime (its macOS build)",
     };
 
+    /// <summary>
+    /// ONNX Runtime's own log (coloured lines on stderr, e.g. a failed allocation) is off: what it would say reaches the
+    /// user once, as the message of the exception the session call throws, in the one <c>error:</c> line.
+    /// </summary>
+    internal const OrtLoggingLevel LogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+
     public static InferenceSession Open(string onnxPath, OnnxRuntimeOptions? options)
     {
+        OrtEnv.Instance().EnvLogLevel = LogLevel;
         options ??= new OnnxRuntimeOptions();
         options.Validate();
         var so = new SessionOptions
@@ -29,7 +36,7 @@ internal static class OnnxSessions
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            LogSeverityLevel = LogLevel,
         };
         try
         {

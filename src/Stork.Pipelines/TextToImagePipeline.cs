@@ -180,9 +180,9 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
     {
         var family = _family;
         int steps = request.Steps ?? Defaults.Steps;
-        if (steps < 1 || steps > 1000)
+        if (steps < 1 || steps > 10_000)
         {
-            throw new ArgumentException($"the number of steps must be 1 to 1000 (got {steps}).", nameof(request));
+            throw new ArgumentException($"the number of steps must be 1 to 10000 (got {steps}).", nameof(request));
         }
 
         int? latentCount = request.Latents?.Shape.Length > 0 ? request.Latents.Shape[0] : null;

@@ -73,7 +73,7 @@ internal static class BenchPromptedCommand
                 files.Output(Path.Combine(dir, "prompted.md"), "--out-dir", createFolder: true);
             }
 
-            string folder = r.GetValue(model) ?? Path.GetDirectoryName(ShippedModels.Find(Path.Combine("fashion-flux", "model_index.json"))
+            string folder = (r.GetValue(model) is { } named ? ShippedModels.Resolve(named) : null) ?? Path.GetDirectoryName(ShippedModels.Find(Path.Combine("fashion-flux", "model_index.json"))
                 ?? throw new CliException("no --model given and the shipped models/fashion-flux was not found; pass --model."))!;
             string cardPath = r.GetValue(classifier) ?? ShippedModels.Find("fashion-classifier.json")
                 ?? throw new CliException("no --classifier given and the shipped models/fashion-classifier.json was not found.");

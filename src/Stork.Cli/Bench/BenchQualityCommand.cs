@@ -75,7 +75,7 @@ internal static class BenchQualityCommand
                 throw new CliException($"--out-dir '{dir}' is a file, not a folder.");
             }
 
-            var part = ShardSpec.Resolve(r.GetValue(shard), Environment.GetEnvironmentVariable);
+            var part = ShardSpec.Resolve(r.GetValue(shard), Environment.GetEnvironmentVariable, stderr);
             var files = new OutputFiles();
             foreach (string f in part.IsPartial ? [part.Suffixed("quality.json")] : new[] { "quality.md", "fd.png", "rmse.png", "grid.png" })
             {

@@ -58,7 +58,8 @@ public sealed class ShardTests
         Assert.Equal(new ShardSpec(0, 4), ShardSpec.Resolve(null,
             Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4"), ("SLURM_ARRAY_TASK_MIN", "1"))));
         Assert.Equal(new ShardSpec(1, 2), ShardSpec.Resolve("1/2", Env(("JOB_COMPLETION_INDEX", "0"), ("STORK_SHARD_COUNT", "9"))));
-        Assert.Throws<CliException>(() => ShardSpec.Resolve(null, Env(("JOB_COMPLETION_INDEX", "1"))));
+        // An Indexed Job without STORK_SHARD_COUNT is not sharding (ambiguous: each index may render its own run).
+        Assert.Equal(ShardSpec.Whole, ShardSpec.Resolve(null, Env(("JOB_COMPLETION_INDEX", "1"))));
         Assert.Throws<CliException>(() => ShardSpec.Resolve(null, Env(("JOB_COMPLETION_INDEX", "5"), ("STORK_SHARD_COUNT", "5"))));
         Assert.Throws<CliException>(() => ShardSpec.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4"))));
     }
