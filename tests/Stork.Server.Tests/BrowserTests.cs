@@ -20,8 +20,9 @@ public sealed class BrowserTests
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1100, Height = 820 } });
-        page.SetDefaultTimeout(90_000);
-        Assertions.SetDefaultExpectTimeout(90_000);
+        // Generous waits: CI machines are shared; the assertions wait for the page, they do not time it.
+        page.SetDefaultTimeout(180_000);
+        Assertions.SetDefaultExpectTimeout(180_000);
         var consoleErrors = new List<string>();
         page.Console += (_, m) =>
         {
