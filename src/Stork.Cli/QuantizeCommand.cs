@@ -28,7 +28,7 @@ internal static class QuantizeCommand
         {
             var options = new QuantizationOptions { Weights = QuantizationOptions.ParseFormat(r.GetValue(weights)!), BlockSize = r.GetValue(blockSize) };
             options.Validate();
-            var graphs = ModelQuantizer.QuantizeFolder(r.GetValue(folder)!, r.GetValue(to)!, options, new Progress<string>(c => stderr.WriteLine($"quantizing {c} ...")), token);
+            var graphs = ModelQuantizer.QuantizeFolder(r.GetValue(folder)!, r.GetValue(to)!, options, new Lines(stderr), token);
             foreach (var g in graphs)
             {
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -38,5 +38,11 @@ internal static class QuantizeCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    /// <summary>Progress written on the calling thread, one line per graph.</summary>
+    private sealed class Lines(TextWriter stderr) : IProgress<string>
+    {
+        public void Report(string value) => stderr.WriteLine($"quantizing {value} ...");
     }
 }

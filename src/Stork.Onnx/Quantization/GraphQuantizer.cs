@@ -105,9 +105,9 @@ internal static class GraphQuantizer
                     replacements[node] = null;
                 }
 
-                foreach (var (node, b) in linear.Users)
+                foreach (var node in linear.Users)
                 {
-                    var q = MatMulNBits(node, b, name, k, n, options);
+                    var q = MatMulNBits(node, name, k, n, options);
                     replacements[node] = q[0];
                     if (q.Length > 1)
                     {
@@ -277,7 +277,7 @@ internal static class GraphQuantizer
     }
 
     /// <summary>The linear nodes a 2-D weight feeds, when every use is one MatMulNBits can replace.</summary>
-    private sealed record Linear(bool RowsAreOutputs, List<(NodeProto Node, int B)> Users, List<NodeProto> Dropped);
+    private sealed record Linear(bool RowsAreOutputs, List<NodeProto> Users, List<NodeProto> Dropped);
 
     /// <summary>
     /// The uses of weight <paramref name="name"/> when all are MatMul's B (directly: [K, N]; or through a
@@ -291,7 +291,7 @@ internal static class GraphQuantizer
             return null;
         }
 
-        var users = new List<(NodeProto, int)>();
+        var users = new List<NodeProto>();
         var dropped = new List<NodeProto>();
         bool? nk = null;
         bool Orient(bool v)
@@ -314,19 +314,19 @@ internal static class GraphQuantizer
 
             if (node.OpType == "MatMul" && input == 1 && Orient(false))
             {
-                users.Add((node, 1));
+                users.Add(node);
             }
             else if (node.OpType == "Gemm" && input == 1 && Attr(node, "transA", 0) == 0 && AttrF(node, "alpha", 1f) == 1f && AttrF(node, "beta", 1f) == 1f
                 && Orient(Attr(node, "transB", 0) == 1))
             {
-                users.Add((node, 1));
+                users.Add(node);
             }
             else if (node.OpType == "Transpose" && node.Output.Count == 1 && PermIsSwap(node) && !graphOutputs.Contains(node.Output[0])
                 && uses.TryGetValue(node.Output[0], out var after) && after.All(x => x.Node.OpType == "MatMul" && string.IsNullOrEmpty(x.Node.Domain) && x.Input == 1)
                 && Orient(true))
             {
                 dropped.Add(node);
-                users.AddRange(after.Select(x => (x.Node, 1)));
+                users.AddRange(after.Select(x => x.Node));
             }
             else
             {
@@ -348,7 +348,7 @@ internal static class GraphQuantizer
     private static float AttrF(NodeProto node, string name, float fallback) => node.Attribute.FirstOrDefault(a => a.Name == name)?.F ?? fallback;
 
     /// <summary>MatMulNBits in place of a MatMul or Gemm (then followed by an Add of Gemm's C, if it has one).</summary>
-    private static NodeProto[] MatMulNBits(NodeProto linear, int b, string weight, long k, long n, QuantizationOptions o)
+    private static NodeProto[] MatMulNBits(NodeProto linear, string weight, long k, long n, QuantizationOptions o)
     {
         bool bias = linear.OpType == "Gemm" && linear.Input.Count > 2 && !string.IsNullOrEmpty(linear.Input[2]);
         var node = new NodeProto
@@ -357,7 +357,7 @@ internal static class GraphQuantizer
             Domain = MicrosoftDomain,
             Name = string.IsNullOrEmpty(linear.Name) ? "" : $"{linear.Name}_Q{o.Bits}",
         };
-        node.Input.Add(linear.Input[b - 1]);
+        node.Input.Add(linear.Input[0]);
         node.Input.Add($"{weight}_Q{o.Bits}");
         node.Input.Add($"{weight}_scales");
         node.Input.Add($"{weight}_zero_points");
