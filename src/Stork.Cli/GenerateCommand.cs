@@ -131,6 +131,10 @@ internal static class GenerateCommand
 
             var options = new PipelineOptions { Runtime = runtime.Read(r), KeepLoaded = r.GetValue(keepLoaded) };
             using var pipeline = TextToImage.Load(r.GetValue(model) ?? ShippedModels.DefaultTextToImageFolder(), options);
+            bool doubled = pipeline.Folder.Family is PipelineFamily.StableDiffusion or PipelineFamily.StableDiffusion3 or PipelineFamily.StableDiffusionXL
+                && (r.GetValue(guidance) ?? pipeline.Defaults.GuidanceScale ?? 1) > 1;
+            var estimate = MemoryEstimate.For(pipeline.Folder, r.GetValue(height) ?? pipeline.Defaults.Height, r.GetValue(width) ?? pipeline.Defaults.Width, perPrompt * (doubled ? 2 : 1), options.KeepLoaded);
+            MemoryBudget.Check(estimate.Total, "this run (weights, the denoiser's activations, the runtime)", "--height/--width or --count, or quantize the model (stork quantize)");
             var results = new List<GenerationResult>();
             for (int p = 0; p < prompts.Count; p++)
             {

@@ -35,7 +35,7 @@ internal static class GraphQuantizer
             throw new InvalidDataException($"'{source}' has no graph.");
         }
 
-        long before = new FileInfo(source).Length + OnnxTensorData.ExternalFiles(model).Sum(f => new FileInfo(Path.Combine(sourceDir, f)).Length);
+        long before = FileBytes(source) + OnnxTensorData.ExternalFiles(model).Sum(f => FileBytes(Path.Combine(sourceDir, f)));
         var graph = model.Graph;
         var initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
         foreach (var t in graph.Initializer)
@@ -255,6 +255,13 @@ internal static class GraphQuantizer
     }
 
     private const string HalfSuffix = "_fp16";
+
+    /// <summary>The size of a file, through a symbolic link.</summary>
+    private static long FileBytes(string path)
+    {
+        var info = new FileInfo(path);
+        return (info.LinkTarget is null ? info : (FileInfo?)info.ResolveLinkTarget(returnFinalTarget: true) ?? info).Length;
+    }
 
     private enum StepKind
     {
