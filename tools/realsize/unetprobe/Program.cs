@@ -1,4 +1,4 @@
-// unetprobe UNET_DIR [--ref REF.bin] [--save OUT.bin] [--size 256] [--runs 2] [--config key=value]...
+// unetprobe UNET_DIR [--ref REF.bin] [--save OUT.bin] [--size 256] [--runs 2] [--arena on|off] [--config key=value]...
 // Loads UNET_DIR/model.onnx with the project's session options (src/Stork.Onnx/OnnxSessions.cs), runs the SD1.5 UNet on
 // fixed seeded inputs (batch 2, as classifier-free guidance calls it), and prints one JSON line: the session load time,
 // the read time of the same files from the page cache, the time per call, and the output's difference from REF.
@@ -11,6 +11,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 string dir = args[0];
 string? reference = null, save = null;
 int size = 256, runs = 2;
+bool arena = true;
 var config = new List<(string, string)>();
 for (int i = 1; i < args.Length; i += 2)
 {
@@ -20,6 +21,7 @@ for (int i = 1; i < args.Length; i += 2)
         case "--save": save = args[i + 1]; break;
         case "--size": size = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--arena": arena = args[i + 1] != "off"; break;
         case "--config": var kv = args[i + 1].Split('=', 2); config.Add((kv[0], kv[1])); break;
         default: throw new ArgumentException(args[i]);
     }
@@ -53,6 +55,7 @@ using var so = new SessionOptions
     ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
     GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
     LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+    EnableCpuMemArena = arena,
 };
 foreach (var (k, v) in config)
 {
@@ -116,4 +119,4 @@ if (reference is not null)
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"dir\": \"{dir}\", \"size\": {size}, \"bytes\": {bytes}, \"read_s\": {read:F2}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{string.Join(", ", times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}], \"config\": \"{string.Join(';', config.Select(c => c.Item1 + "=" + c.Item2))}\"{diff}}}"));
+    $"{{\"dir\": \"{dir}\", \"size\": {size}, \"bytes\": {bytes}, \"read_s\": {read:F2}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{string.Join(", ", times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}], \"arena\": {(arena ? "true" : "false")}, \"config\": \"{string.Join(';', config.Select(c => c.Item1 + "=" + c.Item2))}\"{diff}}}"));
