@@ -65,6 +65,7 @@ public static class CliApp
         TokenizeCommand.Create(stdout, stderr),
         PullCommand.Create(stdout, stderr),
         ServeCommand.Create(stdout, stderr),
+        QuantizeCommand.Create(stdout, stderr),
         new System.CommandLine.Help.HelpOption(),
         new VersionOption(),
     };

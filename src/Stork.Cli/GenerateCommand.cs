@@ -128,6 +128,10 @@ internal static class GenerateCommand
 
             var options = new PipelineOptions { Runtime = runtime.Read(r), KeepLoaded = r.GetValue(keepLoaded) };
             using var pipeline = TextToImage.Load(ShippedModels.TextToImageFolder(r.GetValue(model)), options);
+            bool doubled = pipeline.Folder.PipelineClass is "StableDiffusionPipeline" or "StableDiffusion3Pipeline" or "StableDiffusionXLPipeline"
+                && (r.GetValue(guidance) ?? pipeline.Defaults.GuidanceScale ?? 1) > 1;
+            var estimate = MemoryEstimate.For(pipeline.Folder, r.GetValue(height) ?? pipeline.Defaults.Height, r.GetValue(width) ?? pipeline.Defaults.Width, perPrompt * (doubled ? 2 : 1), options.KeepLoaded);
+            MemoryBudget.Check(estimate.Total, "this run (weights, the denoiser's activations, the runtime)", "--height/--width or --count, or quantize the model (stork quantize)");
             var results = new List<GenerationResult>();
             for (int p = 0; p < prompts.Count; p++)
             {

@@ -1,0 +1,132 @@
+namespace Stork.Onnx.Quantization;
+
+/// <summary>
+/// Weight-only quantization of a model folder (diffusers / Optimum ONNX layout): the denoiser (<c>unet</c> or
+/// <c>transformer</c>) and the text encoders get <see cref="WeightFormat"/> weights; every other file (configs,
+/// tokenizers, scheduler, the VAE) is copied. The result is a model folder the pipelines load like any other. The
+/// ONNX files are read and written with Google.Protobuf (onnx.proto compiled by Grpc.Tools' protoc).
+/// </summary>
+public static class ModelQuantizer
+{
+    /// <summary>The component folders whose <c>model.onnx</c> is converted.</summary>
+    public static IReadOnlyList<string> Components { get; } = ["unet", "transformer", "text_encoder", "text_encoder_2", "text_encoder_3"];
+
+    /// <summary>
+    /// Writes the quantized copy of <paramref name="source"/> to <paramref name="target"/>, which must not exist. The
+    /// folder is built beside the target under a temporary name and moved in place at the end, so a failure or a
+    /// cancellation leaves nothing behind.
+    /// </summary>
+    public static IReadOnlyList<QuantizedGraph> QuantizeFolder(string source, string target, QuantizationOptions options,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        source = Path.GetFullPath(source);
+        target = Path.GetFullPath(target);
+        if (!Directory.Exists(source))
+        {
+            throw new DirectoryNotFoundException($"model folder '{source}' does not exist.");
+        }
+
+        if (!File.Exists(Path.Combine(source, "model_index.json")))
+        {
+            throw new InvalidDataException($"'{source}' is not a model folder (no model_index.json).");
+        }
+
+        if (Directory.Exists(target) || File.Exists(target))
+        {
+            throw new IOException($"'{target}' already exists; choose a new folder for the quantized model.");
+        }
+
+        if (target.StartsWith(source + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"the output folder '{target}' must not be inside the model folder '{source}'.");
+        }
+
+        var graphs = Components.Select(c => Path.Combine(source, c, "model.onnx")).Where(File.Exists).ToList();
+        if (graphs.Count == 0)
+        {
+            throw new InvalidDataException($"model folder '{source}' has no {string.Join(", ", Components)} graph to quantize.");
+        }
+
+        string parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"'{target}' has no parent folder.");
+        if (!Directory.Exists(parent))
+        {
+            throw new DirectoryNotFoundException($"the parent folder '{parent}' of the output does not exist.");
+        }
+
+        string staging = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Environment.ProcessId}");
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+
+        try
+        {
+            var skip = new HashSet<string>(StringComparer.Ordinal);
+            var results = new List<QuantizedGraph>();
+            foreach (string graph in graphs)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                string component = Path.GetFileName(Path.GetDirectoryName(graph)!);
+                progress?.Report(component);
+                string output = Path.Combine(staging, component, "model.onnx");
+                results.Add(GraphQuantizer.Run(graph, output, component, options, cancellationToken));
+                skip.Add(graph);
+                foreach (string external in ExternalFiles(graph))
+                {
+                    skip.Add(external);
+                }
+            }
+
+            CopyRest(source, staging, skip, cancellationToken);
+            Directory.Move(staging, target);
+            return results;
+        }
+        catch
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Converts one graph file (<paramref name="target"/> and its <c>_data</c> file must not exist).</summary>
+    public static QuantizedGraph QuantizeGraph(string source, string target, QuantizationOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!File.Exists(source))
+        {
+            throw new FileNotFoundException($"ONNX graph '{source}' does not exist.");
+        }
+
+        return GraphQuantizer.Run(source, target, Path.GetFileName(source), options, cancellationToken);
+    }
+
+    private static List<string> ExternalFiles(string graph)
+    {
+        using var input = File.OpenRead(graph);
+        var model = Proto.ModelProto.Parser.ParseFrom(input);
+        string dir = Path.GetDirectoryName(graph)!;
+        return OnnxTensorData.ExternalFiles(model).Select(f => Path.Combine(dir, f)).ToList();
+    }
+
+    private static void CopyRest(string source, string target, HashSet<string> skip, CancellationToken cancellationToken)
+    {
+        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (skip.Contains(file))
+            {
+                continue;
+            }
+
+            string destination = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+    }
+}
