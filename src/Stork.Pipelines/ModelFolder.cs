@@ -14,6 +14,19 @@ public sealed class ModelFolder
         ["StableDiffusionPipeline"] = PipelineFamily.StableDiffusion,
         ["StableDiffusionXLPipeline"] = PipelineFamily.StableDiffusionXL,
         ["QwenImagePipeline"] = PipelineFamily.QwenImage,
+
+        // Image-input classes (issue 21): the same families, with their own inputs.
+        ["FluxImg2ImgPipeline"] = PipelineFamily.Flux,
+        ["FluxInpaintPipeline"] = PipelineFamily.Flux,
+        ["FluxFillPipeline"] = PipelineFamily.Flux,
+        ["FluxKontextPipeline"] = PipelineFamily.Flux,
+        ["FluxControlPipeline"] = PipelineFamily.Flux,
+        ["StableDiffusion3Img2ImgPipeline"] = PipelineFamily.StableDiffusion3,
+        ["StableDiffusion3InpaintPipeline"] = PipelineFamily.StableDiffusion3,
+        ["StableDiffusionImg2ImgPipeline"] = PipelineFamily.StableDiffusion,
+        ["StableDiffusionInpaintPipeline"] = PipelineFamily.StableDiffusion,
+        ["StableDiffusionXLImg2ImgPipeline"] = PipelineFamily.StableDiffusionXL,
+        ["StableDiffusionXLInpaintPipeline"] = PipelineFamily.StableDiffusionXL,
     };
 
     private ModelFolder(string root, string className, PipelineFamily family, JsonConfig index)
