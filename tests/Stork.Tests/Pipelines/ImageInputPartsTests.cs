@@ -265,3 +265,42 @@ public class ImageInputPartsTests
         Assert.Equal([0f, 0f, 0f, 1f], small);
     }
 }
+
+/// <summary>The shipped fashion-flux model's VAE encoder (tools/make_fashion_flux_vae_encoder.py) inverts its decoder.</summary>
+public class FashionFluxEncoderTests
+{
+    [Fact]
+    public void EncoderInvertsTheDecoderOnGrayImages()
+    {
+        string folderPath = Path.Combine(TestData.ShippedFolder() ?? throw new InvalidOperationException("models/ not found"), "fashion-flux");
+        var folder = ModelFolder.Open(folderPath);
+        using var encoder = new VaeEncoder(folder, new OnnxRuntimeOptions());
+        using var decoder = new VaeDecoder(folder, new OnnxRuntimeOptions());
+        Assert.Equal(4, encoder.ScaleFactor);
+        var z = Stork.Sampling.GaussianNoise.Create(16 * 8 * 8, 7);
+        for (int i = 0; i < z.Length; i++)
+        {
+            z[i] *= 0.1f;
+        }
+
+        var vaeInput = z.Select(v => (v / (float)decoder.ScalingFactor) + (float)decoder.ShiftFactor).ToArray();
+        var image = new float[32 * 32 * 3];
+        decoder.Decode(vaeInput, 8, 8, image);
+        Assert.All(image, v => Assert.InRange(v, 1e-3f, 1f - 1e-3f));
+        var chw = new float[3 * 32 * 32];
+        for (int p = 0; p < 32 * 32; p++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                chw[(c * 32 * 32) + p] = (2f * image[(p * 3) + c]) - 1f;
+            }
+        }
+
+        var back = encoder.Encode(chw, 32, 32);
+        Assert.Equal(z.Length, back.Length);
+        for (int i = 0; i < z.Length; i++)
+        {
+            Assert.True(Math.Abs(back[i] - z[i]) < 1e-5, $"latent {i}: {back[i]} vs {z[i]}");
+        }
+    }
+}
