@@ -1,15 +1,33 @@
 namespace Stork.Pipelines;
 
+/// <summary>A loaded model component: disposable, with the time it has spent inside ONNX Runtime.</summary>
+internal interface IOnnxComponent : IDisposable
+{
+    /// <summary>Time spent inside ONNX Runtime's <c>Run</c>.</summary>
+    TimeSpan RunTime { get; }
+}
+
+/// <summary>A component slot that can be released.</summary>
+internal interface IReleasable : IDisposable
+{
+    /// <summary>Releases the component unless the pipeline keeps components loaded.</summary>
+    void Release();
+}
+
 /// <summary>
 /// A component loaded on first use and released when the run is done with it, unless the pipeline keeps everything
-/// loaded. Load time is accumulated so that a run can report it apart from inference.
+/// loaded. Load time and time inside ONNX Runtime are accumulated over loads, so that a run can report them apart.
 /// </summary>
-internal sealed class ComponentSlot<T>(Func<T> load, bool keepLoaded) : IDisposable
-    where T : class, IDisposable
+internal sealed class ComponentSlot<T>(Func<T> load, bool keepLoaded) : IReleasable
+    where T : class, IOnnxComponent
 {
     private T? _value;
+    private TimeSpan _releasedRunTime;
 
     public TimeSpan LoadTime { get; private set; }
+
+    /// <summary>Time inside ONNX Runtime of every load so far.</summary>
+    public TimeSpan RunTime => _releasedRunTime + (_value?.RunTime ?? TimeSpan.Zero);
 
     public bool IsLoaded => _value is not null;
 
@@ -36,7 +54,11 @@ internal sealed class ComponentSlot<T>(Func<T> load, bool keepLoaded) : IDisposa
 
     public void Dispose()
     {
-        _value?.Dispose();
-        _value = null;
+        if (_value is not null)
+        {
+            _releasedRunTime += _value.RunTime;
+            _value.Dispose();
+            _value = null;
+        }
     }
 }

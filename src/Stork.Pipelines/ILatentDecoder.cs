@@ -1,16 +1,13 @@
 namespace Stork.Pipelines;
 
 /// <summary>A VAE decoder as the pipelines use it: one image's latents [C, h, w] de-normalised, then decoded.</summary>
-internal interface ILatentDecoder
+internal interface ILatentDecoder : IOnnxComponent
 {
     /// <summary>Latent channels the decoder takes.</summary>
     int LatentChannels { get; }
 
     /// <summary>Image pixels per latent pixel.</summary>
     int ScaleFactor { get; }
-
-    /// <summary>Time spent inside ONNX Runtime.</summary>
-    TimeSpan RunTime { get; }
 
     /// <summary>The pipeline's VAE input from its latents [C, h, w], in place.</summary>
     void Denormalize(Span<float> latents, int height, int width);

@@ -23,7 +23,7 @@ public interface ITextToImagePipeline : IDisposable
 
 /// <summary>
 /// A family's defaults, as diffusers' pipeline and the checkpoint's configuration give them, overridden by the folder's
-/// own <c>_stork_defaults</c> (see <see cref="Flux.FluxPipeline"/>). <see cref="NegativePrompt"/> and
+/// own <c>_stork_defaults</c> (see <see cref="FolderDefaults"/>). <see cref="NegativePrompt"/> and
 /// <see cref="TrueCfgScale"/> are used together, for a request that gives neither (null: no true CFG by default).
 /// </summary>
 public sealed record GenerationDefaults(int Steps, double? GuidanceScale, int Height, int Width, int MaxSequenceLength, string Scheduler,

@@ -30,9 +30,15 @@ public sealed class JsonConfig
             throw new FileNotFoundException($"'{path}' does not exist.", path);
         }
 
+        return Parse(Stork.IO.InputFile.ReadAllText(path, "configuration file", 16L << 20), path);
+    }
+
+    /// <summary>Parses <paramref name="text"/> read from <paramref name="path"/>; malformed JSON is an <see cref="InvalidDataException"/>.</summary>
+    public static JsonConfig Parse(string text, string path)
+    {
         try
         {
-            using var doc = JsonDocument.Parse(Stork.IO.InputFile.ReadAllText(path, "configuration file", 16L << 20), new JsonDocumentOptions { AllowTrailingCommas = true });
+            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = true });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new InvalidDataException($"'{path}' must hold a JSON object.");

@@ -86,14 +86,10 @@ internal static class LatentBatch
         return x;
     }
 
-    /// <summary>
-    /// Decodes the latents of <paramref name="count"/> images, one at a time; <paramref name="onnxTime"/> is the time the
-    /// decoder spent inside ONNX Runtime.
-    /// </summary>
-    public static GeneratedImages Decode(ILatentDecoder vae, float[] latents, int count, int channels, int h, int w, bool packed,
-        out TimeSpan onnxTime, CancellationToken cancellationToken)
+    /// <summary>Decodes the latents of <paramref name="count"/> images, one at a time.</summary>
+    public static GeneratedImages Decode(ILatentDecoder vae, ReadOnlySpan<float> latents, int count, int channels, int h, int w, bool packed,
+        CancellationToken cancellationToken)
     {
-        var before = vae.RunTime;
         if (vae.LatentChannels != channels)
         {
             throw new InvalidDataException($"vae_decoder: it takes {vae.LatentChannels} latent channels, the denoiser makes {channels}.");
@@ -108,23 +104,22 @@ internal static class LatentBatch
             cancellationToken.ThrowIfCancellationRequested();
             if (packed)
             {
-                FluxLatents.Unpack(latents.AsSpan(k * per, per), channels, h, w, z);
+                FluxLatents.Unpack(latents.Slice(k * per, per), channels, h, w, z);
             }
             else
             {
-                latents.AsSpan(k * per, per).CopyTo(z);
+                latents.Slice(k * per, per).CopyTo(z);
             }
 
             vae.Denormalize(z, h, w);
             vae.Decode(z, h, w, pixels.AsSpan(k * outH * outW * 3, outH * outW * 3));
         }
 
-        onnxTime = vae.RunTime - before;
         return new GeneratedImages(pixels, count, outH, outW);
     }
 
     /// <summary>The clean latents a step's model output predicts (for stepwise previews).</summary>
-    public static float[] PredictedClean(ModelSpec model, double time, float[] x, float[] output)
+    public static float[] PredictedClean(ModelSpec model, double time, ReadOnlySpan<float> x, ReadOnlySpan<float> output)
     {
         var x0 = new float[x.Length];
         PredictionConverter.Convert(model.Prediction, Prediction.Sample, model.Schedule, time, x, output, x0);

@@ -7,33 +7,11 @@ namespace Stork.Pipelines;
 /// </summary>
 public sealed class ModelFolder
 {
-    private static readonly Dictionary<string, PipelineFamily> Classes = new(StringComparer.Ordinal)
-    {
-        ["FluxPipeline"] = PipelineFamily.Flux,
-        ["StableDiffusion3Pipeline"] = PipelineFamily.StableDiffusion3,
-        ["StableDiffusionPipeline"] = PipelineFamily.StableDiffusion,
-        ["StableDiffusionXLPipeline"] = PipelineFamily.StableDiffusionXL,
-        ["QwenImagePipeline"] = PipelineFamily.QwenImage,
-
-        // Image-input classes (issue 21): the same families, with their own inputs.
-        ["FluxImg2ImgPipeline"] = PipelineFamily.Flux,
-        ["FluxInpaintPipeline"] = PipelineFamily.Flux,
-        ["FluxFillPipeline"] = PipelineFamily.Flux,
-        ["FluxKontextPipeline"] = PipelineFamily.Flux,
-        ["FluxControlPipeline"] = PipelineFamily.Flux,
-        ["StableDiffusion3Img2ImgPipeline"] = PipelineFamily.StableDiffusion3,
-        ["StableDiffusion3InpaintPipeline"] = PipelineFamily.StableDiffusion3,
-        ["StableDiffusionImg2ImgPipeline"] = PipelineFamily.StableDiffusion,
-        ["StableDiffusionInpaintPipeline"] = PipelineFamily.StableDiffusion,
-        ["StableDiffusionXLImg2ImgPipeline"] = PipelineFamily.StableDiffusionXL,
-        ["StableDiffusionXLInpaintPipeline"] = PipelineFamily.StableDiffusionXL,
-    };
-
-    private ModelFolder(string root, string className, PipelineFamily family, JsonConfig index)
+    private ModelFolder(string root, string className, string pipelineClass, JsonConfig index)
     {
         Root = root;
         ClassName = className;
-        Family = family;
+        PipelineClass = pipelineClass;
         Index = index;
     }
 
@@ -43,14 +21,14 @@ public sealed class ModelFolder
     /// <summary><c>_class_name</c> of <c>model_index.json</c>, as written (<c>FluxPipeline</c>, <c>ORTFluxPipeline</c>, ...).</summary>
     public string ClassName { get; }
 
-    /// <summary>The pipeline family the class name maps to.</summary>
-    public PipelineFamily Family { get; }
+    /// <summary>The diffusers pipeline class: <see cref="ClassName"/> without an exporter's prefix (<c>FluxPipeline</c>).</summary>
+    public string PipelineClass { get; }
 
     /// <summary>The folder's <c>model_index.json</c>.</summary>
     public JsonConfig Index { get; }
 
     /// <summary>The pipeline classes accepted, with the prefixes exporters add (<c>Onnx</c>, <c>ORT</c>).</summary>
-    public static IReadOnlyCollection<string> SupportedClasses => Classes.Keys;
+    public static IReadOnlyCollection<string> SupportedClasses => FamilyTable.Classes;
 
     /// <summary>Opens a folder; anything but a supported <c>model_index.json</c> is an <see cref="InvalidDataException"/>.</summary>
     public static ModelFolder Open(string root)
@@ -71,13 +49,13 @@ public sealed class ModelFolder
             ?? throw new InvalidDataException($"'{indexPath}' has no _class_name (the pipeline class).");
         string bare = className.StartsWith("ORT", StringComparison.Ordinal) ? className[3..]
             : className.StartsWith("Onnx", StringComparison.Ordinal) ? className[4..] : className;
-        if (!Classes.TryGetValue(bare, out var family))
+        if (!FamilyTable.Contains(bare))
         {
             throw new InvalidDataException(
-                $"'{indexPath}' names pipeline '{className}', which is not supported (supported: {string.Join(", ", Classes.Keys)}, also with an Onnx or ORT prefix).");
+                $"'{indexPath}' names pipeline '{className}', which is not supported (supported: {string.Join(", ", FamilyTable.Classes)}, also with an Onnx or ORT prefix).");
         }
 
-        return new ModelFolder(Path.GetFullPath(root), className, family, index);
+        return new ModelFolder(Path.GetFullPath(root), className, bare, index);
     }
 
     /// <summary>

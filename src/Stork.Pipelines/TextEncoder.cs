@@ -7,7 +7,7 @@ namespace Stork.Pipelines;
 /// A text encoder graph (CLIP, CLIP with projection, T5): token ids [1, L] (int32 or int64, as the graph declares) in,
 /// named hidden-state outputs out as float32.
 /// </summary>
-internal sealed class TextEncoder : IDisposable
+internal sealed class TextEncoder : IOnnxComponent
 {
     private readonly OnnxGraph _graph;
 
@@ -44,6 +44,22 @@ internal sealed class TextEncoder : IDisposable
         }
 
         _graph.BindOutput("penultimate", $"hidden_states.{last - 1}");
+    }
+
+    /// <summary>An encoder with its penultimate hidden state bound (SDXL, SD3), disposed when that fails.</summary>
+    public static TextEncoder Penultimate(string component, string graphPath, OnnxRuntimeOptions runtime, IReadOnlyList<PortSpec> outputs)
+    {
+        var e = new TextEncoder(component, graphPath, runtime, outputs);
+        try
+        {
+            e.BindPenultimate();
+            return e;
+        }
+        catch
+        {
+            e.Dispose();
+            throw;
+        }
     }
 
     public TimeSpan RunTime => _graph.RunTime;

@@ -1,9 +1,3 @@
-using Stork.Pipelines.Flux;
-using Stork.Pipelines.QwenImage;
-using Stork.Pipelines.StableDiffusion;
-using Stork.Pipelines.StableDiffusion3;
-using Stork.Pipelines.StableDiffusionXL;
-
 namespace Stork.Pipelines;
 
 /// <summary>Opens the pipeline a model folder's <c>model_index.json</c> names.</summary>
@@ -15,14 +9,6 @@ public static class TextToImage
         var model = ModelFolder.Open(folder);
         options ??= new PipelineOptions();
         options.Runtime.Validate();
-        return model.Family switch
-        {
-            PipelineFamily.Flux => new FluxPipeline(model, options),
-            PipelineFamily.StableDiffusion3 => new StableDiffusion3Pipeline(model, options),
-            PipelineFamily.StableDiffusion => new StableDiffusionPipeline(model, options),
-            PipelineFamily.StableDiffusionXL => new StableDiffusionXLPipeline(model, options),
-            PipelineFamily.QwenImage => new QwenImagePipeline(model, options),
-            _ => throw new InvalidDataException($"pipeline family {model.Family} is not supported."),
-        };
+        return new TextToImagePipeline(FamilyTable.Open(model, options));
     }
 }

@@ -8,7 +8,7 @@ namespace Stork.Pipelines;
 /// [-1, 1] out, mapped to [0, 1] and H x W x 3 as diffusers' <c>VaeImageProcessor.postprocess(output_type="np")</c>:
 /// <c>clamp(x / 2 + 0.5, 0, 1)</c>. Images are decoded one at a time (the result does not depend on the batch).
 /// </summary>
-internal sealed class VaeDecoder : ILatentDecoder, IDisposable
+internal sealed class VaeDecoder : ILatentDecoder
 {
     private readonly OnnxGraph _graph;
 
@@ -38,6 +38,9 @@ internal sealed class VaeDecoder : ILatentDecoder, IDisposable
             throw new InvalidDataException($"vae_decoder: input {input.Describe()} is not float latents [B, {LatentChannels}, h, w].");
         }
     }
+
+    /// <summary>diffusers' <c>vae_scale_factor</c>: 2^(len(block_out_channels) - 1).</summary>
+    public static int ScaleFactorOf(JsonConfig config) => 1 << (config.IntArray("block_out_channels").Length - 1);
 
     /// <summary>2^(len(block_out_channels) - 1): image pixels per latent pixel.</summary>
     public int ScaleFactor { get; }

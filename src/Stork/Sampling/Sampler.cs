@@ -3,15 +3,26 @@ using Stork.Solvers;
 
 namespace Stork.Sampling;
 
+/// <summary>
+/// A look at the loop (k-diffusion's <c>callback</c>): evaluation <paramref name="step"/> at <paramref name="time"/>
+/// with the sample and the model output. After the step the sample may be changed in place (an inpainting blend).
+/// </summary>
+public delegate void StepCallback(int step, double time, Span<float> sample, ReadOnlySpan<float> modelOutput);
+
 /// <summary>The sampling loop: one model call per evaluation time, then one solver step.</summary>
 public static class Sampler
 {
     /// <summary>
     /// Runs <paramref name="solver"/> over <paramref name="denoiser"/> from the initial noise in <paramref name="sample"/>
     /// (batch x sample size), leaving the result there. Reports after every evaluation; honours cancellation between them.
+    /// The callbacks (k-diffusion's <c>callback</c>): <paramref name="evaluated"/> after each model evaluation, before the
+    /// solver's step (the sample is the one the model saw: previews of the predicted clean sample); <paramref name="stepped"/>
+    /// after each step (the sample is the new one: checks, blends).
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068:CancellationToken parameters must come last",
+        Justification = "The callbacks came after progress and cancellation; callers that pass those two by position stay source-compatible.")]
     public static void Run(IDenoiser denoiser, ISolver solver, Span<float> sample, IProgress<StepInfo>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, StepCallback? evaluated = null, StepCallback? stepped = null)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
         ArgumentNullException.ThrowIfNull(solver);
@@ -28,7 +39,9 @@ public static class Sampler
         {
             cancellationToken.ThrowIfCancellationRequested();
             denoiser.Predict(sample, times[i], output);
+            evaluated?.Invoke(i, times[i], sample, output);
             solver.Step(output, sample);
+            stepped?.Invoke(i, times[i], sample, output);
             progress?.Report(new StepInfo(i + 1, times.Count, times[i]));
         }
     }

@@ -50,7 +50,7 @@ public sealed class FashionFluxTests
     public void LoadsAsAFluxFolderWithItsOwnDefaults()
     {
         using var pipeline = TextToImage.Load(Folder());
-        Assert.IsType<FluxPipeline>(pipeline);
+        Assert.IsType<FluxFamily>(((TextToImagePipeline)pipeline).Family);
         var d = pipeline.Defaults;
         Assert.Equal(32, d.Height);
         Assert.Equal(32, d.Width);
@@ -81,17 +81,17 @@ public sealed class FashionFluxTests
                 return JsonConfig.Load(path);
             }
 
-            Assert.Same(family, FluxPipeline.WithFolderDefaults(family, Index("""{"_class_name": "FluxPipeline"}"""), guidanceEmbeds: false));
-            var d = FluxPipeline.WithFolderDefaults(family, Index("""{"_stork_defaults": {"height": 64, "true_cfg_scale": 3}}"""), guidanceEmbeds: false);
+            Assert.Same(family, FolderDefaults.Apply(family, Index("""{"_class_name": "FluxPipeline"}"""), takesGuidanceScale: false, 512));
+            var d = FolderDefaults.Apply(family, Index("""{"_stork_defaults": {"height": 64, "true_cfg_scale": 3}}"""), takesGuidanceScale: false, 512);
             Assert.Equal(family with { Height = 64, TrueCfgScale = 3 }, d);
-            var dev = FluxPipeline.WithFolderDefaults(family with { GuidanceScale = 3.5 }, Index("""{"_stork_defaults": {"guidance_scale": 2}}"""), guidanceEmbeds: true);
+            var dev = FolderDefaults.Apply(family with { GuidanceScale = 3.5 }, Index("""{"_stork_defaults": {"guidance_scale": 2}}"""), takesGuidanceScale: true, 512);
             Assert.Equal(2, dev.GuidanceScale);
             foreach (string bad in (string[])[
                 """{"_stork_defaults": {"steps": 3}}""", """{"_stork_defaults": {"guidance_scale": 3.5}}""", """{"_stork_defaults": 5}""",
                 """{"_stork_defaults": {"num_inference_steps": 0}}""", """{"_stork_defaults": {"negative_prompt": 1}}""",
                 """{"_stork_defaults": {"max_sequence_length": 513}}"""])
             {
-                Assert.Throws<InvalidDataException>(() => FluxPipeline.WithFolderDefaults(family, Index(bad), guidanceEmbeds: false));
+                Assert.Throws<InvalidDataException>(() => FolderDefaults.Apply(family, Index(bad), takesGuidanceScale: false, 512));
             }
         }
         finally

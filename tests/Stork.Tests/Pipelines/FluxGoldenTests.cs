@@ -1,5 +1,4 @@
 using Stork.Pipelines;
-using Stork.Pipelines.Flux;
 
 namespace Stork.Tests.Pipelines;
 
@@ -15,11 +14,7 @@ public sealed class FluxGoldenTests : IDisposable
     public void Golden_ids_through_the_library_reproduce_diffusers(string name)
     {
         var c = PipelineCase.Load(name);
-        using var pipeline = (FluxPipeline)TextToImage.Load(c.ModelFolder);
-        var clip = c.TextEncoderCalls("text_encoder");
-        var t5 = c.TextEncoderCalls("text_encoder_2");
-        var tokens = new FluxPipeline.PromptTokens(clip[0], t5[0], clip.Length > 1 ? clip[1] : null, t5.Length > 1 ? t5[1] : null);
-        var result = pipeline.GenerateFromTokens(c.Request(c.WriteSchedulerConfig(_temp)), tokens, [], null, CancellationToken.None);
+        var result = c.RunFromTokens(_temp);
         AssertMatches(c, result);
     }
 

@@ -1,5 +1,4 @@
 using Stork.Pipelines;
-using Stork.Pipelines.Flux;
 
 namespace Stork.Tests.Pipelines;
 
@@ -12,11 +11,7 @@ public sealed class FluxGraphBindingTests : IDisposable
 
     private GenerationResult RunCase(string folder, PipelineCase c)
     {
-        using var pipeline = (FluxPipeline)TextToImage.Load(folder);
-        var clip = c.TextEncoderCalls("text_encoder");
-        var t5 = c.TextEncoderCalls("text_encoder_2");
-        var tokens = new FluxPipeline.PromptTokens(clip[0], t5[0], clip.Length > 1 ? clip[1] : null, t5.Length > 1 ? t5[1] : null);
-        return pipeline.GenerateFromTokens(c.Request(c.WriteSchedulerConfig(_temp)), tokens, [], null, CancellationToken.None);
+        return c.RunFromTokens(_temp, folder);
     }
 
     [Fact]
@@ -93,7 +88,7 @@ public sealed class FluxGraphBindingTests : IDisposable
         using var folder = new TinyFolder("flux-schnell");
         folder.Write("model_index.json", """{"_class_name": "ORTFluxPipeline"}""");
         using var pipeline = TextToImage.Load(folder.Root);
-        Assert.Equal(PipelineFamily.Flux, pipeline.Folder.Family);
+        Assert.Equal("FluxPipeline", pipeline.Folder.PipelineClass);
     }
 
     [Theory]
@@ -124,9 +119,8 @@ public sealed class FluxGraphBindingTests : IDisposable
     public void Sizes_not_multiples_of_16_are_refused(int height, int width)
     {
         var c = PipelineCase.Load("flux-schnell-euler-n4");
-        using var pipeline = (FluxPipeline)TextToImage.Load(c.ModelFolder);
         var request = new GenerationRequest { Prompt = "x", Height = height, Width = width, Steps = 2 };
-        var e = Assert.Throws<ArgumentException>(() => pipeline.GenerateFromTokens(request, new FluxPipeline.PromptTokens(new int[77], new int[256], null, null), [], null, default));
+        var e = Assert.Throws<ArgumentException>(() => c.RunFromTokens(_temp, request: request));
         Assert.Contains("multiples of 16", e.Message);
     }
 

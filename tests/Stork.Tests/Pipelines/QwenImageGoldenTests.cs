@@ -1,6 +1,7 @@
 using System.Globalization;
 using Stork.IO;
 using Stork.Pipelines;
+using Stork.Pipelines.Denoising;
 using Stork.Pipelines.QwenImage;
 using Stork.Tests.Cli;
 using Xunit.Abstractions;
@@ -19,10 +20,7 @@ public sealed class QwenImageGoldenTests(ITestOutputHelper output) : IDisposable
     public void Golden_ids_through_the_library_reproduce_diffusers(string name)
     {
         var c = PipelineCase.Load(name);
-        using var pipeline = (QwenImagePipeline)TextToImage.Load(c.ModelFolder);
-        var calls = c.TextEncoderCalls("text_encoder");
-        var tokens = new QwenImagePipeline.PromptTokens(calls[0], calls.Length > 1 ? calls[1] : null);
-        var result = pipeline.GenerateFromTokens(c.Request(c.WriteSchedulerConfig(_temp)), tokens, [], null, CancellationToken.None);
+        var result = c.RunFromTokens(_temp);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: image max abs {PipelineCase.MaxAbs(result.Images.Pixels, c.Array("image.npy").Data):E3} (tolerance {c.ImageTolerance:E3}), final latents rel L2 {Golden.RelativeL2(result.FinalLatents, c.Array("final_latents.npy").Data):E3} (tolerance {c.LatentsTolerance:E3})"));
         FluxGoldenTests.AssertMatches(c, result);
@@ -35,7 +33,7 @@ public sealed class QwenImageGoldenTests(ITestOutputHelper output) : IDisposable
     {
         var c = PipelineCase.Load(name);
         using var pipeline = TextToImage.Load(c.ModelFolder);
-        Assert.IsType<QwenImagePipeline>(pipeline);
+        Assert.IsType<QwenImageFamily>(((TextToImagePipeline)pipeline).Family);
         var calls = c.TextEncoderCalls("text_encoder");
         Assert.Equal(calls[0], pipeline.Tokenize(c.Prompt)["tokenizer"].Ids);
         if (c.NegativePrompt is { } neg)
@@ -124,7 +122,7 @@ public sealed class QwenImageGoldenTests(ITestOutputHelper output) : IDisposable
         float[] cond = e.Array("denoiser.cond.out_hidden_states.npy").ToSingle();
         float[] uncond = e.Array("denoiser.uncond.out_hidden_states.npy").ToSingle();
         var comb = new float[cond.Length];
-        TrueCfg.Combine(cond, uncond, 4f, 64, comb);
+        Guidance.Combine(GuidanceKind.TrueCfgRescaled, cond, uncond, 4f, 64, comb);
         float[] x0 = e.Array("latents.npy").ToSingle();
         var sigmas = e.Json.GetProperty("scheduler_sigmas").EnumerateArray().Select(v => v.GetDouble()).ToArray();
         var step = new float[x0.Length];
@@ -200,8 +198,7 @@ public sealed class QwenImageGoldenTests(ITestOutputHelper output) : IDisposable
     {
         var c = PipelineCase.Load("qwen-image-stork4-n6");
         using var pipeline = TextToImage.Load(c.ModelFolder);
-        Assert.Equal(new GenerationDefaults(50, null, 1024, 1024, 512, "model scheduler_config.json"), pipeline.Defaults);
-        Assert.Equal(4.0, QwenImagePipeline.DefaultTrueCfgScale);
+        Assert.Equal(new GenerationDefaults(50, null, 1024, 1024, 512, "model scheduler_config.json", TrueCfgScale: 4.0), pipeline.Defaults);
     }
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);

@@ -23,7 +23,7 @@ public sealed class StableDiffusionGraphBindingTests : IDisposable
         folder.Replace("text_encoder/model.onnx", Variant("sd15-text_encoder-int32.onnx"));
         folder.Write("model_index.json", File.ReadAllText(folder.PathOf("model_index.json")).Replace("\"StableDiffusionPipeline\"", "\"OnnxStableDiffusionPipeline\"", StringComparison.Ordinal));
         using var pipeline = TextToImage.Load(folder.Root);
-        Assert.Equal(PipelineFamily.StableDiffusion, pipeline.Folder.Family);
+        Assert.Equal("StableDiffusionPipeline", pipeline.Folder.PipelineClass);
         StableDiffusionGoldenTests.AssertMatches(c, pipeline.Generate(c.Request(c.WriteSchedulerConfig(_temp))));
     }
 

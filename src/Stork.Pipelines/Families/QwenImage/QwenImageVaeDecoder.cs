@@ -10,7 +10,7 @@ namespace Stork.Pipelines.QwenImage;
 /// <c>latents_mean</c> and <c>latents_std</c> of its <c>config.json</c>; the image is
 /// <c>clamp(x[:, :, 0] / 2 + 0.5, 0, 1)</c> as H x W x 3. Images are decoded one at a time.
 /// </summary>
-internal sealed class QwenImageVaeDecoder : ILatentDecoder, IDisposable
+internal sealed class QwenImageVaeDecoder : ILatentDecoder
 {
     private readonly OnnxGraph _graph;
     private readonly float[] _mean;

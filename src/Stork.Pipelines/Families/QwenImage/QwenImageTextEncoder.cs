@@ -7,7 +7,7 @@ namespace Stork.Pipelines.QwenImage;
 /// Qwen-Image's text encoder graph (the language model of Qwen2.5-VL): <c>input_ids</c> and <c>attention_mask</c>
 /// [B, L] in, <c>last_hidden_state</c> [B, L, D] (the final norm's output, <c>hidden_states[-1]</c>) out.
 /// </summary>
-internal sealed class QwenImageTextEncoder : IDisposable
+internal sealed class QwenImageTextEncoder : IOnnxComponent
 {
     private readonly OnnxGraph _graph;
 

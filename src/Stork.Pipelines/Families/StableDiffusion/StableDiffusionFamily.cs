@@ -1,0 +1,78 @@
+using Stork.Pipelines.Denoising;
+using Stork.Pipelines.Onnx;
+using Stork.Pipelines.Tokenizers;
+
+namespace Stork.Pipelines.StableDiffusion;
+
+/// <summary>
+/// SD1.5 / SD2.x exactly as diffusers' <c>StableDiffusionPipeline</c> (also the <c>OnnxStableDiffusionPipeline</c>
+/// layout: int32 ids, a [B] timestep): the CLIP <c>last_hidden_state</c> of the prompt and, with guidance above 1, of
+/// the negative prompt (empty when none is given), batched <c>[negative, positive]</c>; epsilon or v-prediction, the
+/// discrete VP schedule of the scheduler configuration's betas with its spacing and offset, the UNet fed the
+/// scheduler's timestep as float; the VAE decode of <c>z / scaling_factor</c>.
+/// </summary>
+/// <remarks>
+/// diffusers' defaults: 50 steps, guidance 7.5, the UNet's <c>sample_size</c> times the VAE factor (512 for SD1.5, 768
+/// for SD2.x), the folder's scheduler configuration.
+/// </remarks>
+internal sealed class StableDiffusionFamily : Family
+{
+    private readonly Lazy<ITextTokenizer> _tokenizer;
+    private readonly ComponentSlot<TextEncoder> _clip;
+    private readonly int _crossAttentionDim;
+
+    public StableDiffusionFamily(ModelFolder folder, PipelineOptions options)
+        : base(folder, options)
+    {
+        var unet = folder.Config("unet");
+        LatentChannels = unet.Int("in_channels", 4);
+        _crossAttentionDim = unet.Int("cross_attention_dim", 768);
+        VaeScale = VaeDecoder.ScaleFactorOf(folder.Config("vae_decoder", "vae"));
+        folder.Graph("vae_decoder", "vae");
+        _ = folder.SchedulerConfigPath;
+        string clipGraph = folder.Graph("text_encoder");
+        string unetGraph = folder.Graph("unet");
+        _tokenizer = Tokenizer("tokenizer");
+
+        var runtime = options.Runtime;
+        _clip = Encoder(() => new TextEncoder("text_encoder", clipGraph, runtime, [PortSpec.Of("last_hidden_state")]));
+        Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"), [PortSpec.Of("encoder_hidden_states")], LatentChannels));
+        Decoder = Slot<ILatentDecoder>(() => new VaeDecoder(folder, runtime));
+        int side = unet.Int("sample_size", 64) * VaeScale;
+        Defaults = new GenerationDefaults(50, 7.5, side, side, 77, "model scheduler_config.json");
+    }
+
+    public override string Name => "Stable Diffusion";
+
+    public override GenerationDefaults Defaults { get; }
+
+    public override int VaeScale { get; }
+
+    public override LatentLayout Layout => LatentLayout.Unpacked;
+
+    public override int LatentChannels { get; }
+
+    public override GuidanceKind Guidance => GuidanceKind.BatchedCfg;
+
+    public override SchedulerKind Scheduler => SchedulerKind.DiscreteVp;
+
+    public override int? MaxSequenceLimit => null;
+
+    public override IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int maxSequenceLength) =>
+        new Dictionary<string, TokenizedText> { ["tokenizer"] = _tokenizer.Value.EncodePadded(prompt, _tokenizer.Value.ModelMaxLength ?? 77) };
+
+    public override string TokenizerLabel(string component) => "tokenizer (CLIP)";
+
+    public override IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings)
+    {
+        int[] tokens = ids["tokenizer"];
+        var (values, shape) = _clip.Get().Encode(tokens, "last_hidden_state")[0];
+        if (shape.Length != 3 || shape[0] != 1 || shape[1] != tokens.Length || shape[2] != _crossAttentionDim)
+        {
+            throw new InvalidDataException(
+                $"text_encoder: last_hidden_state has shape [{string.Join(", ", shape)}]; the UNet's cross_attention_dim is {_crossAttentionDim} (expected [1, {tokens.Length}, {_crossAttentionDim}]).");
+        }
+
+        return [DenoiserInput.PerRow("encoder_hidden_states", values, [tokens.Length, _crossAttentionDim])];
+    }
+}

@@ -1,0 +1,128 @@
+using Stork.Pipelines.Denoising;
+using Stork.Pipelines.Onnx;
+using Stork.Pipelines.Tokenizers;
+
+namespace Stork.Pipelines.StableDiffusion;
+
+/// <summary>
+/// SDXL exactly as diffusers' <c>StableDiffusionXLPipeline</c>: the penultimate hidden states of CLIP-L and CLIP-G
+/// concatenated, the pooled <c>text_embeds</c> of CLIP-G, <c>time_ids = [H, W, 0, 0, H, W]</c>; with guidance above 1
+/// the negative prompt encoded the same way, or zeros when <c>force_zeros_for_empty_prompt</c> holds and none is given;
+/// guidance batched <c>[negative, positive]</c>; the folder's scheduler (EulerDiscrete, leading spacing) or any other;
+/// the VAE decode of <c>z / scaling_factor</c>.
+/// </summary>
+/// <remarks>diffusers' defaults: 50 steps, guidance 5.0, 1024 x 1024 (the UNet's sample_size times the VAE factor), the folder's scheduler.</remarks>
+internal sealed class StableDiffusionXLFamily : Family
+{
+    private readonly Lazy<ITextTokenizer> _tokenizer;
+    private readonly Lazy<ITextTokenizer> _tokenizer2;
+    private readonly ComponentSlot<TextEncoder> _clipL;
+    private readonly ComponentSlot<TextEncoder> _clipG;
+    private readonly int _crossAttentionDim;
+    private readonly int? _pooledDim;
+    private readonly bool _forceZeros;
+
+    public StableDiffusionXLFamily(ModelFolder folder, PipelineOptions options)
+        : base(folder, options)
+    {
+        var unet = folder.Config("unet");
+        LatentChannels = unet.Int("in_channels", 4);
+        _crossAttentionDim = unet.Int("cross_attention_dim", 2048);
+        int? timeDim = unet.IntOrNull("addition_time_embed_dim");
+        int? projection = unet.IntOrNull("projection_class_embeddings_input_dim");
+        _pooledDim = timeDim is { } td && projection is { } pr ? pr - (6 * td) : null;
+        _forceZeros = folder.Index.Bool("force_zeros_for_empty_prompt", true);
+        VaeScale = VaeDecoder.ScaleFactorOf(folder.Config("vae_decoder", "vae"));
+        folder.Graph("vae_decoder", "vae");
+        _ = folder.SchedulerConfigPath;
+        string g1 = folder.Graph("text_encoder");
+        string g2 = folder.Graph("text_encoder_2");
+        string unetGraph = folder.Graph("unet");
+        _tokenizer = Tokenizer("tokenizer");
+        _tokenizer2 = Tokenizer("tokenizer_2");
+
+        var runtime = options.Runtime;
+        _clipL = Encoder(() => TextEncoder.Penultimate("text_encoder", g1, runtime, []));
+        _clipG = Encoder(() => TextEncoder.Penultimate("text_encoder_2", g2, runtime, [PortSpec.Of("text_embeds", "pooler_output")]));
+        Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"),
+            [PortSpec.Of("encoder_hidden_states"), PortSpec.Of("text_embeds"), PortSpec.Of("time_ids")], LatentChannels));
+        Decoder = Slot<ILatentDecoder>(() => new VaeDecoder(folder, runtime));
+        int side = unet.Int("sample_size", 128) * VaeScale;
+        Defaults = new GenerationDefaults(50, 5.0, side, side, 77, "model scheduler_config.json");
+    }
+
+    public override string Name => "Stable Diffusion XL";
+
+    public override GenerationDefaults Defaults { get; }
+
+    public override int VaeScale { get; }
+
+    public override LatentLayout Layout => LatentLayout.Unpacked;
+
+    public override int LatentChannels { get; }
+
+    public override GuidanceKind Guidance => GuidanceKind.BatchedCfg;
+
+    /// <summary>diffusers' <c>force_zeros_for_empty_prompt</c>: zeros in place of an empty negative prompt's encoding.</summary>
+    public override string? EmptyNegativePrompt => _forceZeros ? null : "";
+
+    public override SchedulerKind Scheduler => SchedulerKind.DiscreteVp;
+
+    public override int? MaxSequenceLimit => null;
+
+    public override IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int maxSequenceLength) => new Dictionary<string, TokenizedText>
+    {
+        ["tokenizer"] = _tokenizer.Value.EncodePadded(prompt, _tokenizer.Value.ModelMaxLength ?? 77),
+        ["tokenizer_2"] = _tokenizer2.Value.EncodePadded(prompt, _tokenizer2.Value.ModelMaxLength ?? 77),
+    };
+
+    public override string TokenizerLabel(string component) => component == "tokenizer" ? "tokenizer (CLIP-L)" : "tokenizer_2 (CLIP-G)";
+
+    /// <summary>CLIP-L ‖ CLIP-G penultimate states, CLIG-G's pooled <c>text_embeds</c>, and diffusers' <c>_get_add_time_ids</c>.</summary>
+    public override IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings)
+    {
+        int[] ids1 = ids["tokenizer"], ids2 = ids["tokenizer_2"];
+        if (ids1.Length != ids2.Length)
+        {
+            throw new InvalidDataException($"the two tokenizers pad to {ids1.Length} and {ids2.Length} tokens; SDXL concatenates their states, which needs one length.");
+        }
+
+        var (h1, s1) = _clipL.Get().Encode(ids1, "penultimate")[0];
+        var out2 = _clipG.Get().Encode(ids2, "penultimate", "text_embeds");
+        var (h2, s2) = out2[0];
+        var (pooled, sp) = out2[1];
+        int n = ids1.Length;
+        if (s1.Length != 3 || s2.Length != 3 || s1[1] != n || s2[1] != n || sp.Length != 2 || s1[2] + s2[2] != _crossAttentionDim)
+        {
+            throw new InvalidDataException(
+                $"the text encoders give states [{string.Join(", ", s1)}] and [{string.Join(", ", s2)}] and pooled [{string.Join(", ", sp)}]; the UNet's cross_attention_dim is {_crossAttentionDim} (the two widths summed).");
+        }
+
+        if (_pooledDim is { } p && p != pooled.Length)
+        {
+            throw new InvalidDataException(
+                $"text_encoder_2 gives a pooled vector of {pooled.Length}; the UNet's projection_class_embeddings_input_dim expects {p} (plus 6 time ids).");
+        }
+
+        int d1 = (int)s1[2], d2 = (int)s2[2];
+        var states = new float[n * (d1 + d2)];
+        for (int i = 0; i < n; i++)
+        {
+            h1.AsSpan(i * d1, d1).CopyTo(states.AsSpan(i * (d1 + d2)));
+            h2.AsSpan(i * d2, d2).CopyTo(states.AsSpan((i * (d1 + d2)) + d1));
+        }
+
+        // diffusers' _get_add_time_ids: original size, crop top-left (0, 0), target size.
+        float[] timeIds = [run.Height, run.Width, 0, 0, run.Height, run.Width];
+        return
+        [
+            DenoiserInput.PerRow("encoder_hidden_states", states, [n, _crossAttentionDim]),
+            DenoiserInput.PerRow("text_embeds", pooled, [pooled.Length]),
+            DenoiserInput.PerRow("time_ids", timeIds, [6]),
+        ];
+    }
+
+    /// <summary>Zeros for the states and the pooled vector; the same time ids.</summary>
+    public override IReadOnlyList<DenoiserInput> ZeroNegative(IReadOnlyList<DenoiserInput> positive) =>
+        [.. positive.Select(i => i.Name == "time_ids" ? i : i with { Rows = new float[i.Rows!.Length] })];
+}

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using Stork.Pipelines.Denoising;
+using Stork.Pipelines.Tokenizers;
+
+namespace Stork.Pipelines;
+
+/// <summary>How a family keeps its latents between the seeded noise and the decoder.</summary>
+internal enum LatentLayout
+{
+    /// <summary>[C, h, w] per image (SD, SDXL, SD3).</summary>
+    Unpacked,
+
+    /// <summary>2x2 patches as tokens, [(h/2)(w/2), 4C] per image (FLUX.1, see <see cref="Flux.FluxLatents"/>).</summary>
+    Packed,
+
+    /// <summary>Packed as FLUX.1; given latents may also be [C, 1, h, w], the VAE's frame axis (Qwen-Image).</summary>
+    PackedFrame,
+}
+
+/// <summary>
+/// One text-to-image family as the one <see cref="TextToImagePipeline.Generate"/> needs it: its data (defaults, size
+/// multiple, latent layout, guidance kind, scheduler kind) and small binders (tokenize, encode a prompt into denoiser
+/// inputs, open the denoiser, the decoder). One instance per loaded folder; it owns the folder's components, loaded
+/// when first needed. <see cref="FamilyTable"/> maps a <c>_class_name</c> to a family.
+/// </summary>
+internal abstract class Family : IDisposable
+{
+    private readonly List<IDisposable> _slots = [];
+    private readonly List<IReleasable> _encoders = [];
+    private readonly List<Func<TimeSpan>> _loadTimes = [];
+    private readonly List<Func<TimeSpan>> _runTimes = [];
+    private TimeSpan _tokenizerLoadTime;
+
+    protected Family(ModelFolder folder, PipelineOptions options)
+    {
+        Folder = folder;
+        Options = options;
+    }
+
+    public ModelFolder Folder { get; }
+
+    protected PipelineOptions Options { get; }
+
+    /// <summary>The family's name in messages (<c>FLUX.1-dev</c>, <c>Stable Diffusion 3</c>, ...).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>diffusers' defaults for this folder, before the folder's own <c>_stork_defaults</c>.</summary>
+    public abstract GenerationDefaults Defaults { get; }
+
+    /// <summary>Image pixels per latent pixel (the VAE scale factor).</summary>
+    public abstract int VaeScale { get; }
+
+    /// <summary>Latent pixels per token side: 2 for packed latents, the transformer's patch size for SD3, 1 for a UNet.</summary>
+    public virtual int PatchSize => Layout == LatentLayout.Unpacked ? 1 : 2;
+
+    /// <summary>Height and width must be multiples of this.</summary>
+    public int SizeMultiple => VaeScale * PatchSize;
+
+    public abstract LatentLayout Layout { get; }
+
+    /// <summary>Latent channels (unpacked).</summary>
+    public abstract int LatentChannels { get; }
+
+    /// <summary>How a negative prompt guides the denoiser.</summary>
+    public abstract GuidanceKind Guidance { get; }
+
+    /// <summary>FLUX.1-dev: the guidance scale is an input of the network (embedded guidance).</summary>
+    public virtual bool EmbedsGuidance => false;
+
+    /// <summary>
+    /// The negative prompt batched CFG uses when none is given: <c>""</c>, or null for zeros in place of its encoding
+    /// (SDXL's <c>force_zeros_for_empty_prompt</c>, see <see cref="ZeroNegative"/>).
+    /// </summary>
+    public virtual string? EmptyNegativePrompt => "";
+
+    public abstract SchedulerKind Scheduler { get; }
+
+    /// <summary>The longest <c>max_sequence_length</c> (the T5 or language-model length), or null for CLIP only (77 tokens, fixed).</summary>
+    public abstract int? MaxSequenceLimit { get; }
+
+    /// <summary>The ids each tokenizer gives <paramref name="prompt"/>, keyed by component (<c>tokenizer</c>, <c>tokenizer_2</c>, ...).</summary>
+    public abstract IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int maxSequenceLength);
+
+    /// <summary>How a truncation warning names the tokenizer of <paramref name="component"/>.</summary>
+    public abstract string TokenizerLabel(string component);
+
+    /// <summary>One prompt's token ids (keyed as <see cref="Tokenize"/>) encoded into the denoiser's per-prompt inputs.</summary>
+    public abstract IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings);
+
+    /// <summary>The negative inputs when <see cref="EmptyNegativePrompt"/> is null: zeros shaped as the positive ones.</summary>
+    public virtual IReadOnlyList<DenoiserInput> ZeroNegative(IReadOnlyList<DenoiserInput> positive) =>
+        throw new InvalidOperationException($"{Name} encodes an empty negative prompt.");
+
+    /// <summary>Releases the text encoders (after the prompts are encoded).</summary>
+    public void ReleaseEncoders()
+    {
+        foreach (var encoder in _encoders)
+        {
+            encoder.Release();
+        }
+    }
+
+    /// <summary>The denoiser graph, opened and checked by the family's binder on first use.</summary>
+    public ComponentSlot<DenoiserGraph> Denoiser { get; protected init; } = null!;
+
+    /// <summary>The denoiser inputs of a run that do not depend on the prompt (positions, embedded guidance).</summary>
+    public virtual IReadOnlyList<DenoiserInput> RunInputs(ResolvedGeneration run, int latentHeight, int latentWidth) => [];
+
+    /// <summary>The VAE decoder, loaded on first use.</summary>
+    public ComponentSlot<ILatentDecoder> Decoder { get; protected init; } = null!;
+
+    /// <summary>Time spent loading components and tokenizers so far.</summary>
+    public TimeSpan LoadTime => _loadTimes.Aggregate(_tokenizerLoadTime, (a, f) => a + f());
+
+    /// <summary>Time spent inside ONNX Runtime so far.</summary>
+    public TimeSpan OnnxTime => _runTimes.Aggregate(TimeSpan.Zero, (a, f) => a + f());
+
+    /// <summary>A component of this family, loaded on first use, its times counted.</summary>
+    protected ComponentSlot<T> Slot<T>(Func<T> load)
+        where T : class, IOnnxComponent
+    {
+        var slot = new ComponentSlot<T>(load, Options.KeepLoaded);
+        _slots.Add(slot);
+        _loadTimes.Add(() => slot.LoadTime);
+        _runTimes.Add(() => slot.RunTime);
+        return slot;
+    }
+
+    /// <summary>A text encoder of this family, loaded on first use and released by <see cref="ReleaseEncoders"/>.</summary>
+    protected ComponentSlot<T> Encoder<T>(Func<T> load)
+        where T : class, IOnnxComponent
+    {
+        var slot = Slot(load);
+        _encoders.Add(slot);
+        return slot;
+    }
+
+    /// <summary>A tokenizer loaded on first use, its time counted as loading.</summary>
+    protected Lazy<T> Tokenizer<T>(Func<T> load) => new(() =>
+    {
+        var clock = Stopwatch.StartNew();
+        var value = load();
+        _tokenizerLoadTime += clock.Elapsed;
+        return value;
+    });
+
+    /// <summary>A tokenizer folder's tokenizer, loaded on first use.</summary>
+    protected Lazy<ITextTokenizer> Tokenizer(string component)
+    {
+        string folder = Folder.ComponentFolder(component);
+        return Tokenizer(() => TokenizerLoader.Load(folder));
+    }
+
+    public void Dispose()
+    {
+        foreach (var slot in _slots)
+        {
+            slot.Dispose();
+        }
+    }
+}

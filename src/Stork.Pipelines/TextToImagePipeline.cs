@@ -1,0 +1,322 @@
+using System.Diagnostics;
+using Stork.Pipelines.Denoising;
+using Stork.Pipelines.Tokenizers;
+using Stork.Sampling;
+
+namespace Stork.Pipelines;
+
+/// <summary>
+/// The one text-to-image pipeline, over a <see cref="Family"/> looked up by the folder's <c>_class_name</c>
+/// (<see cref="FamilyTable"/>). <see cref="Generate"/> reads top to bottom as diffusers' <c>FluxPipeline.__call__</c>:
+/// check inputs, encode the prompt, prepare latents, prepare timesteps (the solver), the denoising loop, decode.
+/// </summary>
+internal sealed class TextToImagePipeline : ITextToImagePipeline
+{
+    private readonly Family _family;
+
+    internal TextToImagePipeline(Family family)
+    {
+        _family = family;
+        Defaults = FolderDefaults.Apply(family.Defaults, family.Folder.Index, family);
+    }
+
+    /// <inheritdoc/>
+    public ModelFolder Folder => _family.Folder;
+
+    /// <summary>The family's defaults, then the folder's own <c>_stork_defaults</c> (<see cref="FolderDefaults"/>).</summary>
+    public GenerationDefaults Defaults { get; }
+
+    /// <summary>The family (tests and the worked example in CONTRIBUTING read its data).</summary>
+    internal Family Family => _family;
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int? maxSequenceLength = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        return _family.Tokenize(prompt, ResolveSequenceLength(maxSequenceLength, []));
+    }
+
+    /// <inheritdoc/>
+    public GenerationResult Generate(GenerationRequest request, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.Prompt, nameof(request.Prompt));
+        var clock = Stopwatch.StartNew();
+        var warnings = new List<string>();
+        var (r, guidance) = CheckInputs(request, warnings);
+        var positive = Tokens(r.Prompt, r.MaxSequenceLength, "the prompt", warnings);
+        var negative = NegativePrompt(r, guidance) is { } neg ? Tokens(neg, r.MaxSequenceLength, "the negative prompt", warnings) : null;
+        var result = Run(request, r, guidance, positive, negative, warnings, progress, cancellationToken);
+        return result with { Timings = result.Timings with { Total = clock.Elapsed } };
+    }
+
+    /// <summary>
+    /// <see cref="Generate"/> from token ids (keyed as <see cref="Tokenize"/>) in place of the prompts' text: the golden
+    /// tests feed the ids diffusers fed its encoders.
+    /// </summary>
+    internal GenerationResult GenerateFromTokens(GenerationRequest request, IReadOnlyDictionary<string, int[]> positive,
+        IReadOnlyDictionary<string, int[]>? negative, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var warnings = new List<string>();
+        var (r, guidance) = CheckInputs(request, warnings);
+        return Run(request, r, guidance, positive, guidance == GuidanceKind.None ? null : negative, warnings, progress, cancellationToken);
+    }
+
+    private GenerationResult Run(GenerationRequest request, ResolvedGeneration r, GuidanceKind guidance, IReadOnlyDictionary<string, int[]> positive,
+        IReadOnlyDictionary<string, int[]>? negative, List<string> warnings, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var family = _family;
+        var total = Stopwatch.StartNew();
+        var loadBefore = family.LoadTime;
+        var onnxBefore = family.OnnxTime;
+        int h = r.Height / family.VaeScale, w = r.Width / family.VaeScale;
+        int channels = family.LatentChannels;
+
+        // 2. Encode the prompt (and, guided, the negative prompt), then release the text encoders.
+        var stage = Stopwatch.StartNew();
+        progress?.Report(new GenerationProgress(GenerationStage.EncodingText, 0, r.Steps, double.NaN));
+        var conditions = new List<IReadOnlyList<DenoiserInput>> { family.Encode(positive, r, "the prompt", warnings) };
+        if (guidance != GuidanceKind.None)
+        {
+            conditions.Add(negative is not null ? family.Encode(negative, r, "the negative prompt", warnings) : family.ZeroNegative(conditions[0]));
+        }
+
+        family.ReleaseEncoders();
+        cancellationToken.ThrowIfCancellationRequested();
+        var textTime = stage.Elapsed;
+
+        // 3. Prepare timesteps: the solver on the family's grid.
+        int imageTokens = h / family.PatchSize * (w / family.PatchSize);
+        var scheduler = PipelineScheduler.Resolve(Folder.SchedulerConfigPath, request.Scheduler, r.Steps, family.Scheduler, imageTokens);
+        var solver = scheduler.Solver;
+
+        // 4. Prepare latents: given, or the noise of seed + k for image k, times the scheduler's initial noise scale.
+        bool packed = family.Layout != LatentLayout.Unpacked;
+        float[] x = LatentBatch.Initial(request.Latents, r.Seed, r.Count, channels, h, w, packed, family.Layout == LatentLayout.PackedFrame,
+            r.Height, r.Width, out long[]? seeds);
+        if (scheduler.InitialNoiseScale != 1.0)
+        {
+            float s = (float)scheduler.InitialNoiseScale;
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] *= s;
+            }
+        }
+
+        // 5. Denoising loop: Sampler.Run over the guided denoiser; after each evaluation a stepwise preview, after each
+        // step a finite check and progress.
+        stage.Restart();
+        var graph = family.Denoiser.Get();
+        int[] sampleShape = packed ? [h / 2 * (w / 2), channels * 4] : [channels, h, w];
+        double scale = (guidance == GuidanceKind.BatchedCfg ? r.GuidanceScale : r.TrueCfgScale) ?? 1.0;
+        using (var denoiser = new DenoiserRun(graph.Graph, graph.Sample, graph.Output, scheduler.Model, r.Count, sampleShape,
+            family.RunInputs(r, h, w), conditions, guidance, scale, scheduler.TimestepScale))
+        {
+            StepCallback? preview = request.Stepwise is { } stepwise
+                ? (i, t, latents, output) => stepwise(i, Decode(LatentBatch.PredictedClean(scheduler.Model, t, latents, output), r.Count, channels, h, w, CancellationToken.None))
+                : null;
+            Sampler.Run(denoiser, solver, x, progress is null ? null : new DenoisingProgress(progress), cancellationToken, preview, FiniteCheck);
+        }
+
+        var denoiseTime = stage.Elapsed;
+        family.Denoiser.Release();
+
+        // 6. Decode.
+        cancellationToken.ThrowIfCancellationRequested();
+        stage.Restart();
+        progress?.Report(new GenerationProgress(GenerationStage.Decoding, r.Steps, r.Steps, 0));
+        var images = Decode(x, r.Count, channels, h, w, cancellationToken);
+        family.Decoder.Release();
+        var decodeTime = stage.Elapsed;
+
+        return new GenerationResult
+        {
+            Images = images,
+            FinalLatents = x,
+            FinalLatentsShape = packed ? [r.Count, h / 2 * (w / 2), channels * 4] : [r.Count, channels, h, w],
+            Settings = r with { Scheduler = scheduler.Name, Mu = scheduler.Mu, Times = solver.Times.Select(t => t * scheduler.TimestepScale).ToArray() },
+            Seeds = seeds,
+            Warnings = warnings,
+            Timings = new GenerationTimings(total.Elapsed, family.OnnxTime - onnxBefore, family.LoadTime - loadBefore, textTime, denoiseTime, decodeTime),
+        };
+    }
+
+    private GeneratedImages Decode(float[] latents, int count, int channels, int h, int w, CancellationToken cancellationToken) =>
+        LatentBatch.Decode(_family.Decoder.Get(), latents, count, channels, h, w, _family.Layout != LatentLayout.Unpacked, cancellationToken);
+
+    private static void FiniteCheck(int step, double time, Span<float> sample, ReadOnlySpan<float> output)
+    {
+        foreach (float v in sample)
+        {
+            if (!float.IsFinite(v))
+            {
+                throw new InvalidDataException($"the denoising loop produced non-finite latents (step {step + 1}, time {time:R}).");
+            }
+        }
+    }
+
+    /// <summary>The negative prompt a run encodes: with guidance on, the request's (batched CFG: empty when none is given).</summary>
+    private string? NegativePrompt(ResolvedGeneration r, GuidanceKind guidance) =>
+        guidance == GuidanceKind.None ? null : r.NegativePrompt ?? (guidance == GuidanceKind.BatchedCfg ? _family.EmptyNegativePrompt : null);
+
+    private Dictionary<string, int[]> Tokens(string text, int maxSequenceLength, string what, List<string> warnings)
+    {
+        var ids = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        foreach (var (component, t) in _family.Tokenize(text, maxSequenceLength))
+        {
+            if (t.Truncated)
+            {
+                warnings.Add($"{what} was truncated: {_family.TokenizerLabel(component)} keeps {t.Ids.Length} tokens of {t.UntruncatedLength}.");
+            }
+
+            ids[component] = [.. t.Ids];
+        }
+
+        return ids;
+    }
+
+    /// <summary>1. Check inputs: the request with every default filled in, and the guidance the run uses.</summary>
+    private (ResolvedGeneration Run, GuidanceKind Guidance) CheckInputs(GenerationRequest request, List<string> warnings)
+    {
+        var family = _family;
+        int steps = request.Steps ?? Defaults.Steps;
+        if (steps < 1 || steps > 1000)
+        {
+            throw new ArgumentException($"the number of steps must be 1 to 1000 (got {steps}).", nameof(request));
+        }
+
+        int? latentCount = request.Latents?.Shape.Length > 0 ? request.Latents.Shape[0] : null;
+        int count = request.Count ?? latentCount ?? 1;
+        if (count < 1 || count > 64)
+        {
+            throw new ArgumentException($"the number of images must be 1 to 64 (got {count}).", nameof(request));
+        }
+
+        int height = request.Height ?? InferSide(request.Latents, 2) ?? Defaults.Height;
+        int width = request.Width ?? InferSide(request.Latents, 1) ?? Defaults.Width;
+        int m = family.SizeMultiple;
+        if (height < m || width < m || height % m != 0 || width % m != 0 || height > 8192 || width > 8192)
+        {
+            throw new ArgumentException($"{family.Name}: height and width must be positive multiples of {m} up to 8192 (got {height} x {width}).", nameof(request));
+        }
+
+        double? guidanceScale = request.GuidanceScale;
+        if (guidanceScale is { } gs && !double.IsFinite(gs))
+        {
+            throw new ArgumentException($"the guidance scale must be finite (got {gs}).", nameof(request));
+        }
+
+        // The negative prompt and the true CFG scale fall back to the defaults' together (a folder's _stork_defaults).
+        double? trueCfg = request.TrueCfgScale ?? Defaults.TrueCfgScale;
+        string? negative = request.NegativePrompt ?? (trueCfg > 1 ? Defaults.NegativePrompt : null);
+        var guidance = GuidanceKind.None;
+        if (family.Guidance == GuidanceKind.BatchedCfg)
+        {
+            guidanceScale ??= Defaults.GuidanceScale ?? 1.0;
+            if (guidanceScale < 0)
+            {
+                throw new ArgumentException($"the guidance scale must be a non-negative number (got {guidanceScale}).", nameof(request));
+            }
+
+            if (request.TrueCfgScale is { } tc)
+            {
+                warnings.Add($"{family.Name} uses classifier-free guidance through the guidance scale; true_cfg_scale {tc} is ignored.");
+            }
+
+            if (negative is not null && guidanceScale <= 1)
+            {
+                warnings.Add("the negative prompt is used only with a guidance scale above 1; it is ignored.");
+            }
+
+            guidance = guidanceScale > 1 ? GuidanceKind.BatchedCfg : GuidanceKind.None;
+            trueCfg = null;
+        }
+        else
+        {
+            if (family.EmbedsGuidance)
+            {
+                guidanceScale ??= Defaults.GuidanceScale;
+            }
+            else if (guidanceScale is { } g && g != 0 && g != 1)
+            {
+                warnings.Add($"{family.Name} has no guidance input (guidance_embeds false); guidance {g} is ignored (a true CFG scale above 1 with a negative prompt guides it).");
+                guidanceScale = null;
+            }
+            else
+            {
+                guidanceScale = null;
+            }
+
+            if (trueCfg is { } tc && (!double.IsFinite(tc) || tc < 0))
+            {
+                throw new ArgumentException($"the true CFG scale must be a non-negative number (got {tc}).", nameof(request));
+            }
+
+            if (request.TrueCfgScale is > 1 && negative is null)
+            {
+                warnings.Add("true CFG needs a negative prompt; without one it is off (as in diffusers).");
+            }
+            else if (negative is not null && trueCfg is not > 1)
+            {
+                warnings.Add("the negative prompt is used only with a true CFG scale above 1; it is ignored.");
+            }
+
+            guidance = negative is not null && trueCfg > 1 ? family.Guidance : GuidanceKind.None;
+            trueCfg = negative is null ? request.TrueCfgScale : trueCfg;
+        }
+
+        var resolved = new ResolvedGeneration
+        {
+            Model = Folder.Root,
+            Prompt = request.Prompt,
+            NegativePrompt = negative,
+            Steps = steps,
+            GuidanceScale = guidanceScale,
+            TrueCfgScale = trueCfg,
+            Height = height,
+            Width = width,
+            MaxSequenceLength = ResolveSequenceLength(request.MaxSequenceLength, warnings),
+            Seed = request.Seed,
+            Count = count,
+            Scheduler = "",
+            Times = [],
+        };
+        return (resolved, guidance);
+    }
+
+    /// <summary>The image side from unpacked latents [N, C, h, w] (or [N, C, 1, h, w] with a frame axis).</summary>
+    private int? InferSide(LatentsInput? latents, int fromEnd) =>
+        latents is { Shape.Length: 4 } or { Shape.Length: 5 } && (latents.Shape.Length == 4 || _family.Layout == LatentLayout.PackedFrame)
+            ? latents.Shape[^fromEnd] * _family.VaeScale
+            : null;
+
+    private int ResolveSequenceLength(int? requested, List<string> warnings)
+    {
+        if (_family.MaxSequenceLimit is not { } limit)
+        {
+            if (requested is not null)
+            {
+                warnings.Add($"this model has no T5 encoder; max_sequence_length {requested} is ignored (CLIP takes 77 tokens).");
+            }
+
+            return Defaults.MaxSequenceLength;
+        }
+
+        int length = requested ?? Defaults.MaxSequenceLength;
+        if (length < 1 || length > limit)
+        {
+            throw new ArgumentException($"max_sequence_length must be 1 to {limit} (got {length}).", nameof(requested));
+        }
+
+        return length;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _family.Dispose();
+
+    // Sampler progress as the pipeline's denoising stage.
+    private sealed class DenoisingProgress(IProgress<GenerationProgress> progress) : IProgress<StepInfo>
+    {
+        public void Report(StepInfo value) => progress.Report(new GenerationProgress(GenerationStage.Denoising, value.Evaluation, value.Total, value.Time));
+    }
+}
