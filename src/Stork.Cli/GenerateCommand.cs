@@ -40,7 +40,7 @@ internal static class GenerateCommand
         var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: FLUX.1-dev 512, schnell 256, SD3 256, or the folder's _stork_defaults: fashion-flux 32; at most 512); CLIP-only models take 77." };
         var seed = new Option<long?>("--seed") { Description = "Seed of image 0 (default 0); image k uses seed + k, so any image can be regenerated alone." };
         var count = new Option<int?>("--count") { Description = "Images per prompt (default 1, or the number of --latents)." };
-        var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), Qwen-Image's [N, 16, 1, h, w], or the packed [N, S, 64] of FLUX.1 and Qwen-Image." };
+        var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), Qwen-Image's [N, 16, 1, h, w], or the packed [N, S, 64] of FLUX.1 and Qwen-Image. With --image or --control-image: the Gaussian noise the pipeline draws (diffusers randn_tensor), same shapes." };
         var output = new Option<string>("--out")
         {
             Description = "Output: FILE.png (one PNG per image, numbered -0, -1, ... when there are several; prompt, seed, steps, scheduler and model in PNG text chunks) or FILE.npy (float32 [N, H, W, 3] in [0, 1]).",
@@ -51,11 +51,12 @@ internal static class GenerateCommand
         var stepwise = new Option<string?>("--stepwise-dir") { Description = "Write the predicted clean image after every step into this folder (step-NNN-K.png)." };
         var shard = ShardSpec.CreateOption();
         var runtime = new RuntimeOptionSet();
+        var imageInputs = new ImageInputOptionSet();
 
         var command = new Command("generate", "Text to image with a FLUX.1, SD3/3.5, SD1.5/2.x or SDXL ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
         Option[] all = [model, prompt, promptFile, negative, steps, scheduler, schedulerConfig, substeps, derivativeOrder, variant, corrector, solverOrder, uniPc,
             guidance, trueCfg, height, width, maxSequence, seed, count, latents, output, metadata, stepwise, keepLoaded, shard];
-        foreach (var o in all.Concat(runtime.All))
+        foreach (var o in all.Concat(runtime.All).Concat(imageInputs.All))
         {
             command.Add(o);
         }
@@ -87,6 +88,7 @@ internal static class GenerateCommand
                 initial = ReadLatents(latentsPath);
             }
 
+            var (inputImage, inputMask, controlImage, strength) = imageInputs.Read(r);
             string? stepDir = r.GetValue(stepwise);
             if (stepDir is not null && File.Exists(stepDir))
             {
@@ -117,6 +119,11 @@ internal static class GenerateCommand
             files.Input(r.GetValue(latents));
             files.Input(r.GetValue(promptFile));
             files.Input(r.GetValue(schedulerConfig));
+            foreach (string? inputPath in imageInputs.Paths(r))
+            {
+                files.Input(inputPath);
+            }
+
             var paths = png && totalImages > 1 ? Enumerable.Range((int)firstImage, (int)length).Select(i => NumberedPath(outPath, i)).ToList() : [part.Suffixed(outPath)];
             foreach (string path in paths)
             {
@@ -154,6 +161,10 @@ internal static class GenerateCommand
                     Count = part.IsPartial ? (int)(hi - lo) : r.GetValue(count),
                     Latents = initial,
                     Scheduler = choice,
+                    Image = inputImage,
+                    Mask = inputMask,
+                    ControlImage = controlImage,
+                    Strength = strength,
                     Stepwise = stepDir is null ? null : (step, images) => WriteStep(stepDir, prompts.Count > 1 ? p : null, step, images),
                 };
                 var result = Run(pipeline, request, stderr, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root))} [{p + 1}/{prompts.Count}]", cancellationToken);
@@ -377,6 +388,21 @@ internal static class GenerateCommand
             text.Add(new("true_cfg", t.ToString("R", CultureInfo.InvariantCulture)));
         }
 
+        if (s.Pipeline is { } pipelineClass)
+        {
+            text.Add(new("pipeline", pipelineClass));
+        }
+
+        if (s.Strength is { } strength)
+        {
+            text.Add(new("strength", strength.ToString("R", CultureInfo.InvariantCulture)));
+        }
+
+        foreach (var (role, hash) in s.Inputs ?? new Dictionary<string, string>())
+        {
+            text.Add(new(role, hash));
+        }
+
         text.Add(new("software", "Stork.NET"));
         return PngText.Insert(PngFile.Encode(ToRaster(result.Images, k)), text);
     }
@@ -421,6 +447,9 @@ internal static class GenerateCommand
             seeds = r.Seeds,
             mu = r.Settings.Mu,
             sigmas = r.Settings.Times,
+            pipeline = r.Settings.Pipeline,
+            strength = r.Settings.Strength,
+            inputs = r.Settings.Inputs,
             warnings = r.Warnings,
             timings_seconds = new
             {

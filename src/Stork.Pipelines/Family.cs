@@ -41,6 +41,9 @@ internal abstract class Family : IDisposable
 
     protected PipelineOptions Options { get; }
 
+    /// <summary>The ONNX Runtime options the family's components open with (the VAE encoder of image inputs too).</summary>
+    public Stork.Onnx.OnnxRuntimeOptions Runtime => Options.Runtime;
+
     /// <summary>The family's name in messages (<c>FLUX.1-dev</c>, <c>Stable Diffusion 3</c>, ...).</summary>
     public abstract string Name { get; }
 

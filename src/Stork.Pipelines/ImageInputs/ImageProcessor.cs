@@ -29,6 +29,14 @@ internal static class ImageProcessor
         return (h, w);
     }
 
+    /// <summary>The image resized to <paramref name="height"/> x <paramref name="width"/> (PIL's Lanczos; a copy at its own size).</summary>
+    public static Raster Resize(Raster image, int height, int width)
+    {
+        var resized = new Raster(width, height);
+        Resized(image.Pixels, image.Width, image.Height, 3, width, height).CopyTo(resized.Pixels, 0);
+        return resized;
+    }
+
     /// <summary>The image at <paramref name="height"/> x <paramref name="width"/> as float32 [3, H, W] in [-1, 1].</summary>
     public static float[] Normalize(Raster image, int height, int width)
     {

@@ -16,11 +16,7 @@ internal sealed class VaeEncoder : IDisposable
 
     public VaeEncoder(ModelFolder folder, OnnxRuntimeOptions runtime)
     {
-        if (!Directory.Exists(Path.Combine(folder.Root, "vae_encoder")))
-        {
-            throw new InvalidDataException(
-                $"model folder '{folder.Root}' has no vae_encoder/: image inputs need the VAE encoder (Optimum exports it beside vae_decoder/).");
-        }
+        RequireIn(folder);
 
         var config = File.Exists(Path.Combine(folder.Root, "vae_encoder", "config.json"))
             ? folder.Config("vae_encoder")
@@ -46,6 +42,16 @@ internal sealed class VaeEncoder : IDisposable
         if (input.Rank != 4 || !input.IsFloat || input.Fixed(1) is { } c && c != 3)
         {
             throw new InvalidDataException($"vae_encoder: input {input.Describe()} is not a float image [B, 3, H, W].");
+        }
+    }
+
+    /// <summary>Image inputs need <c>vae_encoder/model.onnx</c>: checked before any work.</summary>
+    public static void RequireIn(ModelFolder folder)
+    {
+        if (!File.Exists(Path.Combine(folder.Root, "vae_encoder", "model.onnx")))
+        {
+            throw new InvalidDataException(
+                $"model folder '{folder.Root}' has no vae_encoder/model.onnx: image inputs need the VAE encoder (Optimum exports it beside vae_decoder/).");
         }
     }
 

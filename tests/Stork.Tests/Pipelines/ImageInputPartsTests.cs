@@ -110,7 +110,7 @@ public class ImageInputPartsTests
         if (IsFlux(c) || IsSd3(c))
         {
             int sequence = h / 2 * (w / 2);
-            var scheduler = FlowScheduler.Create(folder.SchedulerConfigPath, choice, steps, sequence, pipelineSigmas: IsFlux(c));
+            var scheduler = PipelineScheduler.Resolve(folder.SchedulerConfigPath, choice, steps, IsFlux(c) ? SchedulerKind.FlowPipelineSigmas : SchedulerKind.FlowOwnGrid, sequence);
             int start = Strength.StartIndex(steps, strength, StrengthRounding.RunCeiling);
             Assert.Equal(expectedTimesteps.Length, steps - start);
             var sigmas = c.Json.GetProperty("scheduler_sigmas").EnumerateArray().Select(e => e.GetDouble()).ToArray();
@@ -125,7 +125,7 @@ public class ImageInputPartsTests
         }
         else
         {
-            var scheduler = DiscreteScheduler.Create(folder.SchedulerConfigPath, choice, steps);
+            var scheduler = PipelineScheduler.Resolve(folder.SchedulerConfigPath, choice, steps, SchedulerKind.DiscreteVp, h * w);
             int start = Strength.StartIndex(steps, strength, StrengthRounding.RunFloor);
             Assert.Equal(expectedTimesteps.Length, steps - start);
             double t = scheduler.Solver.Times[start];

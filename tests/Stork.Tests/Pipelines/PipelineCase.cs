@@ -112,6 +112,10 @@ internal sealed class PipelineCase
             Count = Int("num_images_per_prompt"),
             Latents = new LatentsInput(latents.ToSingle(), latents.Shape),
             Scheduler = SchedulerChoice.FromConfig(schedulerConfig),
+            Image = Input("image") is { } image ? Stork.Imaging.ImageFile.Read(image) : null,
+            Mask = Input("mask") is { } mask ? Stork.Imaging.ImageFile.Read(mask) : null,
+            ControlImage = Input("control_image") is { } control ? Stork.Imaging.ImageFile.Read(control) : null,
+            Strength = Number("strength"),
         };
     }
 

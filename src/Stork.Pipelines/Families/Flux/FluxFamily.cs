@@ -57,7 +57,10 @@ internal sealed class FluxFamily : Family
 
     public override LatentLayout Layout => LatentLayout.Packed;
 
-    public override int LatentChannels => _transformer.InChannels / 4;
+    public override int LatentChannels => _transformer.OutChannels / 4;
+
+    /// <summary>Features per token the transformer takes beyond the latents' (Fill 320, Control 64, else 0).</summary>
+    public int ExtraInputFeatures => _transformer.InChannels - _transformer.OutChannels;
 
     public override GuidanceKind Guidance => GuidanceKind.TrueCfg;
 

@@ -25,7 +25,8 @@ internal sealed class StableDiffusionFamily : Family
         : base(folder, options)
     {
         var unet = folder.Config("unet");
-        LatentChannels = unet.Int("in_channels", 4);
+        InputChannels = unet.Int("in_channels", 4);
+        LatentChannels = unet.IntOrNull("out_channels") ?? InputChannels;
         _crossAttentionDim = unet.Int("cross_attention_dim", 768);
         VaeScale = VaeDecoder.ScaleFactorOf(folder.Config("vae_decoder", "vae"));
         folder.Graph("vae_decoder", "vae");
@@ -36,7 +37,7 @@ internal sealed class StableDiffusionFamily : Family
 
         var runtime = options.Runtime;
         _clip = Encoder(() => new TextEncoder("text_encoder", clipGraph, runtime, [PortSpec.Of("last_hidden_state")]));
-        Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"), [PortSpec.Of("encoder_hidden_states")], LatentChannels));
+        Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"), [PortSpec.Of("encoder_hidden_states")], InputChannels));
         Decoder = Slot<ILatentDecoder>(() => new VaeDecoder(folder, runtime));
         int side = unet.Int("sample_size", 64) * VaeScale;
         Defaults = new GenerationDefaults(50, 7.5, side, side, 77, "model scheduler_config.json");
@@ -51,6 +52,9 @@ internal sealed class StableDiffusionFamily : Family
     public override LatentLayout Layout => LatentLayout.Unpacked;
 
     public override int LatentChannels { get; }
+
+    /// <summary>The UNet's input channels: 9 for an inpainting UNet ([latents ‖ mask ‖ masked-image latents]), else the latents'.</summary>
+    public int InputChannels { get; }
 
     public override GuidanceKind Guidance => GuidanceKind.BatchedCfg;
 

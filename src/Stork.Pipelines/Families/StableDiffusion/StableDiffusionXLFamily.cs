@@ -26,7 +26,8 @@ internal sealed class StableDiffusionXLFamily : Family
         : base(folder, options)
     {
         var unet = folder.Config("unet");
-        LatentChannels = unet.Int("in_channels", 4);
+        InputChannels = unet.Int("in_channels", 4);
+        LatentChannels = unet.IntOrNull("out_channels") ?? InputChannels;
         _crossAttentionDim = unet.Int("cross_attention_dim", 2048);
         int? timeDim = unet.IntOrNull("addition_time_embed_dim");
         int? projection = unet.IntOrNull("projection_class_embeddings_input_dim");
@@ -45,7 +46,7 @@ internal sealed class StableDiffusionXLFamily : Family
         _clipL = Encoder(() => TextEncoder.Penultimate("text_encoder", g1, runtime, []));
         _clipG = Encoder(() => TextEncoder.Penultimate("text_encoder_2", g2, runtime, [PortSpec.Of("text_embeds", "pooler_output")]));
         Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"),
-            [PortSpec.Of("encoder_hidden_states"), PortSpec.Of("text_embeds"), PortSpec.Of("time_ids")], LatentChannels));
+            [PortSpec.Of("encoder_hidden_states"), PortSpec.Of("text_embeds"), PortSpec.Of("time_ids")], InputChannels));
         Decoder = Slot<ILatentDecoder>(() => new VaeDecoder(folder, runtime));
         int side = unet.Int("sample_size", 128) * VaeScale;
         Defaults = new GenerationDefaults(50, 5.0, side, side, 77, "model scheduler_config.json");
@@ -60,6 +61,9 @@ internal sealed class StableDiffusionXLFamily : Family
     public override LatentLayout Layout => LatentLayout.Unpacked;
 
     public override int LatentChannels { get; }
+
+    /// <summary>The UNet's input channels: 9 for an inpainting UNet ([latents ‖ mask ‖ masked-image latents]), else the latents'.</summary>
+    public int InputChannels { get; }
 
     public override GuidanceKind Guidance => GuidanceKind.BatchedCfg;
 
