@@ -193,7 +193,9 @@ internal sealed class ImageConditioning
         }
 
         double strength = inputs.Strength ?? 1.0;
-        int begin = Strength.StartIndex(steps, strength, family.Rounding);
+        // diffusers slices timesteps[t_start * order:]: Heun lists each inner time twice (2N - 1 evaluations).
+        int order = solver.Times.Count > steps ? 2 : 1;
+        int begin = Strength.StartIndex(steps, strength, family.Rounding) * order;
         var run = begin == 0 ? solver : new SolverFromIndex(solver, begin);
         if (begin == 0)
         {
