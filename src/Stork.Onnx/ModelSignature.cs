@@ -4,7 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Stork.Onnx;
 
 /// <summary>Checks a session's inputs and outputs against its card at load, with one-line errors.</summary>
-internal sealed class ModelSignature(ModelCard card, InferenceSession session)
+internal sealed class ModelSignature(ModelCard card, OnnxGraph graph)
 {
     private InvalidDataException Error(string message) =>
         new($"model '{card.OnnxPath}' does not match its card '{card.CardPath}': {message}");
@@ -15,16 +15,16 @@ internal sealed class ModelSignature(ModelCard card, InferenceSession session)
     public void CheckNoOtherInputs()
     {
         var named = card.Inputs.Values.ToHashSet(StringComparer.Ordinal);
-        var extra = session.InputMetadata.Keys.Where(k => !named.Contains(k)).ToList();
+        var extra = graph.InputMetadata.Keys.Where(k => !named.Contains(k)).ToList();
         if (extra.Count > 0)
         {
             throw Error($"the network has input(s) {string.Join(", ", extra.Select(e => $"'{e}'"))} that the card does not name.");
         }
     }
 
-    public NodeMetadata Input(string role) => Node(session.InputMetadata, card.Inputs[role], $"inputs.{role}", "input");
+    public NodeMetadata Input(string role) => Node(graph.InputMetadata, card.Inputs[role], $"inputs.{role}", "input");
 
-    public NodeMetadata Output(string role) => Node(session.OutputMetadata, card.Outputs[role], role == "out" ? "output" : $"outputs.{role}", "output");
+    public NodeMetadata Output(string role) => Node(graph.OutputMetadata, card.Outputs[role], role == "out" ? "output" : $"outputs.{role}", "output");
 
     /// <summary>
     /// Checks a [batch, ...trailing] tensor: element type and fixed dimensions. Returns the fixed batch size, or null when

@@ -1,5 +1,3 @@
-using Microsoft.ML.OnnxRuntime;
-
 namespace Stork.Onnx;
 
 /// <summary>
@@ -9,28 +7,18 @@ namespace Stork.Onnx;
 /// </summary>
 public sealed class OnnxClassifier : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly string[] _inputNames;
-    private readonly string[] _outputNames;
+    private readonly CardGraph _graph;
     private readonly int _chunk;
-    private readonly int? _fixedBatch;
-    private readonly RunOptions _runOptions = new();
-    private (int Batch, TensorBuffer Image, TensorBuffer Features, TensorBuffer Logits, OrtValue[] In, OrtValue[] Out)? _binding;
+    private int? _fixedBatch;
 
     /// <summary>Opens the network of <paramref name="card"/> with <paramref name="options"/> (CPU by default) and checks it against the card.</summary>
     public OnnxClassifier(ModelCard card, OnnxRuntimeOptions? options = null)
     {
-        if (card.Kind != ModelKind.Classifier)
-        {
-            throw new InvalidDataException($"model card '{card.CardPath}' is a {card.Kind.ToString().ToLowerInvariant()}, not a classifier.");
-        }
-
+        ArgumentNullException.ThrowIfNull(card);
         options ??= new OnnxRuntimeOptions();
         Card = card;
-        _session = OnnxSessions.Open(card.OnnxPath, options);
-        try
+        _graph = new CardGraph(card, ModelKind.Classifier, options, sig =>
         {
-            var sig = new ModelSignature(card, _session);
             var type = card.DType.ToElementType();
             string image = card.Inputs["image"], features = card.Outputs["features"], logits = card.Outputs["logits"];
             int? b1 = sig.CheckBatched(sig.Input("image"), image, type, card.SampleShape);
@@ -52,16 +40,14 @@ public sealed class OnnxClassifier : IDisposable
             sig.CheckNoOtherInputs();
             int? b3 = sig.CheckBatched(logitsNode, logits, type, [Classes]);
             _fixedBatch = b1 ?? b2 ?? b3;
-            _chunk = _fixedBatch ?? options.MaxBatch;
-            _inputNames = [image];
-            _outputNames = [features, logits];
-        }
-        catch
+            return (["image"], ["features", "logits"]);
+        }, (role, batch) => role switch
         {
-            _session.Dispose();
-            _runOptions.Dispose();
-            throw;
-        }
+            "image" => [batch, .. card.SampleShape.Select(d => (long)d)],
+            "features" => [batch, FeatureDim],
+            _ => [batch, Classes],
+        });
+        _chunk = _fixedBatch ?? options.MaxBatch;
     }
 
     /// <summary>Loads the card at <paramref name="cardPath"/> and opens its network.</summary>
@@ -74,7 +60,7 @@ public sealed class OnnxClassifier : IDisposable
     public int FeatureDim => Card.FeatureDim;
 
     /// <summary>Number of classes of the logits output.</summary>
-    public int Classes { get; }
+    public int Classes { get; private set; }
 
     /// <summary>Runs the network on <paramref name="images"/> ([batch, ...sample shape]) and writes features and logits.</summary>
     public void Run(ReadOnlySpan<float> images, Span<float> features, Span<float> logits)
@@ -94,11 +80,11 @@ public sealed class OnnxClassifier : IDisposable
         for (int start = 0; start < batch; start += _chunk)
         {
             int n = Math.Min(_chunk, batch - start);
-            var b = BindingFor(_fixedBatch ?? n);
-            b.Image.CopyFrom(images.Slice(start * size, n * size));
-            OnnxSessions.Run(_session, _runOptions, _inputNames, b.In, _outputNames, b.Out, Card.CardPath);
-            b.Features.CopyTo(features.Slice(start * FeatureDim, n * FeatureDim));
-            b.Logits.CopyTo(logits.Slice(start * Classes, n * Classes));
+            var (inputs, outputs, call) = _graph.For(_fixedBatch ?? n);
+            inputs[0].SetPadded(images.Slice(start * size, n * size));
+            call.Run();
+            outputs[0].CopyPrefixTo(features.Slice(start * FeatureDim, n * FeatureDim));
+            outputs[1].CopyPrefixTo(logits.Slice(start * Classes, n * Classes));
         }
     }
 
@@ -128,38 +114,6 @@ public sealed class OnnxClassifier : IDisposable
         return result;
     }
 
-    private (int Batch, TensorBuffer Image, TensorBuffer Features, TensorBuffer Logits, OrtValue[] In, OrtValue[] Out) BindingFor(int batch)
-    {
-        if (_binding is { } b && b.Batch == batch)
-        {
-            return b;
-        }
-
-        DisposeBinding();
-        var type = Card.DType.ToElementType();
-        var image = new TensorBuffer(type, [batch, .. Card.SampleShape.Select(d => (long)d)]);
-        var features = new TensorBuffer(type, [batch, FeatureDim]);
-        var logits = new TensorBuffer(type, [batch, Classes]);
-        _binding = (batch, image, features, logits, [image.Value], [features.Value, logits.Value]);
-        return _binding.Value;
-    }
-
-    private void DisposeBinding()
-    {
-        if (_binding is { } b)
-        {
-            b.Image.Dispose();
-            b.Features.Dispose();
-            b.Logits.Dispose();
-            _binding = null;
-        }
-    }
-
     /// <summary>Releases the ONNX Runtime session.</summary>
-    public void Dispose()
-    {
-        DisposeBinding();
-        _runOptions.Dispose();
-        _session.Dispose();
-    }
+    public void Dispose() => _graph.Dispose();
 }

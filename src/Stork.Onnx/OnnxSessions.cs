@@ -69,23 +69,6 @@ internal static class OnnxSessions
         }
     }
 
-    /// <summary>
-    /// Runs a session; ONNX Runtime errors raised during inference (a node that fails on the given input, memory) become
-    /// <see cref="InvalidDataException"/> with one line naming the model card.
-    /// </summary>
-    public static void Run(InferenceSession session, RunOptions runOptions, IReadOnlyCollection<string> inputNames, IReadOnlyCollection<OrtValue> inputs,
-        IReadOnlyCollection<string> outputNames, IReadOnlyCollection<OrtValue> outputs, string cardPath)
-    {
-        try
-        {
-            session.Run(runOptions, inputNames, inputs, outputNames, outputs);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new InvalidDataException($"the network of model card '{cardPath}' failed during inference: {FirstLine(e.Message)}", e);
-        }
-    }
-
     private static string FirstLine(string s)
     {
         int i = s.IndexOf('\n', StringComparison.Ordinal);

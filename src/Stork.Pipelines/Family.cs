@@ -27,14 +27,17 @@ internal abstract class Family : IDisposable
 {
     private readonly List<IDisposable> _slots = [];
     private readonly List<IReleasable> _encoders = [];
+    private readonly List<TextBranch> _texts = [];
     private readonly List<Func<TimeSpan>> _loadTimes = [];
     private readonly List<Func<TimeSpan>> _runTimes = [];
     private TimeSpan _tokenizerLoadTime;
 
-    protected Family(ModelFolder folder, PipelineOptions options)
+    protected Family(ModelFolder folder, PipelineOptions options, FamilyTraits traits)
     {
         Folder = folder;
         Options = options;
+        Traits = traits;
+        PatchSize = traits.Layout == LatentLayout.Unpacked ? 1 : 2;
     }
 
     public ModelFolder Folder { get; }
@@ -44,48 +47,55 @@ internal abstract class Family : IDisposable
     /// <summary>The ONNX Runtime options the family's components open with (the VAE encoder of image inputs too).</summary>
     public Stork.Onnx.OnnxRuntimeOptions Runtime => Options.Runtime;
 
-    /// <summary>The family's name in messages (<c>FLUX.1-dev</c>, <c>Stable Diffusion 3</c>, ...).</summary>
-    public abstract string Name { get; }
+    /// <summary>The family's constant data: name, latent layout, guidance kind, scheduler kind, sequence limit.</summary>
+    public FamilyTraits Traits { get; }
+
+    /// <summary>The family's name in messages (<c>FLUX.1</c>, <c>Stable Diffusion 3</c>, ...).</summary>
+    public string Name => Traits.Name;
+
+    public LatentLayout Layout => Traits.Layout;
+
+    /// <summary>How a negative prompt guides the denoiser.</summary>
+    public GuidanceKind Guidance => Traits.Guidance;
+
+    public SchedulerKind Scheduler => Traits.Scheduler;
+
+    /// <summary>The longest <c>max_sequence_length</c> (the T5 or language-model length), or null for CLIP only (77 tokens, fixed).</summary>
+    public int? MaxSequenceLimit => Traits.MaxSequenceLimit;
 
     /// <summary>diffusers' defaults for this folder, before the folder's own <c>_stork_defaults</c>.</summary>
-    public abstract GenerationDefaults Defaults { get; }
+    public GenerationDefaults Defaults { get; protected init; } = null!;
 
     /// <summary>Image pixels per latent pixel (the VAE scale factor).</summary>
-    public abstract int VaeScale { get; }
+    public int VaeScale { get; protected init; }
 
     /// <summary>Latent pixels per token side: 2 for packed latents, the transformer's patch size for SD3, 1 for a UNet.</summary>
-    public virtual int PatchSize => Layout == LatentLayout.Unpacked ? 1 : 2;
+    public int PatchSize { get; protected init; }
 
     /// <summary>Height and width must be multiples of this.</summary>
     public int SizeMultiple => VaeScale * PatchSize;
 
-    public abstract LatentLayout Layout { get; }
-
     /// <summary>Latent channels (unpacked).</summary>
-    public abstract int LatentChannels { get; }
-
-    /// <summary>How a negative prompt guides the denoiser.</summary>
-    public abstract GuidanceKind Guidance { get; }
+    public int LatentChannels { get; protected init; }
 
     /// <summary>FLUX.1-dev: the guidance scale is an input of the network (embedded guidance).</summary>
-    public virtual bool EmbedsGuidance => false;
+    public bool EmbedsGuidance { get; protected init; }
 
     /// <summary>
     /// The negative prompt batched CFG uses when none is given: <c>""</c>, or null for zeros in place of its encoding
     /// (SDXL's <c>force_zeros_for_empty_prompt</c>, see <see cref="ZeroNegative"/>).
     /// </summary>
-    public virtual string? EmptyNegativePrompt => "";
+    public string? EmptyNegativePrompt { get; protected init; } = "";
 
-    public abstract SchedulerKind Scheduler { get; }
-
-    /// <summary>The longest <c>max_sequence_length</c> (the T5 or language-model length), or null for CLIP only (77 tokens, fixed).</summary>
-    public abstract int? MaxSequenceLimit { get; }
-
-    /// <summary>The ids each tokenizer gives <paramref name="prompt"/>, keyed by component (<c>tokenizer</c>, <c>tokenizer_2</c>, ...).</summary>
-    public abstract IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int maxSequenceLength);
+    /// <summary>
+    /// The ids each tokenizer gives <paramref name="prompt"/>, keyed by component (<c>tokenizer</c>, <c>tokenizer_2</c>,
+    /// ...): by default each <see cref="Text"/> branch's, padded as it feeds its encoder.
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int maxSequenceLength) =>
+        _texts.ToDictionary(t => t.Tokenizer, t => t.Tokenize(prompt, maxSequenceLength));
 
     /// <summary>How a truncation warning names the tokenizer of <paramref name="component"/>.</summary>
-    public abstract string TokenizerLabel(string component);
+    public virtual string TokenizerLabel(string component) => _texts.First(t => t.Tokenizer == component).Label;
 
     /// <summary>One prompt's token ids (keyed as <see cref="Tokenize"/>) encoded into the denoiser's per-prompt inputs.</summary>
     public abstract IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings);
@@ -138,6 +148,23 @@ internal abstract class Family : IDisposable
         return slot;
     }
 
+    /// <summary>
+    /// A tokenizer folder and the text encoder it feeds (<c>tokenizer_2</c> and <c>text_encoder_2</c>, ...): ids padded
+    /// to the tokenizer's own length, or with <paramref name="sequenceLength"/> to the run's <c>max_sequence_length</c> (T5).
+    /// </summary>
+    /// <param name="tokenizer">The tokenizer's component folder.</param>
+    /// <param name="label">How truncation warnings name it.</param>
+    /// <param name="open">Opens the encoder from the graph path of <paramref name="encoder"/>.</param>
+    /// <param name="encoder">The encoder's component folder.</param>
+    /// <param name="sequenceLength">Pad to max_sequence_length rather than the tokenizer's model_max_length.</param>
+    protected TextBranch Text(string tokenizer, string label, Func<string, TextEncoder> open, string encoder, bool sequenceLength = false)
+    {
+        string graph = Folder.Graph(encoder);
+        var branch = new TextBranch(tokenizer, label, Tokenizer(tokenizer), Encoder(() => open(graph)), sequenceLength);
+        _texts.Add(branch);
+        return branch;
+    }
+
     /// <summary>A tokenizer loaded on first use, its time counted as loading.</summary>
     protected Lazy<T> Tokenizer<T>(Func<T> load) => new(() =>
     {
@@ -161,4 +188,29 @@ internal abstract class Family : IDisposable
             slot.Dispose();
         }
     }
+}
+
+/// <summary>A family's constant data.</summary>
+/// <param name="Name">Its name in messages.</param>
+/// <param name="Layout">How it keeps its latents.</param>
+/// <param name="Guidance">How a negative prompt guides it.</param>
+/// <param name="Scheduler">How it drives its scheduler.</param>
+/// <param name="MaxSequenceLimit">The longest max_sequence_length, or null for CLIP only (77 tokens).</param>
+internal sealed record FamilyTraits(string Name, LatentLayout Layout, GuidanceKind Guidance, SchedulerKind Scheduler, int? MaxSequenceLimit);
+
+/// <summary>A tokenizer and the text encoder it feeds.</summary>
+internal sealed class TextBranch(string tokenizer, string label, Lazy<ITextTokenizer> tokens, ComponentSlot<TextEncoder> encoder, bool sequenceLength)
+{
+    /// <summary>The tokenizer's component folder (the key of its ids).</summary>
+    public string Tokenizer { get; } = tokenizer;
+
+    public string Label { get; } = label;
+
+    /// <summary>The ids of <paramref name="prompt"/>, padded as the encoder takes them.</summary>
+    public TokenizedText Tokenize(string prompt, int maxSequenceLength) =>
+        tokens.Value.EncodePadded(prompt, sequenceLength ? maxSequenceLength : tokens.Value.ModelMaxLength ?? 77);
+
+    /// <summary>Runs the encoder on the branch's ids of <paramref name="ids"/> and returns the requested outputs with their shapes.</summary>
+    public IReadOnlyList<(float[] Values, long[] Shape)> Encode(IReadOnlyDictionary<string, int[]> ids, params string[] outputs) =>
+        encoder.Get().Encode(ids[Tokenizer], outputs);
 }

@@ -1,4 +1,4 @@
-using Stork.Pipelines.Onnx;
+using Stork.Onnx;
 
 namespace Stork.Pipelines.Denoising;
 

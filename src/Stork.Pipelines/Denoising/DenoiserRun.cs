@@ -1,7 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using Stork.Models;
+using Stork.Onnx;
 using Stork.Pipelines.ImageInputs;
-using Stork.Pipelines.Onnx;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;

@@ -1,5 +1,4 @@
 using Stork.Onnx;
-using Stork.Pipelines.Onnx;
 
 namespace Stork.Pipelines.ImageInputs;
 

@@ -1,6 +1,5 @@
+using Stork.Onnx;
 using Stork.Pipelines.Denoising;
-using Stork.Pipelines.Onnx;
-using Stork.Pipelines.Tokenizers;
 
 namespace Stork.Pipelines.Flux;
 
@@ -18,29 +17,25 @@ namespace Stork.Pipelines.Flux;
 /// </remarks>
 internal sealed class FluxFamily : Family
 {
-    private readonly Lazy<ITextTokenizer> _clipTokenizer;
-    private readonly Lazy<ITextTokenizer> _t5Tokenizer;
-    private readonly ComponentSlot<TextEncoder> _clip;
-    private readonly ComponentSlot<TextEncoder> _t5;
+    private readonly TextBranch _clip;
+    private readonly TextBranch _t5;
     private readonly FluxTransformer _transformer;
 
     public FluxFamily(ModelFolder folder, PipelineOptions options)
-        : base(folder, options)
+        : base(folder, options, new FamilyTraits("FLUX.1", LatentLayout.Packed, GuidanceKind.TrueCfg, SchedulerKind.FlowPipelineSigmas, MaxSequenceLimit: 512))
     {
         // Read the configurations (cheap) up front so that a broken folder fails before any work.
         _transformer = new FluxTransformer(folder.Config("transformer", "unet"));
+        LatentChannels = _transformer.OutChannels / 4;
+        EmbedsGuidance = _transformer.GuidanceEmbeds;
         VaeScale = VaeDecoder.ScaleFactorOf(folder.Config("vae_decoder", "vae"));
-        string clipGraph = folder.Graph("text_encoder");
-        string t5Graph = folder.Graph("text_encoder_2");
+        var runtime = options.Runtime;
+        _clip = Text("tokenizer", "tokenizer (CLIP)", g => new TextEncoder("text_encoder", g, runtime, [PortSpec.Of("pooler_output")]), "text_encoder");
+        _t5 = Text("tokenizer_2", "tokenizer_2 (T5)", g => new TextEncoder("text_encoder_2", g, runtime, [PortSpec.Of("last_hidden_state")]), "text_encoder_2",
+            sequenceLength: true);
         string transformerGraph = folder.Graph("transformer", "unet");
         folder.Graph("vae_decoder", "vae");
-        _clipTokenizer = Tokenizer("tokenizer");
-        _t5Tokenizer = Tokenizer("tokenizer_2");
         _ = folder.SchedulerConfigPath;
-
-        var runtime = options.Runtime;
-        _clip = Encoder(() => new TextEncoder("text_encoder", clipGraph, runtime, [PortSpec.Of("pooler_output")]));
-        _t5 = Encoder(() => new TextEncoder("text_encoder_2", t5Graph, runtime, [PortSpec.Of("last_hidden_state")]));
         Denoiser = Slot(() => _transformer.Open(transformerGraph, runtime));
         Decoder = Slot<ILatentDecoder>(() => new VaeDecoder(folder, runtime));
         int side = 128 * VaeScale;
@@ -49,46 +44,20 @@ internal sealed class FluxFamily : Family
             : new GenerationDefaults(4, null, side, side, 256, "model scheduler_config.json");
     }
 
-    public override string Name => EmbedsGuidance ? "FLUX.1-dev" : "FLUX.1-schnell";
-
-    public override GenerationDefaults Defaults { get; }
-
-    public override int VaeScale { get; }
-
-    public override LatentLayout Layout => LatentLayout.Packed;
-
-    public override int LatentChannels => _transformer.OutChannels / 4;
-
     /// <summary>Features per token the transformer takes beyond the latents' (Fill 320, Control 64, else 0).</summary>
     public int ExtraInputFeatures => _transformer.InChannels - _transformer.OutChannels;
-
-    public override GuidanceKind Guidance => GuidanceKind.TrueCfg;
-
-    public override bool EmbedsGuidance => _transformer.GuidanceEmbeds;
-
-    public override SchedulerKind Scheduler => SchedulerKind.FlowPipelineSigmas;
-
-    public override int? MaxSequenceLimit => 512;
-
-    public override IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int maxSequenceLength) => new Dictionary<string, TokenizedText>
-    {
-        ["tokenizer"] = _clipTokenizer.Value.EncodePadded(prompt, _clipTokenizer.Value.ModelMaxLength ?? 77),
-        ["tokenizer_2"] = _t5Tokenizer.Value.EncodePadded(prompt, maxSequenceLength),
-    };
-
-    public override string TokenizerLabel(string component) => component == "tokenizer" ? "tokenizer (CLIP)" : "tokenizer_2 (T5)";
 
     /// <summary>The CLIP pooled vector and the T5 states, with the text positions (zeros).</summary>
     public override IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings)
     {
-        int[] clipIds = ids["tokenizer"], t5Ids = ids["tokenizer_2"];
-        var (pooled, pooledShape) = _clip.Get().Encode(clipIds, "pooler_output")[0];
+        int[] t5Ids = ids[_t5.Tokenizer];
+        var (pooled, pooledShape) = _clip.Encode(ids, "pooler_output")[0];
         if (pooledShape.Length != 2 || pooledShape[0] != 1)
         {
             throw new InvalidDataException($"text_encoder: pooler_output has shape [{string.Join(", ", pooledShape)}], expected [1, P].");
         }
 
-        var (states, statesShape) = _t5.Get().Encode(t5Ids, "last_hidden_state")[0];
+        var (states, statesShape) = _t5.Encode(ids, "last_hidden_state")[0];
         if (statesShape.Length != 3 || statesShape[0] != 1 || statesShape[1] != t5Ids.Length)
         {
             throw new InvalidDataException($"text_encoder_2: last_hidden_state has shape [{string.Join(", ", statesShape)}], expected [1, {t5Ids.Length}, D].");

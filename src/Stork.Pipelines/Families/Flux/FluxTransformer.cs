@@ -1,6 +1,5 @@
 using Stork.Onnx;
 using Stork.Pipelines.Denoising;
-using Stork.Pipelines.Onnx;
 
 namespace Stork.Pipelines.Flux;
 

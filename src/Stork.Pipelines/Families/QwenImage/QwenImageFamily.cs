@@ -26,10 +26,11 @@ internal sealed class QwenImageFamily : Family
     private readonly QwenImageTransformer _transformer;
 
     public QwenImageFamily(ModelFolder folder, PipelineOptions options)
-        : base(folder, options)
+        : base(folder, options, new FamilyTraits("Qwen-Image", LatentLayout.PackedFrame, GuidanceKind.TrueCfgRescaled, SchedulerKind.FlowPipelineSigmas, MaxSequenceLimit: 1024))
     {
         // Read the configurations (cheap) up front so that a broken folder fails before any work.
         _transformer = new QwenImageTransformer(folder.Config("transformer"));
+        LatentChannels = _transformer.InChannels / 4;
         VaeScale = QwenImageVaeDecoder.ScaleFactorOf(folder.Config("vae_decoder", "vae"));
         string textGraph = folder.Graph("text_encoder");
         string transformerGraph = folder.Graph("transformer");
@@ -43,29 +44,12 @@ internal sealed class QwenImageFamily : Family
         _textEncoder = Encoder(() => new QwenImageTextEncoder(textGraph, runtime));
         Denoiser = Slot(() => _transformer.Open(transformerGraph, runtime));
         Decoder = Slot<ILatentDecoder>(() => new QwenImageVaeDecoder(folder, runtime));
+
+        // 50 steps, no guidance scale (no guidance input; true CFG 4.0 with a negative prompt), 1024 x 1024 with the real
+        // VAE, max_sequence_length 512, the folder's scheduler configuration.
         Defaults = new GenerationDefaults(50, null, 128 * VaeScale, 128 * VaeScale, QwenImagePrompt.DefaultMaxSequenceLength, "model scheduler_config.json",
             TrueCfgScale: DefaultTrueCfgScale);
     }
-
-    public override string Name => "Qwen-Image";
-
-    /// <summary>
-    /// 50 steps, no guidance scale (the model has no guidance input; true CFG 4.0 with a negative prompt), 1024 x 1024
-    /// with the real VAE, <c>max_sequence_length</c> 512, the folder's scheduler configuration.
-    /// </summary>
-    public override GenerationDefaults Defaults { get; }
-
-    public override int VaeScale { get; }
-
-    public override LatentLayout Layout => LatentLayout.PackedFrame;
-
-    public override int LatentChannels => _transformer.InChannels / 4;
-
-    public override GuidanceKind Guidance => GuidanceKind.TrueCfgRescaled;
-
-    public override SchedulerKind Scheduler => SchedulerKind.FlowPipelineSigmas;
-
-    public override int? MaxSequenceLimit => 1024;
 
     /// <summary>The templated ids the text encoder gets (cut at 1058), keyed <c>tokenizer</c>.</summary>
     public override IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int maxSequenceLength) =>

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Stork.Onnx;
-using Stork.Pipelines.Onnx;
 
 namespace Stork.Pipelines.QwenImage;
 

@@ -1,6 +1,5 @@
+using Stork.Onnx;
 using Stork.Pipelines.Denoising;
-using Stork.Pipelines.Onnx;
-using Stork.Pipelines.Tokenizers;
 
 namespace Stork.Pipelines.StableDiffusion;
 
@@ -17,12 +16,11 @@ namespace Stork.Pipelines.StableDiffusion;
 /// </remarks>
 internal sealed class StableDiffusionFamily : Family
 {
-    private readonly Lazy<ITextTokenizer> _tokenizer;
-    private readonly ComponentSlot<TextEncoder> _clip;
+    private readonly TextBranch _clip;
     private readonly int _crossAttentionDim;
 
     public StableDiffusionFamily(ModelFolder folder, PipelineOptions options)
-        : base(folder, options)
+        : base(folder, options, new FamilyTraits("Stable Diffusion", LatentLayout.Unpacked, GuidanceKind.BatchedCfg, SchedulerKind.DiscreteVp, MaxSequenceLimit: null))
     {
         var unet = folder.Config("unet");
         InputChannels = unet.Int("in_channels", 4);
@@ -31,52 +29,29 @@ internal sealed class StableDiffusionFamily : Family
         VaeScale = VaeDecoder.ScaleFactorOf(folder.Config("vae_decoder", "vae"));
         folder.Graph("vae_decoder", "vae");
         _ = folder.SchedulerConfigPath;
-        string clipGraph = folder.Graph("text_encoder");
-        string unetGraph = folder.Graph("unet");
-        _tokenizer = Tokenizer("tokenizer");
-
         var runtime = options.Runtime;
-        _clip = Encoder(() => new TextEncoder("text_encoder", clipGraph, runtime, [PortSpec.Of("last_hidden_state")]));
+        _clip = Text("tokenizer", "tokenizer (CLIP)", g => new TextEncoder("text_encoder", g, runtime, [PortSpec.Of("last_hidden_state")]), "text_encoder");
+        string unetGraph = folder.Graph("unet");
         Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"), [PortSpec.Of("encoder_hidden_states")], InputChannels));
         Decoder = Slot<ILatentDecoder>(() => new VaeDecoder(folder, runtime));
         int side = unet.Int("sample_size", 64) * VaeScale;
         Defaults = new GenerationDefaults(50, 7.5, side, side, 77, "model scheduler_config.json");
     }
 
-    public override string Name => "Stable Diffusion";
-
-    public override GenerationDefaults Defaults { get; }
-
-    public override int VaeScale { get; }
-
-    public override LatentLayout Layout => LatentLayout.Unpacked;
-
-    public override int LatentChannels { get; }
-
     /// <summary>The UNet's input channels: 9 for an inpainting UNet ([latents ‖ mask ‖ masked-image latents]), else the latents'.</summary>
     public int InputChannels { get; }
 
-    public override GuidanceKind Guidance => GuidanceKind.BatchedCfg;
-
-    public override SchedulerKind Scheduler => SchedulerKind.DiscreteVp;
-
-    public override int? MaxSequenceLimit => null;
-
-    public override IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int maxSequenceLength) =>
-        new Dictionary<string, TokenizedText> { ["tokenizer"] = _tokenizer.Value.EncodePadded(prompt, _tokenizer.Value.ModelMaxLength ?? 77) };
-
-    public override string TokenizerLabel(string component) => "tokenizer (CLIP)";
-
+    /// <summary>The CLIP <c>last_hidden_state</c>.</summary>
     public override IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings)
     {
-        int[] tokens = ids["tokenizer"];
-        var (values, shape) = _clip.Get().Encode(tokens, "last_hidden_state")[0];
-        if (shape.Length != 3 || shape[0] != 1 || shape[1] != tokens.Length || shape[2] != _crossAttentionDim)
+        int length = ids[_clip.Tokenizer].Length;
+        var (values, shape) = _clip.Encode(ids, "last_hidden_state")[0];
+        if (shape.Length != 3 || shape[0] != 1 || shape[1] != length || shape[2] != _crossAttentionDim)
         {
             throw new InvalidDataException(
-                $"text_encoder: last_hidden_state has shape [{string.Join(", ", shape)}]; the UNet's cross_attention_dim is {_crossAttentionDim} (expected [1, {tokens.Length}, {_crossAttentionDim}]).");
+                $"text_encoder: last_hidden_state has shape [{string.Join(", ", shape)}]; the UNet's cross_attention_dim is {_crossAttentionDim} (expected [1, {length}, {_crossAttentionDim}]).");
         }
 
-        return [DenoiserInput.PerRow("encoder_hidden_states", values, [tokens.Length, _crossAttentionDim])];
+        return [DenoiserInput.PerRow("encoder_hidden_states", values, [length, _crossAttentionDim])];
     }
 }

@@ -1,6 +1,5 @@
+using Stork.Onnx;
 using Stork.Pipelines.Denoising;
-using Stork.Pipelines.Onnx;
-using Stork.Pipelines.Tokenizers;
 
 namespace Stork.Pipelines.StableDiffusion;
 
@@ -14,16 +13,13 @@ namespace Stork.Pipelines.StableDiffusion;
 /// <remarks>diffusers' defaults: 50 steps, guidance 5.0, 1024 x 1024 (the UNet's sample_size times the VAE factor), the folder's scheduler.</remarks>
 internal sealed class StableDiffusionXLFamily : Family
 {
-    private readonly Lazy<ITextTokenizer> _tokenizer;
-    private readonly Lazy<ITextTokenizer> _tokenizer2;
-    private readonly ComponentSlot<TextEncoder> _clipL;
-    private readonly ComponentSlot<TextEncoder> _clipG;
+    private readonly TextBranch _clipL;
+    private readonly TextBranch _clipG;
     private readonly int _crossAttentionDim;
     private readonly int? _pooledDim;
-    private readonly bool _forceZeros;
 
     public StableDiffusionXLFamily(ModelFolder folder, PipelineOptions options)
-        : base(folder, options)
+        : base(folder, options, new FamilyTraits("Stable Diffusion XL", LatentLayout.Unpacked, GuidanceKind.BatchedCfg, SchedulerKind.DiscreteVp, MaxSequenceLimit: null))
     {
         var unet = folder.Config("unet");
         InputChannels = unet.Int("in_channels", 4);
@@ -32,19 +28,17 @@ internal sealed class StableDiffusionXLFamily : Family
         int? timeDim = unet.IntOrNull("addition_time_embed_dim");
         int? projection = unet.IntOrNull("projection_class_embeddings_input_dim");
         _pooledDim = timeDim is { } td && projection is { } pr ? pr - (6 * td) : null;
-        _forceZeros = folder.Index.Bool("force_zeros_for_empty_prompt", true);
+
+        // diffusers' force_zeros_for_empty_prompt: zeros in place of an empty negative prompt's encoding.
+        EmptyNegativePrompt = folder.Index.Bool("force_zeros_for_empty_prompt", true) ? null : "";
         VaeScale = VaeDecoder.ScaleFactorOf(folder.Config("vae_decoder", "vae"));
         folder.Graph("vae_decoder", "vae");
         _ = folder.SchedulerConfigPath;
-        string g1 = folder.Graph("text_encoder");
-        string g2 = folder.Graph("text_encoder_2");
-        string unetGraph = folder.Graph("unet");
-        _tokenizer = Tokenizer("tokenizer");
-        _tokenizer2 = Tokenizer("tokenizer_2");
-
         var runtime = options.Runtime;
-        _clipL = Encoder(() => TextEncoder.Penultimate("text_encoder", g1, runtime, []));
-        _clipG = Encoder(() => TextEncoder.Penultimate("text_encoder_2", g2, runtime, [PortSpec.Of("text_embeds", "pooler_output")]));
+        _clipL = Text("tokenizer", "tokenizer (CLIP-L)", g => TextEncoder.Penultimate("text_encoder", g, runtime, []), "text_encoder");
+        _clipG = Text("tokenizer_2", "tokenizer_2 (CLIP-G)", g => TextEncoder.Penultimate("text_encoder_2", g, runtime, [PortSpec.Of("text_embeds", "pooler_output")]),
+            "text_encoder_2");
+        string unetGraph = folder.Graph("unet");
         Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"),
             [PortSpec.Of("encoder_hidden_states"), PortSpec.Of("text_embeds"), PortSpec.Of("time_ids")], InputChannels));
         Decoder = Slot<ILatentDecoder>(() => new VaeDecoder(folder, runtime));
@@ -52,50 +46,22 @@ internal sealed class StableDiffusionXLFamily : Family
         Defaults = new GenerationDefaults(50, 5.0, side, side, 77, "model scheduler_config.json");
     }
 
-    public override string Name => "Stable Diffusion XL";
-
-    public override GenerationDefaults Defaults { get; }
-
-    public override int VaeScale { get; }
-
-    public override LatentLayout Layout => LatentLayout.Unpacked;
-
-    public override int LatentChannels { get; }
-
     /// <summary>The UNet's input channels: 9 for an inpainting UNet ([latents ‖ mask ‖ masked-image latents]), else the latents'.</summary>
     public int InputChannels { get; }
-
-    public override GuidanceKind Guidance => GuidanceKind.BatchedCfg;
-
-    /// <summary>diffusers' <c>force_zeros_for_empty_prompt</c>: zeros in place of an empty negative prompt's encoding.</summary>
-    public override string? EmptyNegativePrompt => _forceZeros ? null : "";
-
-    public override SchedulerKind Scheduler => SchedulerKind.DiscreteVp;
-
-    public override int? MaxSequenceLimit => null;
-
-    public override IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int maxSequenceLength) => new Dictionary<string, TokenizedText>
-    {
-        ["tokenizer"] = _tokenizer.Value.EncodePadded(prompt, _tokenizer.Value.ModelMaxLength ?? 77),
-        ["tokenizer_2"] = _tokenizer2.Value.EncodePadded(prompt, _tokenizer2.Value.ModelMaxLength ?? 77),
-    };
-
-    public override string TokenizerLabel(string component) => component == "tokenizer" ? "tokenizer (CLIP-L)" : "tokenizer_2 (CLIP-G)";
 
     /// <summary>CLIP-L ‖ CLIP-G penultimate states, CLIG-G's pooled <c>text_embeds</c>, and diffusers' <c>_get_add_time_ids</c>.</summary>
     public override IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings)
     {
-        int[] ids1 = ids["tokenizer"], ids2 = ids["tokenizer_2"];
-        if (ids1.Length != ids2.Length)
+        int n = ids[_clipL.Tokenizer].Length, n2 = ids[_clipG.Tokenizer].Length;
+        if (n != n2)
         {
-            throw new InvalidDataException($"the two tokenizers pad to {ids1.Length} and {ids2.Length} tokens; SDXL concatenates their states, which needs one length.");
+            throw new InvalidDataException($"the two tokenizers pad to {n} and {n2} tokens; SDXL concatenates their states, which needs one length.");
         }
 
-        var (h1, s1) = _clipL.Get().Encode(ids1, "penultimate")[0];
-        var out2 = _clipG.Get().Encode(ids2, "penultimate", "text_embeds");
+        var (h1, s1) = _clipL.Encode(ids, "penultimate")[0];
+        var out2 = _clipG.Encode(ids, "penultimate", "text_embeds");
         var (h2, s2) = out2[0];
         var (pooled, sp) = out2[1];
-        int n = ids1.Length;
         if (s1.Length != 3 || s2.Length != 3 || s1[1] != n || s2[1] != n || sp.Length != 2 || s1[2] + s2[2] != _crossAttentionDim)
         {
             throw new InvalidDataException(

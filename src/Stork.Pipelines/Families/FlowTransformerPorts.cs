@@ -1,4 +1,6 @@
-namespace Stork.Pipelines.Onnx;
+using Stork.Onnx;
+
+namespace Stork.Pipelines;
 
 /// <summary>The input checks FLUX.1-style flow transformers share (FLUX.1, Qwen-Image): one clear message per misfit.</summary>
 internal static class FlowTransformerPorts

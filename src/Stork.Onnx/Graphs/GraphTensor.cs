@@ -1,14 +1,14 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Stork.Pipelines.Onnx;
+namespace Stork.Onnx;
 
 /// <summary>
 /// A tensor in a graph's own element type (float32, float16, bfloat16, float64, int32 or int64) over a managed array
 /// that an <see cref="OrtValue"/> pins: filled from float or integer spans and read back as float, so the network
 /// receives exactly the values a Python pipeline casts to the graph's dtype. Allocated once, reused every step.
 /// </summary>
-internal sealed class GraphTensor : IDisposable
+public sealed class GraphTensor : IDisposable
 {
     private readonly float[]? _f32;
     private readonly Float16[]? _f16;
@@ -17,6 +17,7 @@ internal sealed class GraphTensor : IDisposable
     private readonly int[]? _i32;
     private readonly long[]? _i64;
 
+    /// <summary>Allocates a tensor of <paramref name="type"/> and <paramref name="shape"/>, zeroed.</summary>
     public GraphTensor(TensorElementType type, long[] shape)
     {
         long count = 1;
@@ -46,12 +47,16 @@ internal sealed class GraphTensor : IDisposable
         };
     }
 
+    /// <summary>The element type.</summary>
     public TensorElementType Type { get; }
 
+    /// <summary>The shape.</summary>
     public long[] Shape { get; }
 
+    /// <summary>The number of elements.</summary>
     public int Length { get; }
 
+    /// <summary>The ONNX Runtime value over the tensor's memory.</summary>
     public OrtValue Value { get; }
 
     /// <summary>True for the floating-point element types.</summary>
@@ -160,6 +165,40 @@ internal sealed class GraphTensor : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="source"/> at the start and zeroes the rest (a last chunk smaller than a fixed batch);
+    /// float types only.
+    /// </summary>
+    public void SetPadded(ReadOnlySpan<float> source)
+    {
+        SetSlice(0, source);
+        if (source.Length < Length)
+        {
+            var zeros = new float[Length - source.Length];
+            SetSlice(source.Length, zeros);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Fill"/>, but an integer element type gets the value rounded half to even (a model card's integer
+    /// timestep) rather than truncated.
+    /// </summary>
+    public void FillRounded(double value) => Fill(_i32 is not null || _i64 is not null ? Math.Round(value, MidpointRounding.ToEven) : value);
+
+    /// <summary>Reads the first <c>destination.Length</c> values as float (a last chunk smaller than a fixed batch).</summary>
+    public void CopyPrefixTo(Span<float> destination)
+    {
+        if (destination.Length == Length)
+        {
+            CopyTo(destination);
+            return;
+        }
+
+        var all = new float[Length];
+        CopyTo(all);
+        all.AsSpan(0, destination.Length).CopyTo(destination);
+    }
+
     /// <summary>Writes integer values (token ids, positions) in the element type; float types get them as floats.</summary>
     public void SetIntegers(ReadOnlySpan<long> source)
     {
@@ -248,5 +287,6 @@ internal sealed class GraphTensor : IDisposable
         }
     }
 
+    /// <summary>Releases the value.</summary>
     public void Dispose() => Value.Dispose();
 }

@@ -1,16 +1,17 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
-using Stork.Onnx;
 
-namespace Stork.Pipelines.Onnx;
+namespace Stork.Onnx;
 
 /// <summary>
-/// One component's ONNX graph with its inputs and outputs bound by name: every required port must be there, every
-/// graph input must be one the pipeline knows, and element types and ranks come from the session's metadata. External
-/// weights (<c>model.onnx_data</c>, <c>model.onnx.data</c>) are found by ONNX Runtime beside the graph. Time spent
-/// inside ONNX Runtime is accumulated in <see cref="RunTime"/>.
+/// The one ONNX binding layer: a graph (an ONNX Runtime session) with its inputs and outputs bound by logical name to
+/// the graph's names, element types and ranks from the session's metadata, prepared calls over preallocated
+/// <see cref="GraphTensor"/>s, ONNX Runtime errors as one line. Pipelines open a component with port specs (every
+/// required port must be there, every graph input one the pipeline knows); model cards open it unbound, check it
+/// against the card and bind the names the card gives. External weights (<c>model.onnx_data</c>) are found by ONNX
+/// Runtime beside the graph. Time spent inside ONNX Runtime is accumulated in <see cref="RunTime"/>.
 /// </summary>
-internal sealed class OnnxGraph : IDisposable
+public sealed class OnnxGraph : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly Dictionary<string, GraphPort> _inputs;
@@ -30,10 +31,21 @@ internal sealed class OnnxGraph : IDisposable
     /// <summary>The component folder name (<c>transformer</c>, <c>text_encoder_2</c>, ...).</summary>
     public string Component { get; }
 
+    /// <summary>The graph file.</summary>
     public string Path { get; }
 
     /// <summary>Wall time spent in <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string})"/>.</summary>
     public TimeSpan RunTime => _clock.Elapsed;
+
+    /// <summary>
+    /// Opens <paramref name="path"/> with nothing bound: the caller checks <see cref="InputMetadata"/> and
+    /// <see cref="OutputMetadata"/> and binds what it uses (<see cref="BindInput"/>, <see cref="BindOutput"/>).
+    /// </summary>
+    /// <param name="component">What the graph is, for messages (a component folder, a model card).</param>
+    /// <param name="path">The graph.</param>
+    /// <param name="runtime">ONNX Runtime options (CPU by default).</param>
+    public static OnnxGraph OpenUnbound(string component, string path, OnnxRuntimeOptions? runtime) =>
+        new(component, path, OnnxSessions.Open(path, runtime), new(StringComparer.Ordinal), new(StringComparer.Ordinal));
 
     /// <summary>Opens <paramref name="path"/> and binds <paramref name="inputs"/> and <paramref name="outputs"/>.</summary>
     public static OnnxGraph Open(string component, string path, OnnxRuntimeOptions? runtime, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs)
@@ -101,27 +113,37 @@ internal sealed class OnnxGraph : IDisposable
     private static string Expected(IReadOnlyList<PortSpec> specs) =>
         string.Join(", ", specs.Select(s => s.Required ? s.Name : s.Name + " (optional)"));
 
+    /// <summary>The graph's inputs as ONNX Runtime describes them, bound or not.</summary>
+    public IReadOnlyDictionary<string, NodeMetadata> InputMetadata => _session.InputMetadata;
+
+    /// <summary>The graph's outputs as ONNX Runtime describes them, bound or not.</summary>
+    public IReadOnlyDictionary<string, NodeMetadata> OutputMetadata => _session.OutputMetadata;
+
+    /// <summary>Whether input <paramref name="logical"/> is bound.</summary>
     public bool HasInput(string logical) => _inputs.ContainsKey(logical);
 
+    /// <summary>Whether output <paramref name="logical"/> is bound.</summary>
     public bool HasOutput(string logical) => _outputs.ContainsKey(logical);
 
     /// <summary>Every output name of the graph, bound or not.</summary>
     public IReadOnlyCollection<string> OutputNames => _session.OutputMetadata.Keys.ToArray();
 
     /// <summary>Binds one more output by its exact name (hidden_states.N, whose N depends on the depth of the network).</summary>
-    public void BindOutput(string logical, string name)
-    {
-        if (!_session.OutputMetadata.TryGetValue(name, out var m) || !m.IsTensor)
-        {
-            throw new InvalidDataException($"{Component}: the graph has no tensor output '{name}' (found: {string.Join(", ", _session.OutputMetadata.Keys)}).");
-        }
+    public void BindOutput(string logical, string name) => _outputs[logical] = Port(logical, name, _session.OutputMetadata, "output");
 
-        _outputs[logical] = new GraphPort(logical, name, m.ElementDataType, m.Dimensions.ToArray());
-    }
+    /// <summary>Binds one more input by its exact name (a model card's).</summary>
+    public void BindInput(string logical, string name) => _inputs[logical] = Port(logical, name, _session.InputMetadata, "input");
 
+    private GraphPort Port(string logical, string name, IReadOnlyDictionary<string, NodeMetadata> metadata, string kind) =>
+        metadata.TryGetValue(name, out var m) && m.IsTensor
+            ? new GraphPort(logical, name, m.ElementDataType, m.Dimensions.ToArray())
+            : throw new InvalidDataException($"{Component}: the graph has no tensor {kind} '{name}' (found: {string.Join(", ", metadata.Keys)}).");
+
+    /// <summary>The bound input <paramref name="logical"/>.</summary>
     public GraphPort Input(string logical) =>
         _inputs.TryGetValue(logical, out var p) ? p : throw new InvalidOperationException($"{Component}: input '{logical}' is not bound.");
 
+    /// <summary>The bound output <paramref name="logical"/>.</summary>
     public GraphPort Output(string logical) =>
         _outputs.TryGetValue(logical, out var p) ? p : throw new InvalidOperationException($"{Component}: output '{logical}' is not bound.");
 
@@ -152,8 +174,24 @@ internal sealed class OnnxGraph : IDisposable
             outputs.Select(o => Output(o.Logical).Name).ToArray(), outputs.Select(o => o.Value).ToArray());
 
     /// <summary>A call with its names and preallocated tensors fixed: runs without allocating managed memory.</summary>
-    internal sealed class Call(OnnxGraph graph, string[] inputNames, OrtValue[] inputValues, string[] outputNames, OrtValue[] outputValues)
+    public sealed class Call
     {
+        private readonly OnnxGraph graph;
+        private readonly string[] inputNames;
+        private readonly OrtValue[] inputValues;
+        private readonly string[] outputNames;
+        private readonly OrtValue[] outputValues;
+
+        internal Call(OnnxGraph graph, string[] inputNames, OrtValue[] inputValues, string[] outputNames, OrtValue[] outputValues)
+        {
+            this.graph = graph;
+            this.inputNames = inputNames;
+            this.inputValues = inputValues;
+            this.outputNames = outputNames;
+            this.outputValues = outputValues;
+        }
+
+        /// <summary>Runs the graph on the call's tensors.</summary>
         public void Run()
         {
             graph._clock.Start();
@@ -179,6 +217,7 @@ internal sealed class OnnxGraph : IDisposable
         return new InvalidDataException($"{Component}: ONNX Runtime failed while running '{Path}': {(nl < 0 ? message : message[..nl]).Trim()}", e);
     }
 
+    /// <summary>Releases the session.</summary>
     public void Dispose()
     {
         _runOptions.Dispose();

@@ -1,15 +1,16 @@
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Stork.Pipelines.Onnx;
+namespace Stork.Onnx;
 
 /// <summary>
 /// The tensors a prepared graph call owns, created in the graph's types and disposed together: plain buffers,
 /// position ids of rank 2 or 3 as the port declares, and per-prompt values repeated over the batch.
 /// </summary>
-internal sealed class GraphTensorSet : IDisposable
+public sealed class GraphTensorSet : IDisposable
 {
     private readonly List<GraphTensor> _tensors = [];
 
+    /// <summary>A zeroed tensor of the graph's type, owned by the set.</summary>
     public GraphTensor Create(TensorElementType type, long[] shape)
     {
         var t = new GraphTensor(type, shape);
@@ -40,6 +41,7 @@ internal sealed class GraphTensorSet : IDisposable
         return t;
     }
 
+    /// <summary>Releases every tensor of the set.</summary>
     public void Dispose()
     {
         foreach (var t in _tensors)

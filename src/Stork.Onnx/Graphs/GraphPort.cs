@@ -1,10 +1,11 @@
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Stork.Pipelines.Onnx;
+namespace Stork.Onnx;
 
 /// <summary>A bound input or output: its name in the graph, element type and dimensions (-1 for a dynamic axis).</summary>
-internal sealed record GraphPort(string Logical, string Name, TensorElementType ElementType, int[] Dimensions)
+public sealed record GraphPort(string Logical, string Name, TensorElementType ElementType, int[] Dimensions)
 {
+    /// <summary>The number of axes.</summary>
     public int Rank => Dimensions.Length;
 
     /// <summary>The fixed size of axis <paramref name="axis"/>, or null when it is dynamic.</summary>
@@ -16,5 +17,6 @@ internal sealed record GraphPort(string Logical, string Name, TensorElementType 
     /// <summary>True for int32 and int64.</summary>
     public bool IsInteger => ElementType is TensorElementType.Int32 or TensorElementType.Int64;
 
+    /// <summary>The port as messages name it: name, element type, dimensions.</summary>
     public string Describe() => $"{Name} {ElementType} [{string.Join(", ", Dimensions.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";
 }
