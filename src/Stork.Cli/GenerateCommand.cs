@@ -30,7 +30,7 @@ internal static class GenerateCommand
         var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: FLUX.1-dev 512, schnell 256, SD3 256, or the folder's _stork_defaults: fashion-flux 32; at most 512); CLIP-only models take 77." };
         var seed = new Option<string?>("--seed") { Description = "Seed of image 0 (default 0); image k uses seed + k, so any image can be regenerated alone. Also random (a seed is drawn and printed), a list 1,5,9 or a range 5..8: one image per seed." };
         var count = new Option<int?>("--count") { Description = "Images per prompt (default 1, or the number of --latents)." };
-        var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), Qwen-Image's [N, 16, 1, h, w], or the packed [N, S, 64] of FLUX.1 and Qwen-Image." };
+        var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), Qwen-Image's [N, 16, 1, h, w], or the packed [N, S, 64] of FLUX.1 and Qwen-Image. With --image or --control-image: the Gaussian noise the pipeline draws (diffusers randn_tensor), same shapes." };
         var output = new Option<string>("--out")
         {
             Description = "Output: FILE.png (one PNG per image, numbered -0, -1, ... when there are several; prompt, seed, steps, scheduler and model in PNG text chunks) or FILE.npy (float32 [N, H, W, 3] in [0, 1]).",
@@ -42,11 +42,12 @@ internal static class GenerateCommand
         var shard = ShardSpec.CreateOption();
         var runtime = new RuntimeOptionSet();
         var solver = new SolverOptionSet(pipelines: true);
+        var imageInputs = new ImageInputOptionSet();
 
         var command = new Command("generate", "Text to image with a FLUX.1, SD3/3.5, SD1.5/2.x or SDXL ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
         Option[] all = [model, prompt, promptFile, negative, steps, .. solver.All, guidance, trueCfg, height, width, maxSequence, seed, count, latents, output,
             metadata, stepwise, keepLoaded, shard];
-        foreach (var o in all.Concat(runtime.All))
+        foreach (var o in all.Concat(runtime.All).Concat(imageInputs.All))
         {
             command.Add(o);
         }
@@ -78,6 +79,7 @@ internal static class GenerateCommand
                 initial = ReadLatents(latentsPath);
             }
 
+            var (inputImage, inputMask, controlImage, strength) = imageInputs.Read(r);
             string? stepDir = r.GetValue(stepwise);
             if (stepDir is not null && File.Exists(stepDir))
             {
@@ -113,6 +115,11 @@ internal static class GenerateCommand
             files.Input(r.GetValue(latents));
             files.Input(r.GetValue(promptFile));
             files.Input(r.GetValue(solver.SchedulerConfig));
+            foreach (string? inputPath in imageInputs.Paths(r))
+            {
+                files.Input(inputPath);
+            }
+
             bool numbered = png && totalImages > 1;
             var paths = numbered ? Enumerable.Range((int)firstImage, (int)length).Select(i => ImageFiles.NumberedPath(outPath, i)).ToList() : [part.Suffixed(outPath)];
             foreach (string path in paths)
@@ -158,6 +165,10 @@ internal static class GenerateCommand
                         Count = part.IsPartial || seeds.Explicit is not null ? (int)(to - from) : r.GetValue(count),
                         Latents = initial,
                         Scheduler = choice,
+                        Image = inputImage,
+                        Mask = inputMask,
+                        ControlImage = controlImage,
+                        Strength = strength,
                         Stepwise = stepDir is null ? null : (step, images) => ImageFiles.WriteStep(stepDir, prompts.Count > 1 ? p : null, step, images),
                     };
                     var result = Run(pipeline, request, stderr, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root))} [{p + 1}/{prompts.Count}]", cancellationToken);

@@ -17,6 +17,19 @@ public sealed class Raster
         Fill(fill);
     }
 
+    /// <summary>An image over <paramref name="pixels"/> (RGB bytes, row by row; taken, not copied).</summary>
+    internal Raster(int width, int height, byte[] pixels)
+    {
+        if (width < 1 || height < 1 || (long)width * height > 1L << 28 || pixels.Length != width * height * 3)
+        {
+            throw new ArgumentException($"image size {width}x{height} with {pixels.Length} bytes is out of range.");
+        }
+
+        Width = width;
+        Height = height;
+        Pixels = pixels;
+    }
+
     /// <summary>Width in pixels.</summary>
     public int Width { get; }
 

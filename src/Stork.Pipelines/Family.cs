@@ -44,6 +44,9 @@ internal abstract class Family : IDisposable
 
     protected PipelineOptions Options { get; }
 
+    /// <summary>The ONNX Runtime options the family's components open with (the VAE encoder of image inputs too).</summary>
+    public Stork.Onnx.OnnxRuntimeOptions Runtime => Options.Runtime;
+
     /// <summary>The family's constant data: name, latent layout, guidance kind, scheduler kind, sequence limit.</summary>
     public FamilyTraits Traits { get; }
 

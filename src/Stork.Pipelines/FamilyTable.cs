@@ -18,6 +18,19 @@ internal static class FamilyTable
         ["StableDiffusionPipeline"] = (folder, options) => new StableDiffusionFamily(folder, options),
         ["StableDiffusionXLPipeline"] = (folder, options) => new StableDiffusionXLFamily(folder, options),
         ["QwenImagePipeline"] = (folder, options) => new QwenImageFamily(folder, options),
+
+        // Image-input classes (issue 21): the same families; the class and the inputs choose the task (ImageTasks).
+        ["FluxImg2ImgPipeline"] = (folder, options) => new FluxFamily(folder, options),
+        ["FluxInpaintPipeline"] = (folder, options) => new FluxFamily(folder, options),
+        ["FluxFillPipeline"] = (folder, options) => new FluxFamily(folder, options),
+        ["FluxKontextPipeline"] = (folder, options) => new FluxFamily(folder, options),
+        ["FluxControlPipeline"] = (folder, options) => new FluxFamily(folder, options),
+        ["StableDiffusion3Img2ImgPipeline"] = (folder, options) => new StableDiffusion3Family(folder, options),
+        ["StableDiffusion3InpaintPipeline"] = (folder, options) => new StableDiffusion3Family(folder, options),
+        ["StableDiffusionImg2ImgPipeline"] = (folder, options) => new StableDiffusionFamily(folder, options),
+        ["StableDiffusionInpaintPipeline"] = (folder, options) => new StableDiffusionFamily(folder, options),
+        ["StableDiffusionXLImg2ImgPipeline"] = (folder, options) => new StableDiffusionXLFamily(folder, options),
+        ["StableDiffusionXLInpaintPipeline"] = (folder, options) => new StableDiffusionXLFamily(folder, options),
     };
 
     /// <summary>The pipeline classes accepted (without prefix).</summary>

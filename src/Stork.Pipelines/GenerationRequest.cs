@@ -45,6 +45,23 @@ public sealed record GenerationRequest
 
     /// <summary>Called after every step with the step index and the predicted clean images [Count, H, W, 3] in [0, 1].</summary>
     public Action<int, GeneratedImages>? Stepwise { get; init; }
+
+    /// <summary>
+    /// The input image: img2img on a plain folder, inpainting with <see cref="Mask"/>, FLUX.1 Fill, or FLUX.1 Kontext's
+    /// reference image. Resized with PIL's Lanczos filter when its size differs (read files with
+    /// <see cref="Stork.Imaging.ImageFile.Read"/>). With it, <see cref="Latents"/> holds the Gaussian noise the pipeline
+    /// draws, not the initial latents.
+    /// </summary>
+    public Stork.Imaging.Raster? Image { get; init; }
+
+    /// <summary>The inpainting mask, white = repaint (converted to grey and binarised at 0.5, as diffusers does).</summary>
+    public Stork.Imaging.Raster? Mask { get; init; }
+
+    /// <summary>FLUX.1 Control (Canny, Depth) folders: the control image.</summary>
+    public Stork.Imaging.Raster? ControlImage { get; init; }
+
+    /// <summary>With an image: the part of the schedule that runs, in (0, 1]; null: the pipeline class's default.</summary>
+    public double? Strength { get; init; }
 }
 
 /// <summary>Initial latents: values (C order) and their shape.</summary>

@@ -69,6 +69,18 @@ public sealed record ResolvedGeneration
 
     /// <summary>Model-evaluation times (sigmas for flow models) in the order the loop used them.</summary>
     public required IReadOnlyList<double> Times { get; init; }
+
+    /// <summary>The diffusers class the run followed (<c>FluxPipeline</c>, <c>FluxImg2ImgPipeline</c>, <c>FluxFillPipeline</c>, ...).</summary>
+    public string? Pipeline { get; init; }
+
+    /// <summary>The strength of an image-input run (null without one, or for Kontext and Control, which have none).</summary>
+    public double? Strength { get; init; }
+
+    /// <summary>
+    /// The image inputs by role (<c>image</c>, <c>mask</c>, <c>control_image</c>): <c>sha256:</c> of their decoded RGB
+    /// pixels after "W x H\n", so a run records exactly what it saw; null without image inputs.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Inputs { get; init; }
 }
 
 /// <summary>Where the time of a run went. <see cref="OnnxRuntime"/> is the part inside ONNX Runtime's <c>Run</c>.</summary>

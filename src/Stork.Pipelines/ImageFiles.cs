@@ -119,6 +119,21 @@ public static class ImageFiles
             text.Add(new("true_cfg", t.ToString("R", CultureInfo.InvariantCulture)));
         }
 
+        if (s.Pipeline is { } pipelineClass)
+        {
+            text.Add(new("pipeline", pipelineClass));
+        }
+
+        if (s.Strength is { } strength)
+        {
+            text.Add(new("strength", strength.ToString("R", CultureInfo.InvariantCulture)));
+        }
+
+        foreach (var (role, hash) in s.Inputs ?? new Dictionary<string, string>())
+        {
+            text.Add(new(role, hash));
+        }
+
         text.Add(new("software", "Stork.NET"));
         return PngText.Insert(PngFile.Encode(ToRaster(result.Images, k)), text);
     }
@@ -173,6 +188,9 @@ public static class ImageFiles
             seeds = r.Seeds,
             mu = r.Settings.Mu,
             sigmas = r.Settings.Times,
+            pipeline = r.Settings.Pipeline,
+            strength = r.Settings.Strength,
+            inputs = r.Settings.Inputs,
             warnings = r.Warnings,
             timings_seconds = new
             {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Stork.Pipelines.Denoising;
+using Stork.Pipelines.ImageInputs;
 using Stork.Pipelines.Tokenizers;
 using Stork.Sampling;
 
@@ -90,11 +91,21 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
         var scheduler = PipelineScheduler.Resolve(Folder.SchedulerConfigPath, request.Scheduler, r.Steps, family.Scheduler, imageTokens);
         var solver = scheduler.Solver;
 
-        // 4. Prepare latents: given, or the noise of seed + k for image k, times the scheduler's initial noise scale.
+        // 4. Prepare latents: given, or the noise of seed + k for image k, times the scheduler's initial noise scale. With
+        // image inputs the given or seeded latents are the noise, mixed with the encoded image by the scheduler's rule at
+        // the strength's first step (ImageConditioning), and the solver starts there.
         bool packed = family.Layout != LatentLayout.Unpacked;
         float[] x = LatentBatch.Initial(request.Latents, r.Seed, r.Count, channels, h, w, packed, family.Layout == LatentLayout.PackedFrame,
             r.Height, r.Width, out long[]? seeds);
-        if (scheduler.InitialNoiseScale != 1.0)
+        var task = ImageTasks.Resolve(family, ImageInputs(request));
+        ImageConditioning? image = null;
+        if (task.Task != ImageTask.None)
+        {
+            image = PrepareImage(request, task, r, scheduler, x);
+            solver = image.Solver;
+            x = image.Initial;
+        }
+        else if (scheduler.InitialNoiseScale != 1.0)
         {
             float s = (float)scheduler.InitialNoiseScale;
             for (int i = 0; i < x.Length; i++)
@@ -109,13 +120,26 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
         var graph = family.Denoiser.Get();
         int[] sampleShape = packed ? [h / 2 * (w / 2), channels * 4] : [channels, h, w];
         double scale = (guidance == GuidanceKind.BatchedCfg ? r.GuidanceScale : r.TrueCfgScale) ?? 1.0;
+        var runInputs = family.RunInputs(r, h, w);
+        if (image?.ExtraImageIds is { } extraIds)
+        {
+            // Kontext: the reference image's positions follow the noise tokens' (DenoiserRun appends its tokens).
+            runInputs = [.. runInputs.Select(i => i.Name == "img_ids" && i.Ids is { } ids ? DenoiserInput.Positions("img_ids", [.. ids, .. extraIds]) : i)];
+        }
+
+        StepCallback stepped = image is { Blends: true } ? (i, t, sample, output) =>
+        {
+            image.Blend(i, sample);
+            FiniteCheck(i, t, sample, output);
+        }
+        : FiniteCheck;
         using (var denoiser = new DenoiserRun(graph.Graph, graph.Sample, graph.Output, scheduler.Model, r.Count, sampleShape,
-            family.RunInputs(r, h, w), conditions, guidance, scale, scheduler.TimestepScale))
+            runInputs, conditions, guidance, scale, scheduler.TimestepScale, image?.Extension))
         {
             StepCallback? preview = request.Stepwise is { } stepwise
                 ? (i, t, latents, output) => stepwise(i, Decode(LatentBatch.PredictedClean(scheduler.Model, t, latents, output), r.Count, channels, h, w, CancellationToken.None))
                 : null;
-            Sampler.Run(denoiser, solver, x, progress is null ? null : new DenoisingProgress(progress), cancellationToken, preview, FiniteCheck);
+            Sampler.Run(denoiser, solver, x, progress is null ? null : new DenoisingProgress(progress), cancellationToken, preview, stepped);
         }
 
         var denoiseTime = stage.Elapsed;
@@ -134,11 +158,68 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
             Images = images,
             FinalLatents = x,
             FinalLatentsShape = packed ? [r.Count, h / 2 * (w / 2), channels * 4] : [r.Count, channels, h, w],
-            Settings = r with { Scheduler = scheduler.Name, Mu = scheduler.Mu, Times = solver.Times.Select(t => t * scheduler.TimestepScale).ToArray() },
+            Settings = r with
+            {
+                Scheduler = scheduler.Name,
+                Mu = scheduler.Mu,
+                Times = solver.Times.Select(t => t * scheduler.TimestepScale).ToArray(),
+                Pipeline = task.Task == ImageTask.None ? Folder.PipelineClass : task.PipelineClass,
+                Strength = task.Strength,
+                Inputs = InputHashes(request),
+            },
             Seeds = seeds,
             Warnings = warnings,
             Timings = new GenerationTimings(total.Elapsed, family.OnnxTime - onnxBefore, family.LoadTime - loadBefore, textTime, denoiseTime, decodeTime),
         };
+    }
+
+    private static ImageInputSet ImageInputs(GenerationRequest request) => new(request.Image, request.Mask, request.ControlImage, request.Strength);
+
+    /// <summary>The image inputs' part of preparing latents: encode, noise by the scheduler's rule, start the solver.</summary>
+    private ImageConditioning PrepareImage(GenerationRequest request, ImageTasks.Resolved task, ResolvedGeneration r, PipelineScheduler scheduler, float[] noise)
+    {
+        var family = _family;
+        var inputs = ImageInputs(request) with { Strength = task.Strength };
+        if (task.Task == ImageTask.Kontext)
+        {
+            var (_, _, ih, iw) = KontextSize.Resolve(request.Image!.Height, request.Image.Width, request.Height, request.Width, Defaults.Height, Defaults.Width,
+                family.SizeMultiple);
+            if (ih != request.Image.Height || iw != request.Image.Width)
+            {
+                inputs = inputs with { Image = ImageProcessor.Resize(request.Image, ih, iw) };
+            }
+        }
+
+        using var encoder = new VaeEncoder(Folder, family.Runtime);
+        if (encoder.LatentChannels != family.LatentChannels || encoder.ScaleFactor != family.VaeScale)
+        {
+            throw new InvalidDataException(
+                $"vae_encoder: {encoder.LatentChannels} latent channels at scale {encoder.ScaleFactor}; the denoiser takes {family.LatentChannels} at scale {family.VaeScale}.");
+        }
+
+        var schedule = scheduler.Model.Schedule;
+        var traits = new ImageConditioning.FamilyTraits(family.Layout != LatentLayout.Unpacked, family.LatentChannels, ImageTasks.Rounding(family),
+            family.Scheduler != SchedulerKind.DiscreteVp, schedule.Alpha, schedule.Sigma, scheduler.InitialNoiseScale);
+        return ImageConditioning.Prepare(task.Task, inputs, encoder, traits, r.Height, r.Width, r.Count, noise, scheduler.Solver, r.Steps);
+    }
+
+    /// <summary>The image inputs' hashes by role, or null without any.</summary>
+    private static Dictionary<string, string>? InputHashes(GenerationRequest request)
+    {
+        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (role, raster) in new[] { ("image", request.Image), ("mask", request.Mask), ("control_image", request.ControlImage) })
+        {
+            if (raster is not null)
+            {
+                byte[] header = System.Text.Encoding.ASCII.GetBytes($"{raster.Width} x {raster.Height}\n");
+                using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                sha.AppendData(header);
+                sha.AppendData(raster.Pixels);
+                hashes[role] = "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
+            }
+        }
+
+        return hashes.Count == 0 ? null : hashes;
     }
 
     private GeneratedImages Decode(float[] latents, int count, int channels, int h, int w, CancellationToken cancellationToken) =>
@@ -192,9 +273,27 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
             throw new ArgumentException($"the number of images must be 1 to 64 (got {count}).", nameof(request));
         }
 
-        int height = request.Height ?? InferSide(request.Latents, 2) ?? Defaults.Height;
-        int width = request.Width ?? InferSide(request.Latents, 1) ?? Defaults.Width;
+        // Image inputs: the class (checked here, before any work), and the size it takes from the image.
+        var task = ImageTasks.Resolve(family, ImageInputs(request));
+        if (task.Task != ImageTask.None)
+        {
+            VaeEncoder.RequireIn(Folder);
+        }
+
         int m = family.SizeMultiple;
+        int? imageHeight = null, imageWidth = null;
+        if (task.Task == ImageTask.Kontext)
+        {
+            (imageHeight, imageWidth, _, _) = KontextSize.Resolve(request.Image!.Height, request.Image.Width, request.Height, request.Width,
+                Defaults.Height, Defaults.Width, m);
+        }
+        else if (ImageTasks.SizeFromImage(task, family) && request.Height is null && request.Width is null)
+        {
+            (imageHeight, imageWidth) = ImageProcessor.DefaultSize(request.Image!, family.VaeScale);
+        }
+
+        int height = (task.Task == ImageTask.Kontext ? imageHeight : null) ?? request.Height ?? imageHeight ?? InferSide(request.Latents, 2) ?? Defaults.Height;
+        int width = (task.Task == ImageTask.Kontext ? imageWidth : null) ?? request.Width ?? imageWidth ?? InferSide(request.Latents, 1) ?? Defaults.Width;
         if (height < m || width < m || height % m != 0 || width % m != 0 || height > 8192 || width > 8192)
         {
             throw new ArgumentException($"{family.Name}: height and width must be positive multiples of {m} up to 8192 (got {height} x {width}).", nameof(request));

@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using Stork.Models;
 using Stork.Onnx;
+using Stork.Pipelines.ImageInputs;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;
@@ -48,6 +49,10 @@ internal sealed class DenoiserRun : IDenoiser, IDisposable
     private readonly GraphTensorSet _tensors = new();
     private readonly (OnnxGraph.Call Call, (int Image, int Prompt)[] Rows)[] _calls;
     private readonly float[] _chunkOut;
+    private readonly SampleExtension? _extension;
+    private readonly int _samplePer;
+    private readonly int _outputPer;
+    private readonly float[]? _joined;
     private readonly float[][] _passes;
 
     /// <param name="graph">The denoiser graph, its ports bound by the family.</param>
@@ -61,8 +66,13 @@ internal sealed class DenoiserRun : IDenoiser, IDisposable
     /// <param name="guidance">How the two prompts combine (ignored with one prompt).</param>
     /// <param name="scale">The guidance scale of <paramref name="guidance"/>.</param>
     /// <param name="timestepScale">What the solver's time is multiplied by before the cast to the graph's dtype.</param>
+    /// <param name="extension">
+    /// Values joined to every image's latents before the graph sees them (image inputs: the 9-channel UNet's mask and
+    /// masked-image latents, FLUX.1 Fill's and Control's features, Kontext's reference tokens), or null.
+    /// </param>
     public DenoiserRun(OnnxGraph graph, string sample, string output, ModelSpec model, int count, int[] sampleShape,
-        IReadOnlyList<DenoiserInput> shared, IReadOnlyList<IReadOnlyList<DenoiserInput>> prompts, GuidanceKind guidance, double scale, double timestepScale)
+        IReadOnlyList<DenoiserInput> shared, IReadOnlyList<IReadOnlyList<DenoiserInput>> prompts, GuidanceKind guidance, double scale, double timestepScale,
+        SampleExtension? extension = null)
     {
         Prediction = model.Prediction;
         Schedule = model.Schedule;
@@ -83,7 +93,12 @@ internal sealed class DenoiserRun : IDenoiser, IDisposable
         }
 
         long[] chunkShape = [_chunk, .. sampleShape.Select(d => (long)d)];
-        _sample = _tensors.Create(samplePort.ElementType, chunkShape);
+        _extension = extension;
+        int[] graphShape = extension?.Extend(sampleShape) ?? sampleShape;
+        _samplePer = graphShape.Aggregate(1, (a, b) => checked(a * b));
+        _outputPer = extension is { CutOutput: true } ? _samplePer : _per;
+        _joined = extension is null ? null : new float[_samplePer];
+        _sample = _tensors.Create(samplePort.ElementType, [_chunk, .. graphShape.Select(d => (long)d)]);
         var t = graph.Input("timestep");
         long[] tShape = t.Rank == 0 ? [] : [t.Fixed(0) ?? _chunk];
         if (t.Rank == 1 && tShape[0] != 1 && tShape[0] != _chunk)
@@ -92,8 +107,8 @@ internal sealed class DenoiserRun : IDenoiser, IDisposable
         }
 
         _timestep = _tensors.Create(t.ElementType, tShape);
-        _output = _tensors.Create(graph.Output(output).ElementType, chunkShape);
-        _chunkOut = new float[_chunk * _per];
+        _output = _tensors.Create(graph.Output(output).ElementType, extension is { CutOutput: true } ? [_chunk, .. graphShape.Select(d => (long)d)] : chunkShape);
+        _chunkOut = new float[_chunk * _outputPer];
         _passes = [.. prompts.Select(_ => new float[count * _per])];
 
         var sharedValues = shared.Select(i => (i.Name, Bind(graph, i, new int[_chunk], [shared]).Value)).ToList();
@@ -199,14 +214,23 @@ internal sealed class DenoiserRun : IDenoiser, IDisposable
         {
             for (int k = 0; k < rows.Length; k++)
             {
-                _sample.SetSlice(k * _per, samples.Slice(rows[k].Image * _per, _per));
+                var latents = samples.Slice(rows[k].Image * _per, _per);
+                if (_extension is { } e)
+                {
+                    e.Join(latents, SampleShape, _joined!);
+                    _sample.SetSlice(k * _samplePer, _joined!);
+                }
+                else
+                {
+                    _sample.SetSlice(k * _per, latents);
+                }
             }
 
             call.Run();
             _output.CopyTo(_chunkOut);
             for (int k = 0; k < rows.Length; k++)
             {
-                _chunkOut.AsSpan(k * _per, _per).CopyTo(_passes[rows[k].Prompt].AsSpan(rows[k].Image * _per));
+                _chunkOut.AsSpan(k * _outputPer, _per).CopyTo(_passes[rows[k].Prompt].AsSpan(rows[k].Image * _per));
             }
         }
 

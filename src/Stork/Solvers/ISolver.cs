@@ -23,4 +23,20 @@ public interface ISolver
 
     /// <summary>Forgets the history so that the same solver can sample again.</summary>
     void Reset();
+
+    /// <summary>
+    /// Forgets the history and starts at evaluation time <paramref name="beginIndex"/>, skipping the earlier ones
+    /// (diffusers' <c>set_begin_index</c>, as image-to-image runs it after a strength cut the schedule): the step there is
+    /// treated as the first (multistep warm-up, STORK's start-up), while what depends on the end of the grid
+    /// (lower-order final steps) stays as on the full grid. Solvers that cannot start inside their grid accept only 0.
+    /// </summary>
+    void Reset(int beginIndex)
+    {
+        if (beginIndex != 0)
+        {
+            throw new NotSupportedException($"{GetType().Name} cannot start inside its grid (begin index {beginIndex}).");
+        }
+
+        Reset();
+    }
 }

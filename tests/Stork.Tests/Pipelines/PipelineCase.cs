@@ -20,8 +20,16 @@ internal sealed class PipelineCase
 
     public JsonElement Json { get; }
 
+    /// <summary>The text-to-image cases whose name starts with <paramref name="prefix"/> (image-input cases are listed by <see cref="ImageInputNames"/>).</summary>
     public static IEnumerable<string> Names(string prefix) =>
-        Directory.GetFiles(Root, prefix + "*.json").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)!;
+        Directory.GetFiles(Root, prefix + "*.json").Where(f => !IsImageInput(f)).Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)!;
+
+    /// <summary>The image-input cases (<c>"task": "image-input"</c>): img2img, inpainting, Fill, Kontext, Control.</summary>
+    public static IEnumerable<string> ImageInputNames() =>
+        Directory.GetFiles(Root, "*.json").Where(IsImageInput).Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)!;
+
+    private static bool IsImageInput(string jsonPath) =>
+        JsonDocument.Parse(System.IO.File.ReadAllText(jsonPath)).RootElement.TryGetProperty("task", out var t) && t.GetString() == "image-input";
 
     public static TheoryData<string> Flux() => new(Names("flux-"));
 
@@ -30,6 +38,13 @@ internal sealed class PipelineCase
 
     public static PipelineCase Load(string name) =>
         new(name, JsonDocument.Parse(System.IO.File.ReadAllText(Path.Combine(Root, name + ".json"))).RootElement.Clone());
+
+    /// <summary>The diffusers class the case ran (image-input cases), else the folder's.</summary>
+    public string PipelineClass => Json.TryGetProperty("pipeline", out var p) ? p.GetString()! : Json.GetProperty("model_class").GetString()!;
+
+    /// <summary>An input file of an image-input case (<c>image</c>, <c>mask</c>, <c>control_image</c>), or null.</summary>
+    public string? Input(string key) =>
+        Json.TryGetProperty("inputs", out var i) && i.TryGetProperty(key, out var f) && f.ValueKind == JsonValueKind.String ? Path.Combine(Root, f.GetString()!) : null;
 
     public string ModelFolder => Path.Combine(Root, Json.GetProperty("model").GetString()!);
 
@@ -97,6 +112,10 @@ internal sealed class PipelineCase
             Count = Int("num_images_per_prompt"),
             Latents = new LatentsInput(latents.ToSingle(), latents.Shape),
             Scheduler = SchedulerChoice.FromConfig(schedulerConfig),
+            Image = Input("image") is { } image ? Stork.Imaging.ImageFile.Read(image) : null,
+            Mask = Input("mask") is { } mask ? Stork.Imaging.ImageFile.Read(mask) : null,
+            ControlImage = Input("control_image") is { } control ? Stork.Imaging.ImageFile.Read(control) : null,
+            Strength = Number("strength"),
         };
     }
 

@@ -26,7 +26,7 @@ internal sealed class FluxFamily : Family
     {
         // Read the configurations (cheap) up front so that a broken folder fails before any work.
         _transformer = new FluxTransformer(folder.Config("transformer", "unet"));
-        LatentChannels = _transformer.InChannels / 4;
+        LatentChannels = _transformer.OutChannels / 4;
         EmbedsGuidance = _transformer.GuidanceEmbeds;
         VaeScale = VaeDecoder.ScaleFactorOf(folder.Config("vae_decoder", "vae"));
         var runtime = options.Runtime;
@@ -43,6 +43,9 @@ internal sealed class FluxFamily : Family
             ? new GenerationDefaults(28, 3.5, side, side, 512, "model scheduler_config.json")
             : new GenerationDefaults(4, null, side, side, 256, "model scheduler_config.json");
     }
+
+    /// <summary>Features per token the transformer takes beyond the latents' (Fill 320, Control 64, else 0).</summary>
+    public int ExtraInputFeatures => _transformer.InChannels - _transformer.OutChannels;
 
     /// <summary>The CLIP pooled vector and the T5 states, with the text positions (zeros).</summary>
     public override IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings)

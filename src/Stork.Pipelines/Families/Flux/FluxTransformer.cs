@@ -13,6 +13,7 @@ internal sealed class FluxTransformer
     public FluxTransformer(JsonConfig config)
     {
         InChannels = config.Int("in_channels", 64);
+        OutChannels = config.IntOrNull("out_channels") ?? InChannels;
         GuidanceEmbeds = config.Bool("guidance_embeds", false);
         JointAttentionDim = config.Int("joint_attention_dim", 4096);
         PooledProjectionDim = config.Int("pooled_projection_dim", 768);
@@ -20,10 +21,21 @@ internal sealed class FluxTransformer
         {
             throw new InvalidDataException($"'{config.Path}': in_channels must be a positive multiple of 4 (got {InChannels}).");
         }
+
+        if (OutChannels < 4 || OutChannels % 4 != 0 || OutChannels > InChannels)
+        {
+            throw new InvalidDataException($"'{config.Path}': out_channels must be a positive multiple of 4 up to in_channels (got {OutChannels}).");
+        }
     }
 
     /// <summary>Packed channels (4 x latent channels).</summary>
     public int InChannels { get; }
+
+    /// <summary>
+    /// Features per packed token of the output: the latents' (FLUX.1 Fill's 384 and Control's 128 inputs carry the
+    /// conditioning after the 64 latent features).
+    /// </summary>
+    public int OutChannels { get; }
 
     /// <summary>FLUX.1-dev: guidance is an input of the network.</summary>
     public bool GuidanceEmbeds { get; }
@@ -55,7 +67,7 @@ internal sealed class FluxTransformer
             FlowTransformerPorts.RequireFloat(graph.Input("hidden_states"), 3, InChannels);
             FlowTransformerPorts.RequireFloat(graph.Input("encoder_hidden_states"), 3, JointAttentionDim);
             FlowTransformerPorts.RequireFloat(graph.Input("pooled_projections"), 2, PooledProjectionDim);
-            FlowTransformerPorts.RequireFloat(graph.Output("out_hidden_states"), 3, InChannels);
+            FlowTransformerPorts.RequireFloat(graph.Output("out_hidden_states"), 3, OutChannels);
             FlowTransformerPorts.RequireTimestepAndPositions(graph);
             if (GuidanceEmbeds && (graph.Input("guidance") is var g) && (!g.IsFloat || g.Rank > 1))
             {

@@ -23,7 +23,8 @@ internal sealed class StableDiffusionFamily : Family
         : base(folder, options, new FamilyTraits("Stable Diffusion", LatentLayout.Unpacked, GuidanceKind.BatchedCfg, SchedulerKind.DiscreteVp, MaxSequenceLimit: null))
     {
         var unet = folder.Config("unet");
-        LatentChannels = unet.Int("in_channels", 4);
+        InputChannels = unet.Int("in_channels", 4);
+        LatentChannels = unet.IntOrNull("out_channels") ?? InputChannels;
         _crossAttentionDim = unet.Int("cross_attention_dim", 768);
         VaeScale = VaeDecoder.ScaleFactorOf(folder.Config("vae_decoder", "vae"));
         folder.Graph("vae_decoder", "vae");
@@ -31,11 +32,14 @@ internal sealed class StableDiffusionFamily : Family
         var runtime = options.Runtime;
         _clip = Text("tokenizer", "tokenizer (CLIP)", g => new TextEncoder("text_encoder", g, runtime, [PortSpec.Of("last_hidden_state")]), "text_encoder");
         string unetGraph = folder.Graph("unet");
-        Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"), [PortSpec.Of("encoder_hidden_states")], LatentChannels));
+        Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"), [PortSpec.Of("encoder_hidden_states")], InputChannels));
         Decoder = Slot<ILatentDecoder>(() => new VaeDecoder(folder, runtime));
         int side = unet.Int("sample_size", 64) * VaeScale;
         Defaults = new GenerationDefaults(50, 7.5, side, side, 77, "model scheduler_config.json");
     }
+
+    /// <summary>The UNet's input channels: 9 for an inpainting UNet ([latents ‖ mask ‖ masked-image latents]), else the latents'.</summary>
+    public int InputChannels { get; }
 
     /// <summary>The CLIP <c>last_hidden_state</c>.</summary>
     public override IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings)

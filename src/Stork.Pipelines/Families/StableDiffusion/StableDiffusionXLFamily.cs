@@ -22,7 +22,8 @@ internal sealed class StableDiffusionXLFamily : Family
         : base(folder, options, new FamilyTraits("Stable Diffusion XL", LatentLayout.Unpacked, GuidanceKind.BatchedCfg, SchedulerKind.DiscreteVp, MaxSequenceLimit: null))
     {
         var unet = folder.Config("unet");
-        LatentChannels = unet.Int("in_channels", 4);
+        InputChannels = unet.Int("in_channels", 4);
+        LatentChannels = unet.IntOrNull("out_channels") ?? InputChannels;
         _crossAttentionDim = unet.Int("cross_attention_dim", 2048);
         int? timeDim = unet.IntOrNull("addition_time_embed_dim");
         int? projection = unet.IntOrNull("projection_class_embeddings_input_dim");
@@ -39,11 +40,14 @@ internal sealed class StableDiffusionXLFamily : Family
             "text_encoder_2");
         string unetGraph = folder.Graph("unet");
         Denoiser = Slot(() => DenoiserNetwork.Open("unet", unetGraph, runtime, PortSpec.Of("sample", "latent_sample"),
-            [PortSpec.Of("encoder_hidden_states"), PortSpec.Of("text_embeds"), PortSpec.Of("time_ids")], LatentChannels));
+            [PortSpec.Of("encoder_hidden_states"), PortSpec.Of("text_embeds"), PortSpec.Of("time_ids")], InputChannels));
         Decoder = Slot<ILatentDecoder>(() => new VaeDecoder(folder, runtime));
         int side = unet.Int("sample_size", 128) * VaeScale;
         Defaults = new GenerationDefaults(50, 5.0, side, side, 77, "model scheduler_config.json");
     }
+
+    /// <summary>The UNet's input channels: 9 for an inpainting UNet ([latents ‖ mask ‖ masked-image latents]), else the latents'.</summary>
+    public int InputChannels { get; }
 
     /// <summary>CLIP-L ‖ CLIP-G penultimate states, CLIG-G's pooled <c>text_embeds</c>, and diffusers' <c>_get_add_time_ids</c>.</summary>
     public override IReadOnlyList<DenoiserInput> Encode(IReadOnlyDictionary<string, int[]> ids, ResolvedGeneration run, string what, List<string> warnings)

@@ -138,8 +138,29 @@ public abstract class StorkSolver : ISolver
 
     private bool Upstream => Options.Variant == StorkVariant.Upstream;
 
+    /// <summary>The evaluation the current run started at (<see cref="Reset(int)"/>; 0 after <see cref="Reset()"/>).</summary>
+    public int BeginIndex { get; private set; }
+
     /// <inheritdoc />
-    public void Reset() => StepIndex = 0;
+    public void Reset() => Reset(0);
+
+    /// <inheritdoc />
+    public void Reset(int beginIndex)
+    {
+        if (beginIndex < 0 || beginIndex >= _times.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(beginIndex), $"the begin index must be 0 to {_times.Length - 1} (got {beginIndex}).");
+        }
+
+        if (beginIndex != BeginIndex)
+        {
+            // The plans depend on how many outputs a step has (its start-up depth): made again for the new start.
+            Array.Clear(_planned);
+        }
+
+        BeginIndex = beginIndex;
+        StepIndex = beginIndex;
+    }
 
     /// <inheritdoc />
     public void Step(ReadOnlySpan<float> modelOutput, Span<float> sample)
@@ -162,10 +183,10 @@ public abstract class StorkSolver : ISolver
         StepIndex = i + 1;
         double tNext = i + 1 < _times.Length ? _times[i + 1] : _terminal;
         double h = tNext - t;
-        int available = Math.Min(i + 1, ring);
+        int available = Math.Min(i - BeginIndex + 1, ring);
         int depth = Options.DerivativeOrder;
         bool final = _driftPath && i == _times.Length - 1;
-        if (!final && Upstream && (i == 0 || (depth == 2 && i == 1)))
+        if (!final && Upstream && (i == BeginIndex || (depth == 2 && i == BeginIndex + 1)))
         {
             PredictionConverter.Convert(_model.Prediction, _target, _model.Schedule, t, sample, modelOutput, u0);
             UpstreamStartup(i, t, h, sample);
@@ -203,7 +224,7 @@ public abstract class StorkSolver : ISolver
         var plan = _plan.AsSpan(i * MaxBasis, MaxBasis);
         predictor.CopyTo(plan);
         int depth = q;
-        if (_correct && i > 0)
+        if (_correct && i > BeginIndex)
         {
             int qc = Correction(i);
             for (int k = 1; k <= qc + 1; k++)
@@ -228,7 +249,7 @@ public abstract class StorkSolver : ISolver
         plan.Clear();
         plan[0] = 1.0 / alpha;
         int depth = 0;
-        if (_correct && i > 0)
+        if (_correct && i > BeginIndex)
         {
             depth = Correction(i);
             for (int k = 1; k <= depth + 1; k++)
@@ -323,7 +344,7 @@ public abstract class StorkSolver : ISolver
     {
         int ring = _history!.Length;
         var u0 = _history[i % ring];
-        if (i == 0)
+        if (i == BeginIndex)
         {
             // Euler.
             if (_driftPath)

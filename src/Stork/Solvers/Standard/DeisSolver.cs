@@ -25,7 +25,7 @@ public sealed class DeisSolver : StandardSolver
     {
         int n = Grid.Count;
         bool lower = _lowerOrderFinal && n < 15;
-        return MultistepOrder.At(_order, i, i == n - 1 && lower, i == n - 2 && lower);
+        return MultistepOrder.At(_order, Taken(i), i == n - 1 && lower, i == n - 2 && lower);
     }
 
     /// <inheritdoc />

@@ -33,7 +33,7 @@ public sealed class DpmSolverPlusPlus : StandardSolver
         int n = Grid.Count;
         bool lowerFinal = i == n - 1 && (_options.EulerAtFinal || (_options.LowerOrderFinal && n < 15) || Grid.EndSigma[n - 1] == 0);
         bool lowerSecond = i == n - 2 && _options.LowerOrderFinal && n < 15;
-        return MultistepOrder.At(_order, i, lowerFinal, lowerSecond);
+        return MultistepOrder.At(_order, Taken(i), lowerFinal, lowerSecond);
     }
 
     /// <inheritdoc />

@@ -37,8 +37,31 @@ public abstract class StandardSolver : ISolver
     /// <summary>The model's noise schedule.</summary>
     protected NoiseSchedule Schedule => Model.Schedule;
 
+    /// <summary>The evaluation the current run started at (<see cref="Reset(int)"/>; 0 after <see cref="Reset()"/>).</summary>
+    public int BeginIndex { get; private set; }
+
     /// <inheritdoc />
-    public virtual void Reset() => StepIndex = 0;
+    public virtual void Reset()
+    {
+        StepIndex = 0;
+        BeginIndex = 0;
+    }
+
+    /// <inheritdoc />
+    public void Reset(int beginIndex)
+    {
+        if (beginIndex < 0 || beginIndex >= Times.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(beginIndex), $"the begin index must be 0 to {Times.Count - 1} (got {beginIndex}).");
+        }
+
+        Reset();
+        BeginIndex = beginIndex;
+        StepIndex = beginIndex;
+    }
+
+    /// <summary>Steps taken in this run before step <paramref name="i"/> (the multistep warm-up counts these).</summary>
+    protected int Taken(int i) => i - BeginIndex;
 
     /// <inheritdoc />
     public void Step(ReadOnlySpan<float> modelOutput, Span<float> sample)

@@ -41,7 +41,7 @@ public sealed class UniPcSolver : StandardSolver
     public int OrderAt(int i)
     {
         int order = _lowerOrderFinal ? Math.Min(_order, Grid.Count - i) : _order;
-        return Math.Min(order, Math.Min(i, _order) + 1);
+        return Math.Min(order, Math.Min(Taken(i), _order) + 1);
     }
 
     /// <inheritdoc />
@@ -53,7 +53,7 @@ public sealed class UniPcSolver : StandardSolver
         ConvertInto(Prediction.Sample, i, sample, modelOutput, Buffer(i % ring));
         ReadOnlySpan<float> M(int j) => Buffer(j % ring);
 
-        if (i > 0 && !_disableCorrector.Contains(i - 1))
+        if (Taken(i) > 0 && !_disableCorrector.Contains(i - 1))
         {
             // UniC: correct the step from node i - 1 to node i with the new output; the result is the sample the
             // predictor starts from.

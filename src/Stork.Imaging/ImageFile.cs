@@ -1,0 +1,168 @@
+using StbImageSharp;
+using Stork.IO;
+
+namespace Stork.Imaging;
+
+/// <summary>
+/// Reads PNG and JPEG files into RGB rasters through StbImageSharp (a port of stb_image), the way diffusers' inputs are
+/// read by PIL's <c>Image.open(...).convert("RGB")</c>: grey is replicated into the three channels, a palette is
+/// looked up, alpha (and a tRNS transparency) is dropped, not composited (PIL's RGBA to RGB conversion does the same),
+/// 16-bit channels keep their high byte (PIL's RGB;16B and LA;16B modes). Where it can differ from PIL: 16-bit
+/// greyscale PNGs (PIL opens them as I;16 and clips each value to 255 on conversion, which whitens almost any such
+/// image; here the high byte is kept), JPEG pixels (stb_image's integer IDCT and chroma upsampling against libjpeg's:
+/// at most a few levels on some pixels), CMYK JPEGs (refused here) and EXIF orientation (diffusers' <c>load_image</c>
+/// applies it; this reader does not).
+/// Hostile files are refused before any large allocation: the header is read first and images above
+/// <see cref="MaxSide"/> pixels a side or <see cref="MaxPixels"/> pixels in all are refused (a small file that declares a
+/// huge image, a decompression bomb, never reaches the decoder); truncated files (no PNG <c>IEND</c>, no JPEG end
+/// marker) and anything the decoder rejects give one <see cref="InvalidDataException"/> naming the file.
+/// </summary>
+public static class ImageFile
+{
+    /// <summary>The largest width or height accepted.</summary>
+    public const int MaxSide = 16384;
+
+    /// <summary>The largest number of pixels accepted (64 Mi, below PIL's decompression-bomb error at 2 x 89 M).</summary>
+    public const long MaxPixels = 1L << 26;
+
+    /// <summary>The largest file accepted: 256 MiB.</summary>
+    public const long MaxBytes = 256L << 20;
+
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>Reads <paramref name="path"/>; <paramref name="what"/> names it in errors ("input image", "mask").</summary>
+    public static Raster Read(string path, string what = "image")
+    {
+        byte[] data = InputFile.ReadAllBytes(path, what, MaxBytes);
+        return Decode(data, $"{what} '{path}'");
+    }
+
+    /// <summary>Decodes a PNG or JPEG held in memory; <paramref name="name"/> names it in errors.</summary>
+    public static Raster Decode(byte[] data, string name = "image")
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var format = Sniff(data) ?? throw new InvalidDataException($"{name} is neither a PNG nor a JPEG file.");
+        if (format == "PNG" && (data.Length < 33 || !data.AsSpan(12, 4).SequenceEqual("IHDR"u8)))
+        {
+            throw new InvalidDataException($"{name} is a damaged PNG file (no IHDR chunk first).");
+        }
+
+        if (format == "PNG" && !HasPngEnd(data))
+        {
+            throw new InvalidDataException($"{name} is a truncated or damaged PNG file (no IEND chunk).");
+        }
+
+        if (format == "JPEG" && !HasJpegEnd(data))
+        {
+            throw new InvalidDataException($"{name} is a truncated JPEG file (no end-of-image marker).");
+        }
+
+        if (format == "PNG")
+        {
+            // IHDR is the first chunk: width and height at bytes 16 and 20, checked before the decoder sees them.
+            long w = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(16));
+            long h = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(20));
+            CheckSize(w, h, name);
+        }
+
+        ImageInfo? info;
+        try
+        {
+            using var header = new MemoryStream(data, writable: false);
+            info = ImageInfo.FromStream(header);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{name} is not a readable {format} file: {e.Message}", e);
+        }
+
+        if (info is not { } i)
+        {
+            throw new InvalidDataException($"{name} is not a readable {format} file (its header cannot be read; CMYK JPEGs are not supported).");
+        }
+
+        CheckSize(i.Width, i.Height, name);
+
+        ImageResult result;
+        try
+        {
+            result = ImageResult.FromMemory(data, ColorComponents.RedGreenBlue);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{name} is not a readable {format} file: {e.Message}", e);
+        }
+
+        if (result is null || result.Width != i.Width || result.Height != i.Height || result.Data is null || result.Data.Length != i.Width * i.Height * 3)
+        {
+            throw new InvalidDataException($"{name}: the {format} decoder returned no image of the declared size.");
+        }
+
+        return new Raster(result.Width, result.Height, result.Data);
+    }
+
+    private static void CheckSize(long width, long height, string name)
+    {
+        if (width < 1 || height < 1 || width > MaxSide || height > MaxSide || width * height > MaxPixels)
+        {
+            throw new InvalidDataException(
+                $"{name} declares {width} x {height} pixels; at most {MaxSide} a side and {MaxPixels} pixels in all are read.");
+        }
+    }
+
+    private static string? Sniff(ReadOnlySpan<byte> data)
+    {
+        if (data.Length >= 8 && data[..8].SequenceEqual(PngSignature))
+        {
+            return "PNG";
+        }
+
+        return data.Length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF ? "JPEG" : null;
+    }
+
+    /// <summary>Walks the PNG chunks (length, type, data, CRC) to an <c>IEND</c>, every chunk inside the file.</summary>
+    private static bool HasPngEnd(ReadOnlySpan<byte> data)
+    {
+        long at = 8;
+        while (at + 12 <= data.Length)
+        {
+            uint length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data[(int)at..]);
+            var type = data.Slice((int)at + 4, 4);
+            long next = at + 12 + length;
+            if (next > data.Length)
+            {
+                return false;
+            }
+
+            if (type.SequenceEqual("IEND"u8))
+            {
+                return true;
+            }
+
+            at = next;
+        }
+
+        return false;
+    }
+
+    /// <summary>A JPEG must end with its end-of-image marker (FF D9), possibly followed by padding bytes.</summary>
+    private static bool HasJpegEnd(ReadOnlySpan<byte> data)
+    {
+        int end = data.Length - 1;
+        int stop = Math.Max(2, data.Length - 4096);
+        while (end > stop && data[end] is 0x00 or 0x0A or 0x0D or 0x20 or 0xFF)
+        {
+            end--;
+        }
+
+        for (int k = end; k >= stop; k--)
+        {
+            if (data[k] == 0xD9 && data[k - 1] == 0xFF)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
