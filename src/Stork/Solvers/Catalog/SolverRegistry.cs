@@ -29,7 +29,7 @@ public static class SolverRegistry
             (m, n, s) => new EulerSolver(m, Grid(SolverFamily.Euler, m, n, s))),
         ["heun"] = new("Heun (FlowMatchHeunDiscreteScheduler): steps nodes, 2 steps - 1 model evaluations", StandardReads,
             (m, n, s) => new HeunSolver(m, Grid(SolverFamily.Heun, m, n, s))),
-        ["ddim"] = new("DDIM, eta 0 (DDIMScheduler), noise models", StandardReads,
+        ["ddim"] = new("DDIM, eta 0 (DDIMScheduler); on flow models the same step on FlowMatch sigmas (the flow Euler step unclipped)", StandardReads,
             (m, n, s) => new DdimSolver(m, Grid(SolverFamily.Ddim, m, n, s), s.Diffusers.ClipSample ? s.Diffusers.ClipSampleRange : null)),
         ["dpm++2m"] = new("DPM-Solver++ multistep, order 2 (DPMSolverMultistepScheduler)", MultistepReads,
             (m, n, s) => new DpmSolverPlusPlus(m, Grid(SolverFamily.DpmSolverPlusPlus, m, n, s), s.SolverOrder ?? 2, s.Diffusers)),

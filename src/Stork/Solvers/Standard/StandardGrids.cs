@@ -329,7 +329,7 @@ public static class StandardGrids
     {
         var o = flowGrid;
         var d = diffusers;
-        if (o.BaseSigmas is not null && family != SolverFamily.Ddim)
+        if (o.BaseSigmas is not null)
         {
             // A pipeline's own sigmas (set_timesteps(sigmas=...)): every solver walks them, then steps to 0. UniPC and
             // DEIS work in sigma / alpha, infinite at sigma = 1: as diffusers' UniPC flow grid does, their first sigma
@@ -347,10 +347,10 @@ public static class StandardGrids
         {
             case SolverFamily.Euler:
             case SolverFamily.Heun:
+            case SolverFamily.Ddim:
+                // DDIM (eta 0) on rectified flow is the flow Euler step: it walks FlowMatchEuler's sigmas.
                 double[] sigmas = TimeGrid.FlowSigmas(steps, o);
                 return StepGrid.Create(schedule, sigmas[..^1], null);
-            case SolverFamily.Ddim:
-                throw new ArgumentException("ddim (DDIMScheduler) is for noise models; use euler for flow models.");
         }
 
         if (d.SigmaSpacing != SigmaSpacing.Linear)
