@@ -27,6 +27,7 @@ public static class CliApp
                 Bench.BenchCommand.Create(stdout, stderr),
                 GenerateCommand.Create(stdout, stderr),
                 TokenizeCommand.Create(stdout, stderr),
+                TuneCommand.Create(stdout, stderr),
             };
 
             var parse = root.Parse(args);

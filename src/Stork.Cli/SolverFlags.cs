@@ -23,6 +23,7 @@ internal static class SolverFlags
         ["--rtol"] = SolverSetting.RelativeTolerance,
         ["--atol"] = SolverSetting.AbsoluteTolerance,
         ["--grid"] = SolverSetting.Grid,
+        ["--grid-file"] = SolverSetting.Grid,
         ["--shift"] = SolverSetting.FlowGrid,
         ["--mu"] = SolverSetting.FlowGrid,
         ["--time-shift"] = SolverSetting.FlowGrid,

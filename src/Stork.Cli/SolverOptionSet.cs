@@ -58,6 +58,12 @@ internal sealed class SolverOptionSet
         DefaultValueFactory = _ => "native",
     };
 
+    public Option<string?> GridFile { get; } = new("--grid-file")
+    {
+        Description = "A tuned grid file (stork tune): every solver evaluates the model at its times (one per step, so --steps must match) and ends at the clean data. "
+            + "Without it a model card's tuned grid for the solver and step count is the default.",
+    };
+
     public Option<string?> SchedulerConfig { get; } = new("--scheduler-config")
     {
         Description = "A diffusers scheduler_config.json (_class_name + options) selecting the solver, grid and options: "
@@ -86,6 +92,19 @@ internal sealed class SolverOptionSet
         }
     }
 
+    /// <summary>--grid-file FILE: the tuned grid's times, null when not given.</summary>
+    private static IReadOnlyList<double>? ReadGridFile(string? path)
+    {
+        try
+        {
+            return path is null ? null : Stork.Tuning.TunedGrid.Load(path).Times;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"--grid-file: {e.Message}");
+        }
+    }
+
     /// <summary>--corrector on|off|auto, null when not given.</summary>
     public static CorrectorMode? ParseCorrector(string? value)
     {
@@ -100,7 +119,7 @@ internal sealed class SolverOptionSet
     }
 
     public IEnumerable<Option> All => [Scheduler, Steps, Substeps, DerivativeOrder, Variant, Shift, Mu, TimeShift, ShiftTerminal, Spacing, StoppingEps,
-        Corrector, BaseSigmas, SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, SchedulerConfig];
+        Corrector, BaseSigmas, SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, GridFile, SchedulerConfig];
 
     /// <summary>The solver name, its settings, and the scheduler configuration when one was given.</summary>
     public (string Name, SolverSettings Settings, SchedulerConfig? Config) Resolve(ParseResult r)
@@ -111,7 +130,7 @@ internal sealed class SolverOptionSet
         }
 
         Option[] covered = [Scheduler, Substeps, DerivativeOrder, Shift, TimeShift, ShiftTerminal, Spacing, StoppingEps, Corrector, BaseSigmas, SolverOrder, UniPcVariant,
-            RelativeTolerance, AbsoluteTolerance, Grid];
+            RelativeTolerance, AbsoluteTolerance, Grid, GridFile];
         foreach (var o in covered)
         {
             if (r.GetResult(o) is { Implicit: false })
@@ -215,6 +234,7 @@ internal sealed class SolverOptionSet
             RelativeTolerance = r.GetValue(RelativeTolerance),
             AbsoluteTolerance = r.GetValue(AbsoluteTolerance),
             Grid = gridKind,
+            Times = ReadGridFile(r.GetValue(GridFile)),
         };
     }
 }

@@ -11,7 +11,8 @@ namespace Stork.Evaluation;
 /// <summary>
 /// A solver with its own options, written <c>name[key=value,...]</c>, e.g. <c>stork-4[variant=corrected,s=10,d=3]</c>
 /// or <c>unipc[order=3,variant=bh1]</c>. Keys: variant (STORK: upstream|corrected; UniPC: bh1|bh2), s (substeps),
-/// d (derivative order), order (solver order), rtol, atol, shift, grid, clip (DDIM's clip_sample).
+/// d (derivative order), order (solver order), rtol, atol, shift, grid, clip (DDIM's clip_sample), grid-file (alias sigmas: a
+/// tuned grid file, <see cref="Tuning.TunedGrid"/>), tuned (false: ignore the model's tuned grids).
 /// </summary>
 public sealed record SolverSpec(string Name, SolverSettings Settings, string Label)
 {
@@ -89,11 +90,25 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
                 },
                 "base" => s with { FlowSigmas = ParseFlowSigmas(value) },
                 "clip" => s with { Diffusers = s.Diffusers with { ClipSample = Bool(key, value) } },
-                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid, corrector, eps, base, taylor, clip)."),
+                "grid-file" or "sigmas" => s with { Times = LoadGrid(value) },
+                "tuned" => s with { UseModelGrids = Bool(key, value) },
+                _ => throw new ArgumentException($"solver '{text}': unknown option '{key}' (variant, s, d, order, rtol, atol, shift, grid, corrector, eps, base, taylor, clip, grid-file, tuned)."),
             };
         }
 
         return new SolverSpec(name.ToLowerInvariant(), s, text.Trim());
+    }
+
+    private static IReadOnlyList<double> LoadGrid(string path)
+    {
+        try
+        {
+            return Tuning.TunedGrid.Load(path).Times;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ArgumentException(e.Message, e);
+        }
     }
 
     private static StorkVariant ParseVariant(string v) => v.ToLowerInvariant() switch
@@ -160,6 +175,14 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
     {
         // Evaluations grow with the step count (about linearly): jump down to the proportional count until one fits, then
         // bisect between it and the smallest count known not to fit: a few solver builds, not one per step.
+        if (Settings.Times is { } given)
+        {
+            var solver = SolverRegistry.Create(Name, model, given.Count, Settings);
+            return solver.Times.Count <= nfe
+                ? solver
+                : throw new ArgumentException($"{Label}: the given grid of {given.Count} steps takes {solver.Times.Count} model evaluations, more than {nfe}.");
+        }
+
         ISolver? best = null;
         int fits = 0, fails = nfe + 1, steps = nfe;
         while (steps >= 1 && best is null)

@@ -57,8 +57,9 @@ public static class SolverRegistry
         return settings.ToStorkOptions(order);
     }
 
-    private static StepGrid Grid(SolverFamily family, ModelSpec model, int steps, SolverSettings settings) =>
-        StandardGrids.Build(family, model, steps, settings.Grid, settings.FlowGrid, settings.Diffusers);
+    private static StepGrid Grid(SolverFamily family, ModelSpec model, int steps, SolverSettings settings) => settings.Times is { } times
+        ? StandardGrids.Given(family, model, steps, times)
+        : StandardGrids.Build(family, model, steps, settings.Grid, settings.FlowGrid, settings.Diffusers);
 
     /// <summary>The registered names.</summary>
     public static IReadOnlyCollection<string> Names => Entries.Keys;
@@ -111,7 +112,22 @@ public static class SolverRegistry
             throw new ArgumentException($"steps must be at least 1 (got {steps}).", nameof(steps));
         }
 
-        return entry.Create(model, steps, settings);
+        return entry.Create(model, steps, WithModelGrid(name, model, steps, settings));
+    }
+
+    /// <summary>
+    /// The settings with the model's tuned grid for <paramref name="name"/> at <paramref name="steps"/> steps as their
+    /// <see cref="SolverSettings.Times"/>, when the settings ask for the solver's native grid and take model grids.
+    /// </summary>
+    private static SolverSettings WithModelGrid(string name, ModelSpec model, int steps, SolverSettings settings)
+    {
+        if (settings.Times is not null || !settings.UseModelGrids || settings.Grid != GridKind.Native)
+        {
+            return settings;
+        }
+
+        var tuned = model.TunedGrids.FirstOrDefault(g => string.Equals(g.Solver, name, StringComparison.OrdinalIgnoreCase) && g.Times.Count == steps);
+        return tuned is null ? settings : settings with { Times = tuned.Times };
     }
 
     /// <summary>Builds an adaptive integrator (<see cref="IsAdaptive"/>); other names raise <see cref="ArgumentException"/>.</summary>
