@@ -97,7 +97,7 @@ internal sealed class SolverOptionSet
     {
         try
         {
-            return path is null ? null : Stork.Tuning.TunedGrid.Load(path).Times;
+            return path is null ? null : Stork.Grids.TunedGrid.Load(path).Times;
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Stork.Evaluation;
+using Stork.Grids;
 using Stork.IO;
 using Stork.Models;
 using Stork.Sampling;

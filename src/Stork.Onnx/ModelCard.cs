@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Stork.Grids;
 using Stork.IO;
 using Stork.Predictions;
 using Stork.Schedules;
-using Stork.Tuning;
 
 namespace Stork.Onnx;
 

@@ -12,7 +12,7 @@ namespace Stork.Evaluation;
 /// A solver with its own options, written <c>name[key=value,...]</c>, e.g. <c>stork-4[variant=corrected,s=10,d=3]</c>
 /// or <c>unipc[order=3,variant=bh1]</c>. Keys: variant (STORK: upstream|corrected; UniPC: bh1|bh2), s (substeps),
 /// d (derivative order), order (solver order), rtol, atol, shift, grid, clip (DDIM's clip_sample), grid-file (alias sigmas: a
-/// tuned grid file, <see cref="Tuning.TunedGrid"/>), tuned (false: ignore the model's tuned grids).
+/// tuned grid file, <see cref="Grids.TunedGrid"/>), tuned (false: ignore the model's tuned grids).
 /// </summary>
 public sealed record SolverSpec(string Name, SolverSettings Settings, string Label)
 {
@@ -103,7 +103,7 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
     {
         try
         {
-            return Tuning.TunedGrid.Load(path).Times;
+            return Grids.TunedGrid.Load(path).Times;
         }
         catch (InvalidDataException e)
         {

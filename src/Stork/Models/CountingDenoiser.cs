@@ -19,7 +19,7 @@ public sealed class CountingDenoiser(IDenoiser inner) : IDenoiser
     public IReadOnlyList<int> SampleShape => inner.SampleShape;
 
     /// <inheritdoc />
-    public IReadOnlyList<Tuning.TunedGrid> TunedGrids => inner.TunedGrids;
+    public IReadOnlyList<Grids.TunedGrid> TunedGrids => inner.TunedGrids;
 
     /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)

@@ -7,7 +7,7 @@ namespace Stork.Solvers;
 public sealed record ModelSpec(Prediction Prediction, NoiseSchedule Schedule)
 {
     /// <summary>Tuned grids the model carries (a model card's <c>tuned_grids</c>): a solver at that step count walks them by default.</summary>
-    public IReadOnlyList<Tuning.TunedGrid> TunedGrids { get; init; } = [];
+    public IReadOnlyList<Grids.TunedGrid> TunedGrids { get; init; } = [];
 
     /// <summary>The spec of a denoiser.</summary>
     public static ModelSpec Of(Models.IDenoiser denoiser)

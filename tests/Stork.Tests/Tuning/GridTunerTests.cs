@@ -1,4 +1,5 @@
 using Stork.Evaluation;
+using Stork.Grids;
 using Stork.Models;
 using Stork.Predictions;
 using Stork.Sampling;

@@ -54,7 +54,7 @@ public sealed record SolverSettings
     public GridKind Grid { get; init; } = GridKind.Native;
 
     /// <summary>
-    /// Evaluation times in place of any grid, for every solver (a tuned grid file, <see cref="Tuning.TunedGrid"/>): one
+    /// Evaluation times in place of any grid, for every solver (a tuned grid file, <see cref="Grids.TunedGrid"/>): one
     /// per step, strictly decreasing from the schedule's largest time; the last step goes to the clean end. Null: the
     /// solver's grid (<see cref="Grid"/>, or the model's tuned grid for this solver and step count, <see cref="UseModelGrids"/>).
     /// </summary>

@@ -17,7 +17,7 @@ public sealed record StorkOptions
     private readonly TaylorVariable? _taylorVariable;
 
     /// <summary>
-    /// Evaluation times given in place of the grid (a tuned grid, <see cref="Tuning.TunedGrid"/>): one per step, strictly
+    /// Evaluation times given in place of the grid (a tuned grid, <see cref="Grids.TunedGrid"/>): one per step, strictly
     /// decreasing, the first the schedule's largest time; flow models then step to sigma 0, noise models map the last
     /// evaluation to x0. Null: the variant's own grid.
     /// </summary>

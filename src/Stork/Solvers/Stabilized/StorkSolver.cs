@@ -76,7 +76,7 @@ public abstract class StorkSolver : ISolver
 
             double eps = options.StoppingEpsAt(steps);
             _times = options.Times is { } given
-                ? Tuning.TunedGrid.Check(given, steps, model.Schedule, upstream)
+                ? Grids.TunedGrid.Check(given, steps, model.Schedule, upstream)
                 : upstream
                 ? UpstreamNoiseTimes(steps, eps)
                 : options.NoiseGrid == NoiseGrid.LogSnr
@@ -103,7 +103,7 @@ public abstract class StorkSolver : ISolver
 
             if (options.Times is { } given)
             {
-                _times = Tuning.TunedGrid.Check(given, steps, model.Schedule, upstream);
+                _times = Grids.TunedGrid.Check(given, steps, model.Schedule, upstream);
                 _terminal = 0.0;
             }
             else

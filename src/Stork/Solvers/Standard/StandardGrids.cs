@@ -72,14 +72,14 @@ public static class StandardGrids
     }
 
     /// <summary>
-    /// A given grid (a tuned one, <see cref="Tuning.TunedGrid"/>): the model is evaluated at <paramref name="times"/> and the
+    /// A given grid (a tuned one, <see cref="Grids.TunedGrid"/>): the model is evaluated at <paramref name="times"/> and the
     /// last step lands on the clean end. On flow models UniPC and DEIS, which work in sigma / alpha, evaluate their first
     /// node 1e-6 below sigma 1, as diffusers' UniPC flow grid does.
     /// </summary>
     public static StepGrid Given(SolverFamily family, ModelSpec model, int steps, IReadOnlyList<double> times)
     {
         ArgumentNullException.ThrowIfNull(model);
-        double[] t = Tuning.TunedGrid.Check(times, steps, model.Schedule, upstream: false);
+        double[] t = Grids.TunedGrid.Check(times, steps, model.Schedule, upstream: false);
         if (model.Schedule.IsFlowMatching && family is SolverFamily.UniPc or SolverFamily.Deis && t[0] > 1.0 - 1e-6)
         {
             t[0] = 1.0 - 1e-6;

@@ -1,6 +1,6 @@
 using Stork.Schedules;
 
-namespace Stork.Tuning;
+namespace Stork.Grids;
 
 /// <summary>
 /// A monotone parametrisation of an N-step grid by N free numbers (logits): the grid runs in a coordinate u from the

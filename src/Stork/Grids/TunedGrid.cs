@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Stork.IO;
 using Stork.Schedules;
 
-namespace Stork.Tuning;
+namespace Stork.Grids;
 
 /// <summary>
 /// A time grid tuned for one model, solver and number of model evaluations (<c>stork tune</c>): the evaluation times, in
