@@ -66,6 +66,7 @@ public static class CliApp
         PullCommand.Create(stdout, stderr),
         ServeCommand.Create(stdout, stderr),
         QuantizeCommand.Create(stdout, stderr),
+        TuneCommand.Create(stdout, stderr),
         new System.CommandLine.Help.HelpOption(),
         new VersionOption(),
     };

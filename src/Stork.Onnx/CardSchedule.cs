@@ -41,11 +41,15 @@ public sealed record CardSchedule(string Type, NoiseSchedule Schedule, double Tr
                     return new(type, RectifiedFlowSchedule.Instance, 0.0, 1.0);
                 case "vp-linear":
                     {
-                        var schedule = new VpLinearSchedule(json.OptionalNumber(s, "beta_min", 0.1, p), json.OptionalNumber(s, "beta_max", 20.0, p));
                         double tMin = json.OptionalNumber(s, "t_min", 0.0, p), tMax = json.OptionalNumber(s, "t_max", 1.0, p);
-                        return tMin >= 0 && tMax > tMin && tMax <= 1
-                            ? new(type, schedule, tMin, tMax)
-                            : throw json.Error($"schedule needs 0 <= t_min < t_max <= 1 (got {tMin}, {tMax}).");
+                        if (!(tMin >= 0 && tMax > tMin && tMax <= 1))
+                        {
+                            throw json.Error($"schedule needs 0 <= t_min < t_max <= 1 (got {tMin}, {tMax}).");
+                        }
+
+                        // The schedule carries the trained range, so that every solver's default grid stays inside it.
+                        var schedule = new VpLinearSchedule(json.OptionalNumber(s, "beta_min", 0.1, p), json.OptionalNumber(s, "beta_max", 20.0, p)).WithTimeRange(tMin, tMax);
+                        return new(type, schedule, tMin, tMax);
                     }
 
                 case "vp-discrete":

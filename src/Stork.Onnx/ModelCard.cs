@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Stork.Grids;
 using Stork.IO;
 using Stork.Predictions;
 using Stork.Schedules;
@@ -83,6 +84,9 @@ public sealed class ModelCard
 
     /// <summary>Classifier: reference feature statistics (<c>mean</c>, <c>cov</c> .npy files, full paths), if the card has them.</summary>
     public IReadOnlyDictionary<string, string> TestStats { get; private init; } = new Dictionary<string, string>();
+
+    /// <summary>Denoisers: the grids tuned for this model (<c>tuned_grids</c>), each its solver's default at its step count.</summary>
+    public IReadOnlyList<TunedGrid> TunedGrids { get; private init; } = [];
 
     /// <summary>Classifier: accuracy on the held-out test set, if the card gives it.</summary>
     public double? TestAccuracy { get; private init; }
@@ -214,6 +218,7 @@ public sealed class ModelCard
                 Prediction = prediction,
                 Schedule = schedule,
                 TimeInput = timeInput,
+                TunedGrids = ReadTunedGrids(json, root, dir, schedule),
             };
         }
 
@@ -261,6 +266,52 @@ public sealed class ModelCard
             TestStats = stats,
             TestAccuracy = CardJson.Optional(root, "test_accuracy") is { ValueKind: JsonValueKind.Number } a ? a.GetDouble() : null,
         };
+    }
+
+    /// <summary>
+    /// The card's <c>tuned_grids</c>: grid files (<c>stork tune</c>, relative to the card's folder), each the default grid
+    /// of its solver at its step count on this model. A file that is missing, invalid or outside the trained range is a
+    /// card error.
+    /// </summary>
+    private static TunedGrid[] ReadTunedGrids(CardJson json, JsonElement root, string dir, CardSchedule schedule)
+    {
+        if (CardJson.Optional(root, "tuned_grids") is not { } list)
+        {
+            return [];
+        }
+
+        if (list.ValueKind != JsonValueKind.Array)
+        {
+            throw json.Error("'tuned_grids' must be an array of grid file names.");
+        }
+
+        var grids = new List<TunedGrid>();
+        foreach (var item in list.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(item.GetString()))
+            {
+                throw json.Error("'tuned_grids' must be an array of grid file names.");
+            }
+
+            string path = FilePath(json, dir, item.GetString()!, "tuned_grids");
+            try
+            {
+                var grid = TunedGrid.Load(path);
+                TunedGrid.Check(grid.Times, grid.Times.Count, schedule.Schedule, upstream: false);
+                if (grids.Any(g => string.Equals(g.Solver, grid.Solver, StringComparison.OrdinalIgnoreCase) && g.Times.Count == grid.Times.Count))
+                {
+                    throw new InvalidDataException($"two tuned grids for {grid.Solver} at {grid.Times.Count} steps");
+                }
+
+                grids.Add(grid);
+            }
+            catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException)
+            {
+                throw json.Error($"tuned grid '{item.GetString()}': {e.Message}");
+            }
+        }
+
+        return [.. grids];
     }
 
     /// <summary>A file named in the card, relative to the card's folder; a name no file system accepts is a card error.</summary>

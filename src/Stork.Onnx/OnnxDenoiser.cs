@@ -60,6 +60,9 @@ public sealed class OnnxDenoiser : IDenoiser, IDisposable
     public double TimeFeed(double time) => TimeInputs.Feed(Card.TimeInput, Schedule, time);
 
     /// <inheritdoc />
+    public IReadOnlyList<Stork.Grids.TunedGrid> TunedGrids => Card.TunedGrids;
+
+    /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
     {
         int size = Card.SampleSize;

@@ -112,7 +112,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     [Fact]
     public async Task A_watcher_that_disconnects_cancels_its_job()
     {
-        var (_, job) = await S.PostJson("/api/jobs", """{"prompt": "a shirt", "steps": 100, "count": 4}""");
+        var (_, job) = await S.PostJson("/api/jobs", """{"prompt": "a shirt", "steps": 100, "count": 4, "width": 512, "height": 512}""");
         string id = job!["id"]!.GetValue<string>();
         using (var cts = new CancellationTokenSource())
         {

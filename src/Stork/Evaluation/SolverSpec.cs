@@ -8,7 +8,8 @@ namespace Stork.Evaluation;
 /// <summary>
 /// A solver with its own options, written <c>name[key=value,...]</c>, e.g. <c>stork-4[variant=corrected,s=10,d=3]</c>
 /// or <c>unipc[order=3,variant=bh1]</c>. The keys and their values are those of <see cref="SolverOption"/> (with its
-/// aliases: variant, s, d, order, eps, base); an option the solver does not read is an error.
+/// aliases: variant, s, d, order, eps, base; grid-file: a tuned grid file, <see cref="Grids.TunedGrid"/>; tuned=false:
+/// ignore the model's tuned grids); an option the solver does not read is an error.
 /// </summary>
 public sealed record SolverSpec(string Name, SolverSettings Settings, string Label)
 {
@@ -110,6 +111,14 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
     {
         // Evaluations grow with the step count (about linearly): jump down to the proportional count until one fits, then
         // bisect between it and the smallest count known not to fit: a few solver builds, not one per step.
+        if (Settings.Times is { } given)
+        {
+            var solver = SolverRegistry.Create(Name, model, given.Count, Settings);
+            return solver.Times.Count <= nfe
+                ? solver
+                : throw new ArgumentException($"{Label}: the given grid of {given.Count} steps takes {solver.Times.Count} model evaluations, more than {nfe}.");
+        }
+
         ISolver? best = null;
         int fits = 0, fails = nfe + 1, steps = nfe;
         while (steps >= 1 && best is null)

@@ -19,6 +19,9 @@ public sealed class CountingDenoiser(IDenoiser inner) : IDenoiser
     public IReadOnlyList<int> SampleShape => inner.SampleShape;
 
     /// <inheritdoc />
+    public IReadOnlyList<Grids.TunedGrid> TunedGrids => inner.TunedGrids;
+
+    /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
     {
         Evaluations++;

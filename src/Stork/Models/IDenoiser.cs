@@ -19,6 +19,9 @@ public interface IDenoiser
     /// <summary>The shape of one sample (without the batch axis).</summary>
     IReadOnlyList<int> SampleShape { get; }
 
+    /// <summary>Time grids tuned for this model per solver and step count (<see cref="Grids.TunedGrid"/>); none by default.</summary>
+    IReadOnlyList<Grids.TunedGrid> TunedGrids => [];
+
     /// <summary>
     /// Evaluates the model on <paramref name="samples"/> (batch x sample size, C order) at <paramref name="time"/>
     /// and writes the output (same layout) to <paramref name="output"/>.

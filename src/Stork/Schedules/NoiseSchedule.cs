@@ -35,10 +35,12 @@ public abstract class NoiseSchedule
     public virtual double DefaultEndTime => TMin;
 
     /// <summary>
-    /// A diffusers timestep (<c>0 .. trainSteps</c>) in this schedule's time: <c>timestep / trainSteps</c>, at most
-    /// <see cref="TMax"/>, for continuous time; the timestep itself for a discrete schedule.
+    /// A diffusers timestep (<c>0 .. trainSteps</c>) in this schedule's time: <c>timestep / trainSteps</c>, kept inside
+    /// [<see cref="TMin"/>, <see cref="TMax"/>], for continuous time (so a model trained from <c>t_min</c> = 1/T on is
+    /// evaluated at <c>t_min</c> where diffusers' grids reach timestep 0, the continuous counterpart of
+    /// <c>alphas_cumprod[0]</c>); the timestep itself for a discrete schedule.
     /// </summary>
-    public virtual double TimeOfTimestep(double timestep, int trainSteps) => Math.Min(timestep / trainSteps, TMax);
+    public virtual double TimeOfTimestep(double timestep, int trainSteps) => Math.Clamp(timestep / trainSteps, TMin, TMax);
 
     /// <summary>
     /// The diffusers-style timestep of time <paramref name="t"/> (what diffusers pipelines feed a network and report):

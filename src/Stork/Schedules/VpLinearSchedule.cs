@@ -9,7 +9,19 @@ public sealed class VpLinearSchedule : VpSchedule
 {
     /// <summary>Creates the schedule from continuous betas (e.g. 0.1 and 20).</summary>
     public VpLinearSchedule(double betaMin = 0.1, double betaMax = 20.0)
+        : this(betaMin, betaMax, 0.0, 1.0)
     {
+    }
+
+    private VpLinearSchedule(double betaMin, double betaMax, double tMin, double tMax)
+    {
+        if (!(tMin >= 0) || !(tMax > tMin) || !(tMax <= 1))
+        {
+            throw new ArgumentException($"VP linear schedule needs 0 <= t_min < t_max <= 1 (got {tMin}, {tMax}).");
+        }
+
+        TMin = tMin;
+        TMax = tMax;
         if (!(betaMin > 0) || !(betaMax > betaMin) || double.IsInfinity(betaMax))
         {
             throw new ArgumentException($"VP linear schedule needs 0 < beta_min < beta_max (got {betaMin}, {betaMax}).");
@@ -18,6 +30,13 @@ public sealed class VpLinearSchedule : VpSchedule
         BetaMin = betaMin;
         BetaMax = betaMax;
     }
+
+    /// <summary>
+    /// The same schedule for a model trained on times in [<paramref name="tMin"/>, <paramref name="tMax"/>] only (a model
+    /// card's <c>t_min</c> / <c>t_max</c>): its <see cref="TMin"/> and <see cref="TMax"/>, so that default grids, stopping
+    /// times and references stay inside the trained range.
+    /// </summary>
+    public VpLinearSchedule WithTimeRange(double tMin, double tMax) => new(BetaMin, BetaMax, tMin, tMax);
 
     /// <summary>The schedule diffusers' discrete linear betas (beta_start, beta_end over T steps) approximate: b = T beta.</summary>
     public static VpLinearSchedule FromDiscreteBetas(double betaStart, double betaEnd, int trainSteps) =>
@@ -30,10 +49,10 @@ public sealed class VpLinearSchedule : VpSchedule
     public double BetaMax { get; }
 
     /// <inheritdoc />
-    public override double TMin => 0.0;
+    public override double TMin { get; }
 
     /// <inheritdoc />
-    public override double TMax => 1.0;
+    public override double TMax { get; }
 
     /// <summary>beta(t).</summary>
     public double Beta(double t) => BetaMin + (t * (BetaMax - BetaMin));

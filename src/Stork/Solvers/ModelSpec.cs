@@ -6,6 +6,13 @@ namespace Stork.Solvers;
 /// <summary>What a solver must know about the model it steps: its parameterisation and its noise schedule.</summary>
 public sealed record ModelSpec(Prediction Prediction, NoiseSchedule Schedule)
 {
+    /// <summary>Tuned grids the model carries (a model card's <c>tuned_grids</c>): a solver at that step count walks them by default.</summary>
+    public IReadOnlyList<Grids.TunedGrid> TunedGrids { get; init; } = [];
+
     /// <summary>The spec of a denoiser.</summary>
-    public static ModelSpec Of(Models.IDenoiser denoiser) => new(denoiser.Prediction, denoiser.Schedule);
+    public static ModelSpec Of(Models.IDenoiser denoiser)
+    {
+        ArgumentNullException.ThrowIfNull(denoiser);
+        return new(denoiser.Prediction, denoiser.Schedule) { TunedGrids = denoiser.TunedGrids };
+    }
 }

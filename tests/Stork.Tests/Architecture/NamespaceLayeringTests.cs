@@ -14,7 +14,7 @@ public class NamespaceLayeringTests
     [
         "Stork", "Stork.IO", "Stork.Schedules", "Stork.Grids", "Stork.Predictions", "Stork.Models",
         "Stork.Solvers", "Stork.Solvers.Rock4", "Stork.Solvers.Standard", "Stork.Solvers.Stabilized", "Stork.Solvers.Catalog", "Stork.Solvers.Diffusers",
-        "Stork.Sampling", "Stork.Evaluation",
+        "Stork.Sampling", "Stork.Evaluation", "Stork.Tuning",
     ];
 
     /// <summary>The projects above the core, lowest first; each is one node (its own sub-namespaces are its business).</summary>

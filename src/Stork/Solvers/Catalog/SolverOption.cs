@@ -213,11 +213,31 @@ public sealed class SolverOption
         OptionModels.Any, [(["true"], true), (["false"], false)], (s, v) => s with { Diffusers = s.Diffusers with { ClipSample = v } },
         commandLine: false);
 
+    /// <summary>A tuned time grid file (<c>stork tune</c>): the solver evaluates the model at its times.</summary>
+    public static readonly SolverOption GridFile = new("grid-file", [],
+        "A tuned grid file (stork tune): the solver evaluates the model at its times (one per step, so the step count must match) and ends at "
+        + "the clean data. Without it a model card's tuned grid for the solver and step count is the default.", OptionModels.Any, true, false,
+        (s, path) =>
+        {
+            try
+            {
+                return s with { Times = Grids.TunedGrid.Load(path).Times };
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                throw new OptionException("grid-file", $"'{path}': {e.Message}");
+            }
+        });
+
+    /// <summary>Whether a model card's tuned grids are the default.</summary>
+    public static readonly SolverOption Tuned = Choice("tuned", [], "Take the model card's tuned grid for the solver and step count (default true; false: the solver's own grid).",
+        OptionModels.Any, [(["true"], true), (["false"], false)], (s, v) => s with { UseModelGrids = v }, commandLine: false);
+
     /// <summary>Every option, in the order of help texts.</summary>
     public static IReadOnlyList<SolverOption> All { get; } =
     [
         Substeps, DerivativeOrder, StorkVariant, Shift, Mu, TimeShift, ShiftTerminal, Sigmas, StoppingEps, Corrector, BaseSigmas, Taylor,
-        SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, Clip,
+        SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, GridFile, Tuned, Clip,
     ];
 
     /// <summary>The options of the flow sigma grid (<see cref="SolverSettings.FlowGrid"/>).</summary>

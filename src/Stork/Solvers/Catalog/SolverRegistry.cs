@@ -13,9 +13,9 @@ public static class SolverRegistry
 {
     private static readonly SolverOption[] StorkReads =
         [.. SolverOption.FlowGrid, SolverOption.StorkVariant, SolverOption.Substeps, SolverOption.DerivativeOrder, SolverOption.StoppingEps,
-            SolverOption.Grid, SolverOption.Corrector, SolverOption.BaseSigmas, SolverOption.Taylor];
+            SolverOption.Grid, SolverOption.Corrector, SolverOption.BaseSigmas, SolverOption.Taylor, SolverOption.GridFile, SolverOption.Tuned];
 
-    private static readonly SolverOption[] StandardReads = [.. SolverOption.FlowGrid, SolverOption.Grid];
+    private static readonly SolverOption[] StandardReads = [.. SolverOption.FlowGrid, SolverOption.Grid, SolverOption.GridFile, SolverOption.Tuned];
 
     private static readonly SolverOption[] MultistepReads = [.. StandardReads, SolverOption.SolverOrder];
 
@@ -37,7 +37,7 @@ public static class SolverRegistry
             (m, n, s) => new HeunSolver(m, Grid(SolverFamily.Heun, m, n, s))),
         ["ab2"] = new("Adams-Bashforth 2 on the Euler grid: one evaluation per step, order 2", StandardReads,
             (m, n, s) => new AdamsBashforth2(m, Grid(SolverFamily.Euler, m, n, s))),
-        ["ddim"] = new("DDIM, eta 0 (DDIMScheduler), noise models", [.. StandardReads, SolverOption.Clip],
+        ["ddim"] = new("DDIM, eta 0 (DDIMScheduler); on flow models the same step on FlowMatch sigmas (the flow Euler step unclipped)", [.. StandardReads, SolverOption.Clip],
             (m, n, s) => new DdimSolver(m, Grid(SolverFamily.Ddim, m, n, s), s.Diffusers.ClipSample ? s.Diffusers.ClipSampleRange : null)),
         ["dpm++2m"] = new("DPM-Solver++ multistep, order 2 (DPMSolverMultistepScheduler)", MultistepReads,
             (m, n, s) => new DpmSolverPlusPlus(m, Grid(SolverFamily.DpmSolverPlusPlus, m, n, s), s.SolverOrder ?? 2, s.Diffusers)),
@@ -64,8 +64,9 @@ public static class SolverRegistry
         return settings.ToStorkOptions(order);
     }
 
-    private static StepGrid Grid(SolverFamily family, ModelSpec model, int steps, SolverSettings settings) =>
-        StandardGrids.Build(family, model, steps, settings.Grid, settings.FlowGrid, settings.Diffusers);
+    private static StepGrid Grid(SolverFamily family, ModelSpec model, int steps, SolverSettings settings) => settings.Times is { } times
+        ? StandardGrids.Given(family, model, steps, times)
+        : StandardGrids.Build(family, model, steps, settings.Grid, settings.FlowGrid, settings.Diffusers);
 
     /// <summary>The registered names.</summary>
     public static IReadOnlyCollection<string> Names => Entries.Keys;
@@ -102,7 +103,22 @@ public static class SolverRegistry
             throw new OptionException(nameof(steps), $"must be at least 1 (got {steps}).");
         }
 
-        return entry.Create(model, steps, settings);
+        return entry.Create(model, steps, WithModelGrid(name, model, steps, settings));
+    }
+
+    /// <summary>
+    /// The settings with the model's tuned grid for <paramref name="name"/> at <paramref name="steps"/> steps as their
+    /// <see cref="SolverSettings.Times"/>, when the settings ask for the solver's native grid and take model grids.
+    /// </summary>
+    private static SolverSettings WithModelGrid(string name, ModelSpec model, int steps, SolverSettings settings)
+    {
+        if (settings.Times is not null || !settings.UseModelGrids || settings.Grid != GridKind.Native)
+        {
+            return settings;
+        }
+
+        var tuned = model.TunedGrids.FirstOrDefault(g => string.Equals(g.Solver, name, StringComparison.OrdinalIgnoreCase) && g.Times.Count == steps);
+        return tuned is null ? settings : settings with { Times = tuned.Times };
     }
 
     /// <summary>Builds an adaptive integrator (<see cref="IsAdaptive"/>); other names raise <see cref="ArgumentException"/>.</summary>

@@ -53,6 +53,19 @@ public sealed record SolverSettings
     /// <summary>The time grid of the standard solvers: their diffusers scheduler's own, or an override.</summary>
     public GridKind Grid { get; init; } = GridKind.Native;
 
+    /// <summary>
+    /// Evaluation times in place of any grid, for every solver (a tuned grid file, <see cref="Grids.TunedGrid"/>): one
+    /// per step, strictly decreasing from the schedule's largest time; the last step goes to the clean end. Null: the
+    /// solver's grid (<see cref="Grid"/>, or the model's tuned grid for this solver and step count, <see cref="UseModelGrids"/>).
+    /// </summary>
+    public IReadOnlyList<double>? Times { get; init; }
+
+    /// <summary>
+    /// Whether a solver on its native grid takes the tuned grid the model carries for it and its step count
+    /// (<see cref="ModelSpec.TunedGrids"/>, from a model card). Default true; false measures the untuned default.
+    /// </summary>
+    public bool UseModelGrids { get; init; } = true;
+
     /// <summary>The diffusers scheduler options of the standard solvers (timestep spacing, final sigmas, DDIM clipping...).</summary>
     public DiffusersOptions Diffusers { get; init; } = new();
 
@@ -82,7 +95,7 @@ public sealed record SolverSettings
             throw new OptionException(SolverOption.Grid.Key, "applies to the corrected STORK variant: upstream STORK uses its own uniform noise grid.");
         }
 
-        var options = new StorkOptions { Order = order, Variant = StorkVariant, Substeps = Substeps, NoiseGrid = grid };
+        var options = new StorkOptions { Order = order, Variant = StorkVariant, Substeps = Substeps, NoiseGrid = grid, Times = Times };
         options = DerivativeOrder is { } d ? options with { DerivativeOrder = d } : options;
         options = Corrector is { } c ? options with { Corrector = c } : options;
         options = FlowSigmas is { } f ? options with { FlowSigmas = f } : options;

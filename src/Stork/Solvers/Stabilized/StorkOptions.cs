@@ -16,6 +16,13 @@ public sealed record StorkOptions
     private readonly CorrectorMode? _corrector;
     private readonly TaylorVariable? _taylorVariable;
 
+    /// <summary>
+    /// Evaluation times given in place of the grid (a tuned grid, <see cref="Grids.TunedGrid"/>): one per step, strictly
+    /// decreasing, the first the schedule's largest time; flow models then step to sigma 0, noise models map the last
+    /// evaluation to x0. Null: the variant's own grid.
+    /// </summary>
+    public IReadOnlyList<double>? Times { get; init; }
+
     /// <summary>2 (RKG2 stages) or 4 (ROCK4 stages) [solver_order]. Default 4.</summary>
     public int Order { get; init; } = 4;
 

@@ -75,7 +75,9 @@ public abstract class StorkSolver : ISolver
             }
 
             double eps = options.StoppingEpsAt(steps);
-            _times = upstream
+            _times = options.Times is { } given
+                ? Grids.TunedGrid.Check(given, steps, model.Schedule, upstream)
+                : upstream
                 ? UpstreamNoiseTimes(steps, eps)
                 : options.NoiseGrid == NoiseGrid.LogSnr
                     ? TimeGrid.UniformLogSnr(model.Schedule, steps - 1, model.Schedule.TMax, eps * model.Schedule.TMax)
@@ -99,9 +101,17 @@ public abstract class StorkSolver : ISolver
                 flowGrid = (flowGrid ?? new FlowSigmaOptions()) with { BaseSigmas = TimeGrid.PipelineSigmas(steps) };
             }
 
-            double[] sigmas = TimeGrid.FlowSigmas(steps, flowGrid);
-            _times = sigmas[..^1];
-            _terminal = sigmas[^1];
+            if (options.Times is { } given)
+            {
+                _times = Grids.TunedGrid.Check(given, steps, model.Schedule, upstream);
+                _terminal = 0.0;
+            }
+            else
+            {
+                double[] sigmas = TimeGrid.FlowSigmas(steps, flowGrid);
+                _times = sigmas[..^1];
+                _terminal = sigmas[^1];
+            }
         }
 
         _correct = options.CorrectsAt(_times.Length, !_driftPath);

@@ -6,7 +6,7 @@ namespace Stork.Solvers.Standard;
 /// <summary>
 /// DDIM with eta = 0 (DDIMScheduler): <c>x0 = (x - sigma eps) / alpha</c>, optionally clipped to
 /// [-clip_sample_range, clip_sample_range], then <c>x' = alpha' x0 + sigma' eps</c>. Without clipping this is one
-/// linear pass.
+/// linear pass. On flow models (rectified flow) the same step in (x0, eps) form, the flow Euler step when unclipped.
 /// </summary>
 public sealed class DdimSolver : StandardSolver
 {
@@ -29,6 +29,12 @@ public sealed class DdimSolver : StandardSolver
     {
         var g = Grid;
         double a = g.Alpha[i], s = g.Sigma[i], a1 = g.EndAlpha[i], s1 = g.EndSigma[i];
+        if (FlowSpace)
+        {
+            FlowStep(i, s, s1, modelOutput, sample);
+            return;
+        }
+
         var eps = As(Prediction.Epsilon, i, sample, modelOutput, Buffer(0));
         if (_clip is not { } c)
         {
@@ -43,5 +49,26 @@ public sealed class DdimSolver : StandardSolver
         TensorPrimitives.Min(x0, (float)c, x0);
         TensorPrimitives.Max(x0, (float)-c, x0);
         LinearCombination.Combine(sample, (float)a1, x0, (float)s1, eps);
+    }
+
+    // Rectified flow (alpha = 1 - sigma): x0 = x - sigma v and eps = x + (1 - sigma) v stay finite at sigma = 1, where
+    // x / alpha does not; unclipped, x' = (1 - sigma') x0 + sigma' eps = x + (sigma' - sigma) v is the flow Euler step.
+    private void FlowStep(int i, double s, double s1, ReadOnlySpan<float> modelOutput, Span<float> sample)
+    {
+        var v = As(Prediction.FlowVelocity, i, sample, modelOutput, Buffer(0));
+        if (_clip is not { } c)
+        {
+            LinearCombination.Combine(sample, 1f, sample, (float)(s1 - s), v);
+            return;
+        }
+
+        float[] x0 = Buffer(1);
+        LinearCombination.Combine(x0, 1f, sample, (float)-s, v);
+        TensorPrimitives.Min(x0, (float)c, x0);
+        TensorPrimitives.Max(x0, (float)-c, x0);
+
+        // eps = x + (1 - s) v, written into the sample: x' = (1 - s') x0 + s' eps.
+        LinearCombination.Combine(sample, 1f, sample, (float)(1.0 - s), v);
+        LinearCombination.Combine(sample, (float)(1.0 - s1), x0, (float)s1, sample);
     }
 }

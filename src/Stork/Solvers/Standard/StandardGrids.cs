@@ -72,6 +72,23 @@ public static class StandardGrids
     }
 
     /// <summary>
+    /// A given grid (a tuned one, <see cref="Grids.TunedGrid"/>): the model is evaluated at <paramref name="times"/> and the
+    /// last step lands on the clean end. On flow models UniPC and DEIS, which work in sigma / alpha, evaluate their first
+    /// node 1e-6 below sigma 1, as diffusers' UniPC flow grid does.
+    /// </summary>
+    public static StepGrid Given(SolverFamily family, ModelSpec model, int steps, IReadOnlyList<double> times)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        double[] t = Grids.TunedGrid.Check(times, steps, model.Schedule, upstream: false);
+        if (model.Schedule.IsFlowMatching && family is SolverFamily.UniPc or SolverFamily.Deis && t[0] > 1.0 - 1e-6)
+        {
+            t[0] = 1.0 - 1e-6;
+        }
+
+        return StepGrid.Create(model.Schedule, t, null);
+    }
+
+    /// <summary>
     /// Discrete timesteps of DPMSolverMultistep / UniPCMultistep / DEISMultistep (N + 1 candidates, the last dropped).
     /// </summary>
     public static double[] MultistepTimesteps(int steps, DiffusersOptions d)
@@ -329,7 +346,7 @@ public static class StandardGrids
     {
         var o = flowGrid;
         var d = diffusers;
-        if (o.BaseSigmas is not null && family != SolverFamily.Ddim)
+        if (o.BaseSigmas is not null)
         {
             // A pipeline's own sigmas (set_timesteps(sigmas=...)): every solver walks them, then steps to 0. UniPC and
             // DEIS work in sigma / alpha, infinite at sigma = 1: as diffusers' UniPC flow grid does, their first sigma
@@ -347,10 +364,10 @@ public static class StandardGrids
         {
             case SolverFamily.Euler:
             case SolverFamily.Heun:
+            case SolverFamily.Ddim:
+                // DDIM (eta 0) on rectified flow is the flow Euler step: it walks FlowMatchEuler's sigmas.
                 double[] sigmas = TimeGrid.FlowSigmas(steps, o);
                 return StepGrid.Create(schedule, sigmas[..^1], null);
-            case SolverFamily.Ddim:
-                throw new ArgumentException("ddim (DDIMScheduler) is for noise models; use euler for flow models.");
         }
 
         if (d.SigmaSpacing != SigmaSpacing.Linear)
