@@ -90,12 +90,15 @@ public static class ImageFiles
             $"{Path.GetFileNameWithoutExtension(path)}-{index}{Path.GetExtension(path)}"));
     }
 
-    /// <summary>Image <paramref name="k"/> of <paramref name="result"/> as a PNG, its settings in text chunks.</summary>
-    public static byte[] EncodePng(GenerationResult result, int k)
+    /// <summary>
+    /// Image <paramref name="k"/> of <paramref name="result"/> as a PNG, its settings in text chunks; <paramref name="text"/>
+    /// replaces the chunk of the same key or adds one (a server's model name, Automatic1111's <c>parameters</c> line).
+    /// </summary>
+    public static byte[] EncodePng(GenerationResult result, int k, IReadOnlyList<KeyValuePair<string, string>>? text = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var s = result.Settings;
-        var text = new List<KeyValuePair<string, string>>
+        var chunks = new List<KeyValuePair<string, string>>
         {
             new("prompt", s.Prompt),
             new("seed", result.Seeds is { } seeds ? seeds[k].ToString(CultureInfo.InvariantCulture) : "latents"),
@@ -106,36 +109,49 @@ public static class ImageFiles
         };
         if (s.NegativePrompt is { } neg)
         {
-            text.Add(new("negative_prompt", neg));
+            chunks.Add(new("negative_prompt", neg));
         }
 
         if (s.GuidanceScale is { } g)
         {
-            text.Add(new("guidance", g.ToString("R", CultureInfo.InvariantCulture)));
+            chunks.Add(new("guidance", g.ToString("R", CultureInfo.InvariantCulture)));
         }
 
         if (s.TrueCfgScale is { } t)
         {
-            text.Add(new("true_cfg", t.ToString("R", CultureInfo.InvariantCulture)));
+            chunks.Add(new("true_cfg", t.ToString("R", CultureInfo.InvariantCulture)));
         }
 
         if (s.Pipeline is { } pipelineClass)
         {
-            text.Add(new("pipeline", pipelineClass));
+            chunks.Add(new("pipeline", pipelineClass));
         }
 
         if (s.Strength is { } strength)
         {
-            text.Add(new("strength", strength.ToString("R", CultureInfo.InvariantCulture)));
+            chunks.Add(new("strength", strength.ToString("R", CultureInfo.InvariantCulture)));
         }
 
         foreach (var (role, hash) in s.Inputs ?? new Dictionary<string, string>())
         {
-            text.Add(new(role, hash));
+            chunks.Add(new(role, hash));
         }
 
-        text.Add(new("software", "Stork.NET"));
-        return PngText.Insert(PngFile.Encode(ToRaster(result.Images, k)), text);
+        foreach (var (key, value) in text ?? [])
+        {
+            int at = chunks.FindIndex(c => c.Key == key);
+            if (at >= 0)
+            {
+                chunks[at] = new(key, value);
+            }
+            else
+            {
+                chunks.Add(new(key, value));
+            }
+        }
+
+        chunks.Add(new("software", "Stork.NET"));
+        return PngText.Insert(PngFile.Encode(ToRaster(result.Images, k)), chunks);
     }
 
     /// <summary>Image <paramref name="k"/> in 8 bits, as diffusers' <c>numpy_to_pil</c>: <c>(x * 255).round()</c>, clipped.</summary>

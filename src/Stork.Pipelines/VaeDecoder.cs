@@ -14,20 +14,11 @@ internal sealed class VaeDecoder : ILatentDecoder
     public VaeDecoder(ModelFolder folder, OnnxRuntimeOptions runtime)
     {
         var config = folder.Config("vae_decoder", "vae");
-        var blocks = config.IntArray("block_out_channels");
-        if (blocks.Length < 1 || blocks.Length > 8)
-        {
-            throw new InvalidDataException($"'{config.Path}': block_out_channels must have 1 to 8 entries (got {blocks.Length}).");
-        }
-
-        ScaleFactor = 1 << (blocks.Length - 1);
-        ScalingFactor = config.Number("scaling_factor", 0.18215);
-        ShiftFactor = config.NumberOrNull("shift_factor") ?? 0.0;
-        LatentChannels = config.Int("latent_channels", 4);
-        if (!(ScalingFactor > 0))
-        {
-            throw new InvalidDataException($"'{config.Path}': scaling_factor must be positive (got {ScalingFactor}).");
-        }
+        var vae = VaeConfig.Read(config);
+        ScaleFactor = vae.ScaleFactor;
+        ScalingFactor = vae.ScalingFactor;
+        ShiftFactor = vae.ShiftFactor;
+        LatentChannels = vae.LatentChannels;
 
         _graph = OnnxGraph.Open("vae_decoder", folder.Graph("vae_decoder", "vae"), runtime,
             [PortSpec.Of("latent_sample", "latents", "z")], [PortSpec.Of("sample", "image")]);
@@ -39,7 +30,7 @@ internal sealed class VaeDecoder : ILatentDecoder
     }
 
     /// <summary>diffusers' <c>vae_scale_factor</c>: 2^(len(block_out_channels) - 1).</summary>
-    public static int ScaleFactorOf(JsonConfig config) => 1 << (config.IntArray("block_out_channels").Length - 1);
+    public static int ScaleFactorOf(JsonConfig config) => VaeConfig.Read(config).ScaleFactor;
 
     /// <summary>2^(len(block_out_channels) - 1): image pixels per latent pixel.</summary>
     public int ScaleFactor { get; }

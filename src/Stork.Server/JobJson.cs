@@ -67,57 +67,19 @@ internal static class JobJson
     };
 
     /// <summary>
-    /// Image <paramref name="k"/> of a run as PNG, the settings in text chunks: ours (prompt, seed, steps, scheduler,
-    /// model, size, ...) and Automatic1111's one <c>parameters</c> line set, which its PNG-info readers show.
+    /// Image <paramref name="k"/> of a run as PNG: the library's text chunks (<see cref="ImageFiles.EncodePng"/>) with the
+    /// served model's name in place of its folder, and Automatic1111's one <c>parameters</c> line, which its PNG-info readers show.
     /// </summary>
-    public static byte[] Png(GeneratedImages images, int k, ResolvedGeneration s, long? seed, string model, string? a1111Sampler)
+    public static byte[] Png(GenerationResult result, int k, string model, string? a1111Sampler)
     {
+        var s = result.Settings;
         string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         string size = string.Create(CultureInfo.InvariantCulture, $"{s.Width}x{s.Height}");
-        string seedText = seed?.ToString(CultureInfo.InvariantCulture) ?? "latents";
-        var text = new List<KeyValuePair<string, string>>
-        {
-            new("prompt", s.Prompt),
-            new("seed", seedText),
-            new("steps", s.Steps.ToString(CultureInfo.InvariantCulture)),
-            new("scheduler", s.Scheduler),
-            new("model", model),
-            new("size", size),
-        };
-        if (s.NegativePrompt is { } neg)
-        {
-            text.Add(new("negative_prompt", neg));
-        }
-
-        if (s.GuidanceScale is { } g)
-        {
-            text.Add(new("guidance", Num(g)));
-        }
-
-        if (s.TrueCfgScale is { } t)
-        {
-            text.Add(new("true_cfg", Num(t)));
-        }
-
+        string seedText = result.Seeds?[k].ToString(CultureInfo.InvariantCulture) ?? "latents";
         double? cfg = s.TrueCfgScale ?? s.GuidanceScale;
         string parameters = s.Prompt + (string.IsNullOrEmpty(s.NegativePrompt) ? "" : "\nNegative prompt: " + s.NegativePrompt)
             + $"\nSteps: {s.Steps.ToString(CultureInfo.InvariantCulture)}, Sampler: {a1111Sampler ?? s.Scheduler}"
             + (cfg is { } c ? $", CFG scale: {Num(c)}" : "") + $", Seed: {seedText}, Size: {size}, Model: {model}";
-        text.Add(new("parameters", parameters));
-        text.Add(new("software", "Stork.NET"));
-        return PngText.Insert(PngFile.Encode(ToRaster(images, k)), text);
-    }
-
-    /// <summary>diffusers' <c>numpy_to_pil</c>: <c>(x * 255).round()</c> to 8 bits.</summary>
-    public static Raster ToRaster(GeneratedImages images, int k)
-    {
-        var raster = new Raster(images.Width, images.Height);
-        var src = images.Image(k);
-        for (int i = 0; i < src.Length; i++)
-        {
-            raster.Pixels[i] = (byte)Math.Clamp(Math.Round(src[i] * 255.0, MidpointRounding.ToEven), 0, 255);
-        }
-
-        return raster;
+        return ImageFiles.EncodePng(result, k, [new("model", model), new("parameters", parameters)]);
     }
 }

@@ -114,7 +114,7 @@ internal sealed class ModelHost : IDisposable
             var result = Pipeline.Generate(request, new JobProgress(job), job.Token);
             string? sampler = job.Request.Scheduler?.Name is { } n ? SamplerNames.A1111Name(n) : null;
             var pngs = Enumerable.Range(0, result.Images.Count)
-                .Select(k => JobJson.Png(result.Images, k, result.Settings, result.Seeds?[k], Name, sampler)).ToList();
+                .Select(k => JobJson.Png(result, k, Name, sampler)).ToList();
             if (_output is not null)
             {
                 for (int k = 0; k < pngs.Count; k++)
@@ -151,7 +151,7 @@ internal sealed class ModelHost : IDisposable
         var urls = new JsonArray();
         for (int k = 0; k < images.Count; k++)
         {
-            urls.Add("data:image/png;base64," + Convert.ToBase64String(Imaging.PngFile.Encode(JobJson.ToRaster(images, k))));
+            urls.Add("data:image/png;base64," + Convert.ToBase64String(Imaging.PngFile.Encode(ImageFiles.ToRaster(images, k))));
         }
 
         job.Publish(new JobEvent("preview", new JsonObject { ["step"] = step + 1, ["images"] = urls }));

@@ -43,6 +43,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal("a sneaker", Text(first, "prompt"));
         Assert.Equal("7", Text(first, "seed"));
         Assert.Equal("6", Text(first, "steps"));
+        Assert.Equal("fashion-flux", Assert.Single(PngText.Read(first), kv => kv.Key == "model").Value);
         Assert.Contains("Steps: 6, Sampler: stork-4", Text(first, "parameters"), StringComparison.Ordinal);
 
         var (_, again) = await S.PostJson("/api/generate", body);
@@ -88,7 +89,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     [Fact]
     public async Task Cancel_stops_a_running_job()
     {
-        var (_, job) = await S.PostJson("/api/jobs", """{"prompt": "a coat", "steps": 100, "count": 4}""");
+        var (_, job) = await S.PostJson("/api/jobs", """{"prompt": "a coat", "steps": 100, "count": 4, "width": 512, "height": 512}""");
         string id = job!["id"]!.GetValue<string>();
         await using var stream = await S.Client.GetStreamAsync($"/api/jobs/{id}/events");
         string last = "";
@@ -159,7 +160,8 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         var (status, error) = await S.PostJson("/api/generate", $$"""{"prompt": "{{new string('a', 2001)}}"}""");
         Assert.Equal(400, status);
         Assert.Contains("at most 2000", error!["error"]!.GetValue<string>(), StringComparison.Ordinal);
-        var (tooBig, _) = await S.PostJson("/api/generate", $$"""{"prompt": "x", "pad": "{{new string('a', 2 << 20)}}"}""");
+        // Expect: 100-continue, so that the client waits for the answer instead of racing the server's close with a 4 MB upload.
+        var (tooBig, _) = await S.PostJson("/api/generate", $$"""{"prompt": "x", "pad": "{{new string('a', 2 << 20)}}"}""", r => r.Headers.ExpectContinue = true);
         Assert.Equal(413, tooBig);
     }
 

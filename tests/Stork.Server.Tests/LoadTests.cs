@@ -57,7 +57,8 @@ public sealed class LoadTests
     public async Task A_full_queue_answers_429_with_retry_after()
     {
         await using var s = await TestServer.StartAsync(new ServerLimits { QueueSize = 1 });
-        var (_, running) = await s.PostJson("/api/jobs", """{"prompt": "a coat", "steps": 100, "count": 4}""");
+        // Long enough (512 x 512) to still run while the next two requests arrive.
+        var (_, running) = await s.PostJson("/api/jobs", """{"prompt": "a coat", "steps": 100, "count": 4, "width": 512, "height": 512}""");
         string id = running!["id"]!.GetValue<string>();
         await s.WaitForJob(id, st => st != "queued");
         var (queued, _) = await s.PostJson("/api/jobs", """{"prompt": "a coat", "steps": 2}""");

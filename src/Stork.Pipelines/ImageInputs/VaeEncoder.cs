@@ -20,20 +20,11 @@ internal sealed class VaeEncoder : IDisposable
         var config = File.Exists(Path.Combine(folder.Root, "vae_encoder", "config.json"))
             ? folder.Config("vae_encoder")
             : folder.Config("vae_decoder", "vae");
-        var blocks = config.IntArray("block_out_channels");
-        if (blocks.Length < 1 || blocks.Length > 8)
-        {
-            throw new InvalidDataException($"'{config.Path}': block_out_channels must have 1 to 8 entries (got {blocks.Length}).");
-        }
-
-        ScaleFactor = 1 << (blocks.Length - 1);
-        ScalingFactor = config.Number("scaling_factor", 0.18215);
-        ShiftFactor = config.NumberOrNull("shift_factor") ?? 0.0;
-        LatentChannels = config.Int("latent_channels", 4);
-        if (!(ScalingFactor > 0))
-        {
-            throw new InvalidDataException($"'{config.Path}': scaling_factor must be positive (got {ScalingFactor}).");
-        }
+        var vae = VaeConfig.Read(config);
+        ScaleFactor = vae.ScaleFactor;
+        ScalingFactor = vae.ScalingFactor;
+        ShiftFactor = vae.ShiftFactor;
+        LatentChannels = vae.LatentChannels;
 
         _graph = OnnxGraph.Open("vae_encoder", folder.Graph("vae_encoder"), runtime,
             [PortSpec.Of("sample", "pixel_values", "image")], [PortSpec.Of("latent_parameters", "latent_dist", "latent_sample")]);
