@@ -198,11 +198,17 @@ internal static class GenerateCommand
 
             var first = results[0];
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {string.Join(", ", written)}: {results.Sum(x => x.Images.Count)} image(s) {first.Images.Width}x{first.Images.Height}, {first.Settings.Steps} steps ({first.Settings.Scheduler}), {results.Sum(x => x.Timings.Total.TotalSeconds):0.0} s."));
+                $"wrote {string.Join(", ", written)}: {results.Sum(x => x.Images.Count)} image(s) {first.Images.Width}x{first.Images.Height}, {StepsText(first.Settings)} ({first.Settings.Scheduler}), {results.Sum(x => x.Timings.Total.TotalSeconds):0.0} s."));
             return Task.FromResult(0);
         });
         return command;
     }
+
+    /// <summary>"10 steps", or after a strength's cut "10 steps, 5 run at strength 0.5".</summary>
+    internal static string StepsText(ResolvedGeneration settings) =>
+        settings.StepsRun is { } run && run != settings.Steps
+            ? string.Create(CultureInfo.InvariantCulture, $"{settings.Steps} steps, {run} run at strength {settings.Strength:R}")
+            : string.Create(CultureInfo.InvariantCulture, $"{settings.Steps} steps");
 
     private static List<string> ReadPrompts(string? prompt, string? file)
     {

@@ -31,6 +31,8 @@ internal static class FamilyTable
         ["StableDiffusionInpaintPipeline"] = (folder, options) => new StableDiffusionFamily(folder, options),
         ["StableDiffusionXLImg2ImgPipeline"] = (folder, options) => new StableDiffusionXLFamily(folder, options),
         ["StableDiffusionXLInpaintPipeline"] = (folder, options) => new StableDiffusionXLFamily(folder, options),
+        ["QwenImageImg2ImgPipeline"] = (folder, options) => new QwenImageFamily(folder, options),
+        ["QwenImageInpaintPipeline"] = (folder, options) => new QwenImageFamily(folder, options),
     };
 
     /// <summary>The pipeline classes accepted (without prefix).</summary>

@@ -77,6 +77,12 @@ public sealed record ResolvedGeneration
     public double? Strength { get; init; }
 
     /// <summary>
+    /// The steps an image-input run made after the strength's cut (diffusers' <c>num_inference_steps</c> after
+    /// <c>get_timesteps</c>: <see cref="Steps"/> minus the steps dropped); null without image inputs.
+    /// </summary>
+    public int? StepsRun { get; init; }
+
+    /// <summary>
     /// The image inputs by role (<c>image</c>, <c>mask</c>, <c>control_image</c>): <c>sha256:</c> of their decoded RGB
     /// pixels after "W x H\n", so a run records exactly what it saw; null without image inputs.
     /// </summary>

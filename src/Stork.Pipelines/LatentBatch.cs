@@ -14,7 +14,8 @@ internal static class LatentBatch
 {
     /// <summary>
     /// The initial latents of <paramref name="count"/> images: <paramref name="given"/> ([N, C, h, w]; with
-    /// <paramref name="packed"/> also [N, S, 4C]; with <paramref name="frameAxis"/> also [N, C, 1, h, w]) or seeded noise.
+    /// <paramref name="packed"/> also [N, S, 4C]; with <paramref name="frameAxis"/> also [N, C, 1, h, w] or diffusers' draw
+    /// [N, 1, C, h, w], the same values in the same order) or seeded noise.
     /// </summary>
     public static float[] Initial(LatentsInput? given, long seed, int count, int channels, int h, int w, bool packed, bool frameAxis,
         int height, int width, out long[]? seeds)
@@ -28,13 +29,15 @@ internal static class LatentBatch
             int[] s = given.Shape;
             bool isPacked = packed && s.Length == 3 && s[0] == count && s[1] == h / 2 * (w / 2) && s[2] == channels * 4;
             bool isPlain = (s.Length == 4 && s[0] == count && s[1] == channels && s[2] == h && s[3] == w)
-                || (frameAxis && s.Length == 5 && s[0] == count && s[1] == channels && s[2] == 1 && s[3] == h && s[4] == w);
+                || (frameAxis && s.Length == 5 && s[0] == count && s[3] == h && s[4] == w
+                    && ((s[1] == channels && s[2] == 1) || (s[1] == 1 && s[2] == channels)));
             if (!isPacked && !isPlain)
             {
                 var expected = new List<string> { $"[{count}, {channels}, {h}, {w}]" };
                 if (frameAxis)
                 {
                     expected.Add($"[{count}, {channels}, 1, {h}, {w}]");
+                    expected.Add($"[{count}, 1, {channels}, {h}, {w}]");
                 }
 
                 if (packed)

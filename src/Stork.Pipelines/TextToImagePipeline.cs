@@ -165,6 +165,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
                 Times = solver.Times.Select(t => t * scheduler.TimestepScale).ToArray(),
                 Pipeline = task.Task == ImageTask.None ? Folder.PipelineClass : task.PipelineClass,
                 Strength = task.Strength,
+                StepsRun = image?.StepsRun,
                 Inputs = InputHashes(request),
             },
             Seeds = seeds,
@@ -190,7 +191,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
             }
         }
 
-        using var encoder = new VaeEncoder(Folder, family.Runtime);
+        using var encoder = new VaeEncoder(Folder, family.Runtime, frameAxis: family.Layout == LatentLayout.PackedFrame);
         if (encoder.LatentChannels != family.LatentChannels || encoder.ScaleFactor != family.VaeScale)
         {
             throw new InvalidDataException(

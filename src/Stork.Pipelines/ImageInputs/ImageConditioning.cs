@@ -55,8 +55,11 @@ internal sealed class ImageConditioning
     /// <summary>The solver of the run (started at the strength's first step).</summary>
     public required ISolver Solver { get; init; }
 
-    /// <summary>The first step of the full grid that runs (t_start).</summary>
+    /// <summary>The first step of the full grid that runs (t_start, times the solver's order as diffusers slices).</summary>
     public int Begin { get; init; }
+
+    /// <summary>The steps that run (<c>N - t_start</c>; all N for Kontext and Control).</summary>
+    public required int StepsRun { get; init; }
 
     /// <summary>The initial latents of every image, in the family's layout.</summary>
     public required float[] Initial { get; init; }
@@ -174,6 +177,7 @@ internal sealed class ImageConditioning
                     return new ImageConditioning
                     {
                         Solver = solver,
+                        StepsRun = steps,
                         Initial = (float[])noise.Clone(),
                         Extension = new SampleExtension(tokens, [ih / f / 2 * (iw / f / 2), encoder!.LatentChannels * 4], 0, CutOutput: true),
                         ExtraImageIds = ids,
@@ -186,6 +190,7 @@ internal sealed class ImageConditioning
                     return new ImageConditioning
                     {
                         Solver = solver,
+                        StepsRun = steps,
                         Initial = (float[])noise.Clone(),
                         Extension = new SampleExtension(control, [h / 2 * (w / 2), family.Channels * 4], 1, CutOutput: false),
                     };
@@ -195,7 +200,8 @@ internal sealed class ImageConditioning
         double strength = inputs.Strength ?? 1.0;
         // diffusers slices timesteps[t_start * order:]: Heun lists each inner time twice (2N - 1 evaluations).
         int order = solver.Times.Count > steps ? 2 : 1;
-        int begin = Strength.StartIndex(steps, strength, family.Rounding) * order;
+        int start = Strength.StartIndex(steps, strength, family.Rounding);
+        int begin = start * order;
         var run = begin == 0 ? solver : new SolverFromIndex(solver, begin);
         if (begin == 0)
         {
@@ -214,6 +220,7 @@ internal sealed class ImageConditioning
         {
             Solver = run,
             Begin = begin,
+            StepsRun = steps - start,
             Initial = initial,
             Extension = task switch
             {

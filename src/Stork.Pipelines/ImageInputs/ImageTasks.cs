@@ -1,4 +1,5 @@
 using Stork.Pipelines.Flux;
+using Stork.Pipelines.QwenImage;
 using Stork.Pipelines.StableDiffusion;
 
 namespace Stork.Pipelines.ImageInputs;
@@ -90,15 +91,10 @@ internal static class ImageTasks
             return new(ImageTask.None, cls, null);
         }
 
-        if (family.Scheduler == SchedulerKind.FlowPipelineSigmas && family is not FluxFamily)
-        {
-            throw new ArgumentException(
-                $"{where}: image inputs are not supported for this family (diffusers' QwenImageImg2ImgPipeline needs Qwen-Image's VAE encoder, which has no ONNX layout here).");
-        }
-
         string prefix = family switch
         {
             FluxFamily => "Flux",
+            QwenImageFamily => "QwenImage",
             StableDiffusion3Family => "StableDiffusion3",
             StableDiffusionXLFamily => "StableDiffusionXL",
             _ => "StableDiffusion",
@@ -107,7 +103,7 @@ internal static class ImageTasks
         {
             double inpaintDefault = family switch
             {
-                FluxFamily or StableDiffusion3Family => 0.6,
+                FluxFamily or StableDiffusion3Family or QwenImageFamily => 0.6,
                 StableDiffusionXLFamily => 0.9999,
                 _ => 1.0,
             };
@@ -121,7 +117,7 @@ internal static class ImageTasks
 
         double img2imgDefault = family switch
         {
-            FluxFamily or StableDiffusion3Family => 0.6,
+            FluxFamily or StableDiffusion3Family or QwenImageFamily => 0.6,
             StableDiffusionXLFamily => 0.3,
             _ => 0.8,
         };
@@ -130,10 +126,10 @@ internal static class ImageTasks
 
     /// <summary>
     /// Whether the class takes its size from the input image when none is requested (SD1.5/2.x, SDXL and SD3 Img2Img:
-    /// the image's size rounded down to the size multiple); the others use the family's default size.
+    /// the image's size rounded down to the size multiple); the others (FLUX.1, Qwen-Image) use the family's default size.
     /// </summary>
     public static bool SizeFromImage(Resolved task, Family family) =>
-        task.Task == ImageTask.Img2Img && family is not FluxFamily;
+        task.Task == ImageTask.Img2Img && family is not (FluxFamily or QwenImageFamily);
 
     /// <summary>How the family rounds a strength.</summary>
     public static StrengthRounding Rounding(Family family) =>

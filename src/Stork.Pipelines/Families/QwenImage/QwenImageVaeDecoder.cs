@@ -12,25 +12,14 @@ namespace Stork.Pipelines.QwenImage;
 internal sealed class QwenImageVaeDecoder : ILatentDecoder
 {
     private readonly OnnxGraph _graph;
-    private readonly float[] _mean;
-    private readonly float[] _inverseStd;
+    private readonly QwenLatentStatistics _statistics;
 
     public QwenImageVaeDecoder(ModelFolder folder, OnnxRuntimeOptions runtime)
     {
         var config = folder.Config("vae_decoder", "vae");
-        LatentChannels = config.Int("z_dim", 16);
+        _statistics = QwenLatentStatistics.Read(config);
+        LatentChannels = _statistics.Channels;
         ScaleFactor = ScaleFactorOf(config);
-        double[] mean = config.NumberArrayOrNull("latents_mean") ?? throw new InvalidDataException($"'{config.Path}': latents_mean is missing.");
-        double[] std = config.NumberArrayOrNull("latents_std") ?? throw new InvalidDataException($"'{config.Path}': latents_std is missing.");
-        if (mean.Length != LatentChannels || std.Length != LatentChannels || std.Any(s => !(s > 0)))
-        {
-            throw new InvalidDataException(
-                $"'{config.Path}': latents_mean and latents_std must hold {LatentChannels} (z_dim) values, the std positive (got {mean.Length} and {std.Length}).");
-        }
-
-        // diffusers: latents_std = 1.0 / tensor(latents_std) in float32, then latents / latents_std + latents_mean.
-        _mean = [.. mean.Select(m => (float)m)];
-        _inverseStd = [.. std.Select(s => 1f / (float)s)];
 
         _graph = OnnxGraph.Open("vae_decoder", folder.Graph("vae_decoder", "vae"), runtime,
             [PortSpec.Of("latent_sample", "latents", "z")], [PortSpec.Of("sample", "image")]);
@@ -61,18 +50,7 @@ internal sealed class QwenImageVaeDecoder : ILatentDecoder
     }
 
     /// <summary>The pipeline's VAE input, in place: <c>z / (1 / std_c) + mean_c</c> over latents [C, h, w].</summary>
-    public void Denormalize(Span<float> latents, int height, int width)
-    {
-        int plane = height * width;
-        for (int ch = 0; ch < LatentChannels; ch++)
-        {
-            var p = latents.Slice(ch * plane, plane);
-            for (int i = 0; i < p.Length; i++)
-            {
-                p[i] = (p[i] / _inverseStd[ch]) + _mean[ch];
-            }
-        }
-    }
+    public void Denormalize(Span<float> latents, int height, int width) => _statistics.Denormalize(latents, height * width);
 
     /// <summary>Decodes de-normalised latents [C, h, w] into <paramref name="image"/>, H x W x 3 in [0, 1].</summary>
     public void Decode(ReadOnlySpan<float> latents, int height, int width, Span<float> image)
