@@ -70,6 +70,13 @@ internal static class ImageTasks
             throw new ArgumentException($"{where}: the transformer takes {flux.ExtraInputFeatures} features beyond the latents', but the class is not a Fill or Control pipeline.");
         }
 
+        if (family is StableDiffusionXLFamily && family.Folder.Index.Bool("requires_aesthetics_score", false))
+        {
+            // SDXL refiner folders: time ids (H, W, top, left, aesthetic score 6.0 / negative 2.5) and CLIP-G alone.
+            throw new ArgumentException(
+                $"{where} sets requires_aesthetics_score (an SDXL refiner): its aesthetic-score time ids and single text encoder are not supported.");
+        }
+
         if (family is StableDiffusionFamily { InputChannels: 9 })
         {
             Require(image && mask, where, "this 9-channel inpainting UNet needs an image and a mask");

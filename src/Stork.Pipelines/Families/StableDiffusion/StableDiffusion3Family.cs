@@ -25,6 +25,13 @@ internal sealed class StableDiffusion3Family : Family
     {
         var transformer = folder.Config("transformer");
         LatentChannels = transformer.Int("in_channels", 16);
+        if (transformer.IntOrNull("out_channels") is { } outChannels && outChannels != LatentChannels)
+        {
+            // StableDiffusion3InpaintPipeline's 33-channel transformers ([latents ‖ mask ‖ masked-image latents]).
+            throw new InvalidDataException(
+                $"'{transformer.Path}': in_channels {LatentChannels} and out_channels {outChannels} differ: SD3 transformers with mask channels (33 for inpainting) are not supported.");
+        }
+
         PatchSize = transformer.Int("patch_size", 2);
         _jointDim = transformer.Int("joint_attention_dim", 4096);
         _pooledDim = transformer.Int("pooled_projection_dim", 2048);
