@@ -10,8 +10,11 @@ namespace Stork.Imaging;
 /// 16-bit channels keep their high byte (PIL's RGB;16B and LA;16B modes). Where it can differ from PIL: 16-bit
 /// greyscale PNGs (PIL opens them as I;16 and clips each value to 255 on conversion, which whitens almost any such
 /// image; here the high byte is kept), JPEG pixels (stb_image's integer IDCT and chroma upsampling against libjpeg's:
-/// at most a few levels on some pixels), CMYK JPEGs (refused here) and EXIF orientation (diffusers' <c>load_image</c>
-/// applies it; this reader does not).
+/// at most a few levels on some pixels) and CMYK JPEGs (refused here). The EXIF orientation (tag 0x0112 of IFD0, in a
+/// JPEG's APP1 <c>Exif</c> segment or a PNG's <c>eXIf</c> chunk) is applied as diffusers' <c>load_image</c> applies it
+/// (PIL's <c>ImageOps.exif_transpose</c>: 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise,
+/// 7 transverse, 8 rotate 90 counter-clockwise); a missing, unknown or unreadable orientation leaves the pixels as
+/// stored.
 /// Hostile files are refused before any large allocation: the header is read first and images above
 /// <see cref="MaxSide"/> pixels a side or <see cref="MaxPixels"/> pixels in all are refused (a small file that declares a
 /// huge image, a decompression bomb, never reaches the decoder); truncated files (no PNG <c>IEND</c>, no JPEG end
@@ -98,7 +101,8 @@ public static class ImageFile
             throw new InvalidDataException($"{name}: the {format} decoder returned no image of the declared size.");
         }
 
-        return new Raster(result.Width, result.Height, result.Data);
+        var raster = new Raster(result.Width, result.Height, result.Data);
+        return ExifOrientation.Apply(raster, format == "PNG" ? ExifOrientation.OfPng(data) : ExifOrientation.OfJpeg(data));
     }
 
     private static void CheckSize(long width, long height, string name)
