@@ -33,6 +33,10 @@ internal static class ImageTasks
         if (inputs.Strength is { } s)
         {
             Strength.Validate(s);
+            if (!image && !control)
+            {
+                throw new ArgumentException($"a strength of {s} needs an input image: text-to-image has none.");
+            }
         }
 
         if (family is not FluxFamily && control)

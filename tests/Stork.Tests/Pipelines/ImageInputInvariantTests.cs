@@ -150,6 +150,14 @@ public sealed class ImageInputInvariantTests
     }
 
     [Fact]
+    public void A_strength_without_an_image_is_refused()
+    {
+        using var pipeline = TextToImage.Load(Model("qwen-image"));
+        var ex = Assert.Throws<ArgumentException>(() => pipeline.Generate(new GenerationRequest { Prompt = "x", Height = 32, Width = 32, Steps = 2, Strength = 0.5 }));
+        Assert.Contains("needs an input image", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Sdxl_refiner_folders_are_refused()
     {
         using var folder = new TinyFolder("sdxl");
