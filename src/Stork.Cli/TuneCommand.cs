@@ -77,7 +77,10 @@ internal static class TuneCommand
             var calibrationNoise = GaussianNoise.Create(nc * size, r.GetValue(seed));
             var validationNoise = GaussianNoise.Create(nv * size, r.GetValue(seed) + 1);
             string referencePath = outPath + ".reference.npy", statePath = outPath + ".state.json";
-            var reference = References(referencePath, key, denoiser, calibrationNoise, validationNoise, tol, stderr, ct);
+
+            // The references depend on the model, the noise and the tolerance only: another solver's cached file serves.
+            string referenceKey = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}|{nc}|{nv}|{r.GetValue(seed)}|{tol:R}");
+            var reference = References(referencePath, referenceKey, denoiser, calibrationNoise, validationNoise, tol, stderr, ct);
             var calibrationReference = reference.AsSpan(0, nc * size).ToArray();
             var validationReference = reference.AsSpan(nc * size).ToArray();
             var options = new TuneOptions { Budget = evaluations, Seed = r.GetValue(seed) };

@@ -168,7 +168,7 @@ internal static class BenchQualityCommand
     }
 
     /// <summary>
-    /// What determines a cache's content besides the solver: the model's and the classifier's files (SHA-256), the
+    /// What determines a cache's content besides the solver: the model's and the classifier's files (SHA-256), the model's tuned grids (their times), the
     /// model options, the seed, the sample counts, the reference tolerance and the chunk size.
     /// </summary>
     private static string RunKey(ParseResult r, ModelOptionSet models, IDenoiser denoiser, OnnxClassifier net, int n, int nr, double tol, int chunk)
@@ -181,6 +181,11 @@ internal static class BenchQualityCommand
         foreach (string f in modelFiles.Concat([net.Card.CardPath, net.Card.OnnxPath]).Concat(net.Card.TestStats.Values))
         {
             sb.Append("file ").AppendLine(FileHash(f));
+        }
+
+        foreach (var grid in denoiser.TunedGrids)
+        {
+            sb.Append("grid ").AppendLine(grid.Key);
         }
 
         foreach (var option in models.All)
@@ -201,7 +206,7 @@ internal static class BenchQualityCommand
     /// <summary>The resolved settings of a solver spec (command-line defaults included), as a short hash.</summary>
     internal static string SettingsKey(SolverSpec spec) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            $"{spec.Name}|{spec.Settings}|{spec.Settings.FlowGrid}|{spec.Settings.Diffusers}|{string.Join(",", spec.Settings.Diffusers.DisableCorrector)}")))[..16];
+            $"{spec.Name}|{spec.Settings}|{spec.Settings.FlowGrid}|{spec.Settings.Diffusers}|{string.Join(",", spec.Settings.Diffusers.DisableCorrector)}|{Stork.Grids.TunedGrid.TimesKey(spec.Settings.Times)}")))[..16];
 
     private static float[] Reference(string dir, string key, IDenoiser denoiser, float[] noise, double tol, int chunk, SolverSettings settings, TextWriter stderr, CancellationToken ct)
     {

@@ -61,6 +61,16 @@ public sealed record TunedGrid(string Solver, int Nfe, IReadOnlyList<double> Tim
         }
     }
 
+    /// <summary>
+    /// What identifies the grid's content (solver, NFE, every time to the last bit), e.g. for cache keys: equal for equal
+    /// grids, different when any time changes.
+    /// </summary>
+    public string Key => $"{Solver}|{Nfe.ToString(CultureInfo.InvariantCulture)}|{TimesKey(Times)}";
+
+    /// <summary>Evaluation times written exactly (round-trip format, comma-separated), e.g. for cache keys; empty for null.</summary>
+    public static string TimesKey(IReadOnlyList<double>? times) =>
+        times is null ? "" : string.Join(",", times.Select(t => t.ToString("R", CultureInfo.InvariantCulture)));
+
     /// <summary>The grid as a file's JSON text, with <paramref name="details"/> (how it was tuned, errors) beside the times.</summary>
     public string ToJson(IReadOnlyDictionary<string, object?>? details = null)
     {

@@ -39,4 +39,54 @@ public class BenchCommandTests
         Assert.Equal(0, h.Run(args).Code);
         Assert.Equal(csv, File.ReadAllText(Path.Combine(h.PathOf("q"), "quality.csv")));
     }
+
+    [Fact]
+    public void BenchQualityRecomputesACellWhenAGridFileChanges()
+    {
+        using var h = new CliHarness();
+        string models = Path.GetDirectoryName(TestData.Shipped("fashion-flow-unet.json"))!;
+        string card = h.PathOf("card.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(models, "fashion-flow-unet.json")))!.AsObject();
+        json["onnx"] = Path.Combine(models, "fashion-flow-unet.onnx");
+        json["tuned_grids"] = new System.Text.Json.Nodes.JsonArray("card.euler.grid.json");
+        json.Remove("fixture");
+        File.WriteAllText(card, json.ToJsonString());
+        string cardGrid = h.PathOf("card.euler.grid.json"), given = h.PathOf("given.grid.json");
+        void Grids(double cardTime, double givenTime)
+        {
+            File.WriteAllText(cardGrid, new Stork.Grids.TunedGrid("euler", 2, [1.0, cardTime]).ToJson());
+            File.WriteAllText(given, new Stork.Grids.TunedGrid("unipc", 2, [1.0, givenTime]).ToJson());
+        }
+
+        string[] args = ["bench", "quality", "--model", card, "--samples", "4", "--rmse-samples", "2", "--nfe", "2",
+            "--solvers", $"euler,unipc[grid-file={given}]", "--reference-tol", "1e-3", "--out-dir", h.PathOf("q")];
+        string csv = Path.Combine(h.PathOf("q"), "quality.csv");
+        Grids(0.5, 0.5);
+        Assert.True(h.Run(args).Code == 0);
+        var first = Cells(File.ReadAllText(csv));
+
+        // The same files: every cell from the cache.
+        Assert.True(h.Run(args).Code == 0);
+        Assert.Equal(first, Cells(File.ReadAllText(csv)));
+
+        // A card's grid file changed: the run's key changes and its cells are measured again.
+        Grids(0.3, 0.5);
+        var (code, _, err) = h.Run(args);
+        Assert.True(code == 0, err);
+        var second = Cells(File.ReadAllText(csv));
+        Assert.NotEqual(Assert.Single(first["euler"]), Assert.Single(second["euler"]));
+
+        // A grid file given in a spec changed: that solver's cell is measured again (a new cell beside the old one).
+        Grids(0.3, 0.2);
+        Assert.True(h.Run(args).Code == 0);
+        var third = Cells(File.ReadAllText(csv));
+        Assert.Equal(Assert.Single(second["euler"]), Assert.Single(third["euler"]));
+        string old = Assert.Single(second[$"unipc[grid-file={given}]"]);
+        Assert.Equal(2, third[$"unipc[grid-file={given}]"].Distinct().Count());
+        Assert.Contains(old, third[$"unipc[grid-file={given}]"]);
+
+        // Each cached cell's FD and RMSE by solver label (one NFE here).
+        static ILookup<string, string> Cells(string text) =>
+            text.Trim().Split('\n').Skip(2).Select(l => l.Split(',')).ToLookup(c => c[0].Trim('"'), c => c[5] + "," + c[6]);
+    }
 }

@@ -118,7 +118,20 @@ public class ParserFuzzTests
         string text = File.ReadAllText(Path.Combine(models, "fashion-flow-unet.json"))
             .Replace("\"fashion-flow-unet.onnx\"", System.Text.Json.JsonSerializer.Serialize(Path.Combine(models, "fashion-flow-unet.onnx")), StringComparison.Ordinal);
         byte[] valid = Encoding.UTF8.GetBytes(text);
-        ModelCard.Load(Write(h.PathOf("card.json"), valid));
+
+        // The grid files the card lists (tuned_grids, relative to the card) travel with it.
+        using (var card = System.Text.Json.JsonDocument.Parse(text))
+        {
+            if (card.RootElement.TryGetProperty("tuned_grids", out var grids))
+            {
+                foreach (var grid in grids.EnumerateArray())
+                {
+                    File.Copy(Path.Combine(models, grid.GetString()!), h.PathOf(grid.GetString()!), overwrite: true);
+                }
+            }
+        }
+
+        Assert.Equal(ModelCard.Load(Path.Combine(models, "fashion-flow-unet.json")).TunedGrids.Count, ModelCard.Load(Write(h.PathOf("card.json"), valid)).TunedGrids.Count);
         for (int i = 0; i < 1500; i++)
         {
             byte[] bytes = Mutate(rng, valid);
