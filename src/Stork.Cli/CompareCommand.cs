@@ -46,15 +46,7 @@ internal static class CompareCommand
         };
 
         var command = new Command("compare", "Sample with several solvers at several step counts from the same noise and draw one labelled grid (rows solvers, columns steps).");
-        foreach (var o in models.All.Concat(solvers.Settings).Concat(runtime.All))
-        {
-            command.Add(o);
-        }
-
-        foreach (Option o in new Option[] { schedulers, steps, seed, batch, output, scale, prompt, reference })
-        {
-            command.Add(o);
-        }
+        command.AddOptions(models.All.Concat(solvers.Settings).Concat(runtime.All), [schedulers, steps, seed, batch, output, scale, prompt, reference]);
 
         command.SetAction((r, ct) =>
         {

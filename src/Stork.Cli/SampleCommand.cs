@@ -36,19 +36,7 @@ internal static class SampleCommand
         var timesOut = new Option<string?>("--times-out") { Description = "Also write the model-evaluation times as JSON (times in schedule units and model timesteps)." };
 
         var command = new Command("sample", "Sample from a model with one solver and write the result (default: the shipped Fashion-MNIST flow model, STORK-4, 10 steps, samples.png).");
-        foreach (var o in models.All.Concat(solvers.All).Concat(runtime.All))
-        {
-            command.Add(o);
-        }
-
-        command.Add(noise);
-        command.Add(seed);
-        command.Add(batch);
-        command.Add(output);
-        command.Add(dtype);
-        command.Add(scale);
-        command.Add(columns);
-        command.Add(timesOut);
+        command.AddOptions(models.All.Concat(solvers.All).Concat(runtime.All), [noise, seed, batch, output, dtype, scale, columns, timesOut]);
 
         command.SetAction((r, ct) =>
         {

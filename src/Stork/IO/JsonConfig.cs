@@ -12,25 +12,17 @@ namespace Stork.IO;
 /// </summary>
 public sealed partial class JsonConfig
 {
+    private readonly Scope _scope;
     private readonly JsonElement _root;
-    private readonly string _prefix;
-    private readonly Func<string, Exception> _error;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
-    private JsonConfig(string path, string label, JsonElement root, string prefix, Func<string, Exception> error)
-    {
-        Path = path;
-        Label = label;
-        _root = root;
-        _prefix = prefix;
-        _error = error;
-    }
+    private JsonConfig(Scope scope, JsonElement root) => (_scope, _root) = (scope, root);
 
     /// <summary>The file read.</summary>
-    public string Path { get; }
+    public string Path => _scope.Path;
 
     /// <summary>What every error starts with: the quoted file by default, or a caller's label (<c>model card 'x.json'</c>).</summary>
-    public string Label { get; }
+    public string Label => _scope.Label;
 
     /// <summary>The top-level keys (of this section).</summary>
     public IEnumerable<string> Keys => _root.EnumerateObject().Select(p => p.Name);
@@ -72,12 +64,12 @@ public sealed partial class JsonConfig
         }
 
         return root.ValueKind == JsonValueKind.Object
-            ? new JsonConfig(path, label, root, "", error)
+            ? new JsonConfig(new Scope(path, label, "", error), root)
             : throw error($"{label} must hold a JSON object.");
     }
 
     /// <summary>The same object with another label (errors then start with <paramref name="label"/>).</summary>
-    public JsonConfig WithLabel(string label) => new(Path, label, _root, _prefix, _error);
+    public JsonConfig WithLabel(string label) => new(_scope with { Label = label }, _root);
 
     /// <summary>Marks <paramref name="keys"/> as read (options a reader accepts and ignores).</summary>
     internal void Accept(params string[] keys)
@@ -89,7 +81,7 @@ public sealed partial class JsonConfig
     }
 
     /// <summary>An error about this object: <c>{label}: {message}</c>, of the kind this reader throws.</summary>
-    public Exception Error(string message) => _error($"{Label}: {message}");
+    public Exception Error(string message) => _scope.Error($"{Label}: {message}");
 
     /// <summary>Whether <paramref name="key"/> is present and not null.</summary>
     public bool Has(string key) => Element(key) is not null;
@@ -112,7 +104,7 @@ public sealed partial class JsonConfig
             return null;
         }
 
-        return v.ValueKind == JsonValueKind.Object ? new JsonConfig(Path, Label, v, $"{_prefix}{key}.", _error) : throw Wrong(key, "an object", v);
+        return v.ValueKind == JsonValueKind.Object ? new JsonConfig(_scope with { Prefix = $"{_scope.Prefix}{key}." }, v) : throw Wrong(key, "an object", v);
     }
 
     /// <summary>The nested object <paramref name="key"/>; absent or of another kind is an error.</summary>
@@ -212,7 +204,7 @@ public sealed partial class JsonConfig
         string? s = String(key);
         return s is null ? fallback
             : allowed.Contains(s, StringComparer.Ordinal) ? s
-            : throw Error($"'{_prefix}{key}' '{s}' is not supported (expected {string.Join(" or ", allowed)}).");
+            : throw Error($"'{_scope.Prefix}{key}' '{s}' is not supported (expected {string.Join(" or ", allowed)}).");
     }
 
     /// <summary>The list of integers at <paramref name="key"/>; absent or of another kind is an error.</summary>
@@ -298,13 +290,31 @@ public sealed partial class JsonConfig
     }
 
     /// <summary>The error for a required <paramref name="key"/> that is absent: <c>missing key 'key' (what)</c>.</summary>
-    public Exception Missing(string key, string what) => Error($"missing key '{_prefix}{key}' ({what}).");
+    public Exception Missing(string key, string what) => Error($"missing key '{_scope.Prefix}{key}' ({what}).");
 
     private Exception Wrong(string key, string what, JsonElement v)
     {
         string raw = v.GetRawText();
-        return Error($"'{_prefix}{key}' must be {what} (got {(raw.Length > 40 ? raw[..40] + "..." : raw)}).");
+        return Error($"'{_scope.Prefix}{key}' must be {what} (got {(raw.Length > 40 ? raw[..40] + "..." : raw)}).");
     }
+
+    /// <summary>The list of objects at <paramref name="key"/>, each a section named <c>key[i]</c>; empty when absent, an error otherwise.</summary>
+    public IReadOnlyList<JsonConfig> Sections(string key)
+    {
+        if (Element(key) is not { } v)
+        {
+            return [];
+        }
+
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Object))
+        {
+            throw Wrong(key, "a list of objects", v);
+        }
+
+        return v.EnumerateArray().Select((e, i) => new JsonConfig(_scope with { Prefix = $"{_scope.Prefix}{key}[{i}]." }, e)).ToList();
+    }
+
+    private sealed record Scope(string Path, string Label, string Prefix, Func<string, Exception> Error);
 
     // Python's json writes -Infinity / Infinity / NaN bare (diffusers' lambda_min_clipped); read them as strings.
     [GeneratedRegex(@"([:\[,]\s*)(-?Infinity|NaN)(?=\s*[,}\]])")]
