@@ -112,7 +112,12 @@ internal static class BenchQualityCommand
 
             Directory.CreateDirectory(dir);
             string csvPath = Path.Combine(dir, "quality.csv");
-            var done = ReadCsv(csvPath, key, n, nr, stderr);
+            var done = QualityTable.Load(csvPath, key, n, nr, out string? problem);
+            if (problem is not null)
+            {
+                stderr.WriteLine($"warning: '{csvPath}' {problem}; rebuilding it.");
+            }
+
             float[] noise = GaussianNoise.Create(floats, r.GetValue(seed));
             var spec0 = ModelSpec.Of(denoiser);
 
@@ -219,40 +224,6 @@ internal static class BenchQualityCommand
             labels.Select(l => new PlotSeries(l, rows.Where(x => x.Solver == l).Select(x => ((double)x.Nfe, value(x))).ToList())).ToList();
         files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(x => x.Fd))));
         files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(x => x.Rmse))));
-    }
-
-    /// <summary>
-    /// The cached cells of quality.csv when it belongs to this run (same key, every row well formed); otherwise a warning
-    /// and no cells: the cache is rebuilt, never trusted.
-    /// </summary>
-    private static Dictionary<(string Solver, string Settings, int Nfe), QualityRow> ReadCsv(string path, string key, int n, int nr, TextWriter stderr)
-    {
-        var rows = new Dictionary<(string Solver, string Settings, int Nfe), QualityRow>();
-        if (Directory.Exists(path))
-        {
-            throw new CliException($"'{path}' is a folder; bench quality keeps its cache in a file of that name.");
-        }
-
-        if (!File.Exists(path))
-        {
-            return rows;
-        }
-
-        string why;
-        try
-        {
-            if (QualityTable.Parse(InputFile.ReadAllText(path, "bench cache"), key, n, nr, out why) is { } cached)
-            {
-                return cached;
-            }
-        }
-        catch (InvalidDataException e)
-        {
-            why = $"is damaged ({e.Message})";
-        }
-
-        stderr.WriteLine($"warning: '{path}' {why}; rebuilding it.");
-        return rows;
     }
 
     /// <summary>Rewrites the whole cache atomically (a signal never leaves half a row).</summary>

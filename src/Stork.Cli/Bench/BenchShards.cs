@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Stork.Evaluation;
 using Stork.Models;
 using Stork.Onnx;
@@ -27,7 +26,7 @@ internal static class BenchShards
     public static void RunShard(ShardRun run, IDenoiser denoiser, OnnxClassifier net, IReadOnlyList<SolverSpec> specs, int[] counts,
         SolverSettings settings, OutputFiles files, string path, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        int n = run.Samples, chunk = run.Chunk, size = Sampler.SampleSize(denoiser), dim = net.FeatureDim;
+        int n = run.Samples, chunk = run.Chunk, size = Sampler.SampleSize(denoiser);
         long blocks = (n + (long)chunk - 1) / chunk;
         run.Part.CheckCovers(blocks, $"blocks of --chunk {chunk} samples");
         var (firstBlock, blockCount) = run.Part.Block(blocks);
@@ -44,7 +43,7 @@ internal static class BenchShards
             ProgressDisplay.Run(stderr, "RK45 reference", 0, _ => reference = OdeError.ReferenceSolution(denoiser, mine, run.Tolerance, settings, chunk, ct));
         }
 
-        var cells = new JsonArray();
+        var cells = new List<QualityShardCell>();
         ProgressDisplay.Run(stderr, $"bench quality shard {run.Part} on {ModelImages.Name(denoiser)}", 0, progress =>
         {
             foreach (var spec in specs)
@@ -63,51 +62,14 @@ internal static class BenchShards
                     }
 
                     Clamp(x, run.Range);
-                    var moments = new FeatureMoments(run.RefMean); // sums about the test mean: no cancellation
-                    for (int s = 0; s < x.Length / size; s += chunk)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        int count = Math.Min(chunk, (x.Length / size) - s);
-                        var features = new float[count * dim];
-                        net.Run(x.AsSpan(s * size, count * size), features, new float[count * net.Classes]);
-                        moments.Add(features);
-                    }
-
-                    cells.Add(new JsonObject
-                    {
-                        ["solver"] = spec.Label,
-                        ["settings"] = SettingsKey(spec),
-                        ["requested_nfe"] = nfe,
-                        ["nfe"] = used,
-                        ["count"] = moments.Count,
-                        ["sum"] = Numbers(moments.Sum), // of the features less reference_mean
-                        ["outer_sum"] = Numbers(moments.OuterSum),
-                        ["sse"] = sse,
-                        ["sse_values"] = reference.Length,
-                        ["seconds"] = seconds,
-                    });
+                    var moments = ClassifierFeatures.Moments(net, x, x.Length / size, chunk, run.RefMean, ct); // sums about the test mean: no cancellation
+                    cells.Add(new QualityShardCell(spec.Label, SettingsKey(spec), nfe, used, moments, sse, reference.Length, seconds));
                 }
             }
         });
 
-        var doc = new JsonObject
-        {
-            ["format"] = QualityShards.Format,
-            ["key"] = run.Key,
-            ["shard"] = run.Part.Index,
-            ["shards"] = run.Part.Count,
-            ["samples"] = n,
-            ["rmse_samples"] = run.RmseSamples,
-            ["first_sample"] = start,
-            ["end_sample"] = end,
-            ["title"] = run.Title,
-            ["solvers"] = new JsonArray([.. specs.Select(s => (JsonNode)JsonValue.Create(s.Label))]),
-            ["nfe"] = new JsonArray([.. counts.Select(c => (JsonNode)JsonValue.Create(c))]),
-            ["reference_mean"] = Numbers(run.RefMean),
-            ["reference_cov"] = Numbers(run.RefCov),
-            ["cells"] = cells,
-        };
-        files.SetText(path, doc.ToJsonString());
+        files.SetText(path, QualityShards.ToJson(new QualityShard(run.Key, run.Part.Index, run.Part.Count, n, run.RmseSamples, start, end, run.Title,
+            [.. specs.Select(s => s.Label)], counts, run.RefMean, run.RefCov, cells)));
         files.Commit(ct);
         stdout.WriteLine($"wrote {path}: shard {run.Part}, samples {start} to {end - 1} of {n}, {cells.Count} cell(s); merge with `stork bench merge`.");
     }
@@ -153,6 +115,4 @@ internal static class BenchShards
         });
         return command;
     }
-
-    private static JsonArray Numbers(IEnumerable<double> values) => new([.. values.Select(v => (JsonNode)JsonValue.Create(v))]);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Stork.IO;
 
 namespace Stork.Evaluation;
@@ -82,6 +83,48 @@ public static class QualityShards
         return new MergedQuality(key, rows, first.StringArray("solvers"), first.IntArray("nfe"), title, nr);
     }
 
+    /// <summary>The shard file's text (<see cref="Format"/>): <paramref name="shard"/>'s description and its cells.</summary>
+    public static string ToJson(QualityShard shard)
+    {
+        ArgumentNullException.ThrowIfNull(shard);
+        static JsonArray Numbers(IEnumerable<double> values) => new([.. values.Select(v => (JsonNode)JsonValue.Create(v))]);
+        var cells = new JsonArray();
+        foreach (var c in shard.Cells)
+        {
+            cells.Add(new JsonObject
+            {
+                ["solver"] = c.Solver,
+                ["settings"] = c.Settings,
+                ["requested_nfe"] = c.RequestedNfe,
+                ["nfe"] = c.Nfe,
+                ["count"] = c.Moments.Count,
+                ["sum"] = Numbers(c.Moments.Sum), // of the features less reference_mean
+                ["outer_sum"] = Numbers(c.Moments.OuterSum),
+                ["sse"] = c.Sse,
+                ["sse_values"] = c.SseValues,
+                ["seconds"] = c.Seconds,
+            });
+        }
+
+        return new JsonObject
+        {
+            ["format"] = Format,
+            ["key"] = shard.Key,
+            ["shard"] = shard.Shard,
+            ["shards"] = shard.Shards,
+            ["samples"] = shard.Samples,
+            ["rmse_samples"] = shard.RmseSamples,
+            ["first_sample"] = shard.FirstSample,
+            ["end_sample"] = shard.EndSample,
+            ["title"] = shard.Title,
+            ["solvers"] = new JsonArray([.. shard.Solvers.Select(s => (JsonNode)JsonValue.Create(s))]),
+            ["nfe"] = new JsonArray([.. shard.Nfe.Select(c => (JsonNode)JsonValue.Create(c))]),
+            ["reference_mean"] = Numbers(shard.ReferenceMean),
+            ["reference_cov"] = Numbers(shard.ReferenceCov),
+            ["cells"] = cells,
+        }.ToJsonString();
+    }
+
     private static JsonConfig Read(string path)
     {
         var json = JsonConfig.Parse(InputFile.ReadAllText(path, "bench shard file", 1L << 30), path,
@@ -92,3 +135,10 @@ public static class QualityShards
 
 /// <summary>The merged run: its key, one row per cell, the solvers' labels, the NFEs, the title and the RMSE sample count.</summary>
 public sealed record MergedQuality(string Key, IReadOnlyList<QualityRow> Rows, IReadOnlyList<string> Labels, IReadOnlyList<int> Counts, string Title, int RmseSamples);
+
+/// <summary>One shard of a sample-quality run: which samples of which run, and its cells.</summary>
+public sealed record QualityShard(string Key, int Shard, int Shards, int Samples, int RmseSamples, int FirstSample, int EndSample, string Title,
+    IReadOnlyList<string> Solvers, IReadOnlyList<int> Nfe, IReadOnlyList<double> ReferenceMean, IReadOnlyList<double> ReferenceCov, IReadOnlyList<QualityShardCell> Cells);
+
+/// <summary>One (solver, NFE) cell of a shard: the feature moments and squared error over the shard's samples, and its time.</summary>
+public sealed record QualityShardCell(string Solver, string Settings, int RequestedNfe, int Nfe, FeatureMoments Moments, double Sse, long SseValues, double Seconds);
