@@ -57,9 +57,9 @@ internal static class CompareCommand
             }
 
             string[] names = ParseList(r.GetValue(schedulers)!, "--schedulers");
-            foreach (string n in names.Where(n => !SolverRegistry.Contains(n)))
+            foreach (string n in names)
             {
-                throw new CliException($"unknown scheduler '{n}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
+                SolverRegistry.Require(n);
             }
 
             int[] counts = ParseList(r.GetValue(steps)!, "--steps").Select(s =>

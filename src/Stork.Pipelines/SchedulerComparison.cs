@@ -34,10 +34,7 @@ public static class SchedulerComparison
 
         foreach (string n in names.Append(request.ReferenceScheduler))
         {
-            if (!SolverRegistry.Contains(n))
-            {
-                throw new ArgumentException($"unknown scheduler '{n}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).", nameof(request));
-            }
+            SolverRegistry.Require(n);
         }
 
         if (steps.Any(s => s < 1) || request.ReferenceSteps < 2)

@@ -48,11 +48,7 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
             args = text[(open + 1)..^1];
         }
 
-        if (!SolverRegistry.Contains(name))
-        {
-            throw new ArgumentException($"unknown scheduler '{name}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
-        }
-
+        SolverRegistry.Require(name);
         var s = defaults;
         foreach (string pair in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
