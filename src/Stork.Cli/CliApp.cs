@@ -123,3 +123,15 @@ public static class CliApp
         return code;
     }
 }
+
+/// <summary>Adding a command's options: its option sets and its own options, in help order.</summary>
+internal static class CommandOptions
+{
+    public static void AddOptions(this Command command, params IEnumerable<Option>[] groups)
+    {
+        foreach (var o in groups.SelectMany(g => g))
+        {
+            command.Add(o);
+        }
+    }
+}

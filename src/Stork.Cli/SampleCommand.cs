@@ -36,19 +36,7 @@ internal static class SampleCommand
         var timesOut = new Option<string?>("--times-out") { Description = "Also write the model-evaluation times as JSON (times in schedule units and model timesteps)." };
 
         var command = new Command("sample", "Sample from a model with one solver and write the result (default: the shipped Fashion-MNIST flow model, STORK-4, 10 steps, samples.png).");
-        foreach (var o in models.All.Concat(solvers.All).Concat(runtime.All))
-        {
-            command.Add(o);
-        }
-
-        command.Add(noise);
-        command.Add(seed);
-        command.Add(batch);
-        command.Add(output);
-        command.Add(dtype);
-        command.Add(scale);
-        command.Add(columns);
-        command.Add(timesOut);
+        command.AddOptions(models.All.Concat(solvers.All).Concat(runtime.All), [noise, seed, batch, output, dtype, scale, columns, timesOut]);
 
         command.SetAction((r, ct) =>
         {
@@ -109,25 +97,14 @@ internal static class SampleCommand
             solvers.Check(r, [name], ModelSpec.Of(denoiser));
             // Without a scheduler configuration, the diffusers solvers take the discrete model's own training timesteps.
             settings = config is null ? settings.WithTrainingTimestepsOf(denoiser.Schedule) : settings;
-            IReadOnlyList<double> evaluated;
-            if (SolverRegistry.IsAdaptive(name))
+            if (SolverRegistry.IsAdaptive(name) && r.GetResult(solvers.Steps) is { Implicit: false })
             {
-                if (r.GetResult(solvers.Steps) is { Implicit: false })
-                {
-                    throw new CliException($"--steps does not apply to {name}: it chooses its own steps (set --rtol and --atol).");
-                }
+                throw new CliException($"--steps does not apply to {name}: it chooses its own steps (set --rtol and --atol).");
+            }
 
-                var integrator = SolverRegistry.CreateIntegrator(name, ModelSpec.Of(denoiser), settings);
-                ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", 0, progress => Sampler.Integrate(denoiser, integrator, x, progress, ct));
-                evaluated = integrator.Times;
-            }
-            else
-            {
-                var solver = SolverRegistry.Create(name, ModelSpec.Of(denoiser), steps, settings);
-                ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", solver.Times.Count,
-                    progress => Sampler.Run(denoiser, solver, x, progress, ct));
-                evaluated = solver.Times;
-            }
+            var run = SamplingRun.Create(denoiser, name, steps, settings);
+            ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", run.PlannedEvaluations, progress => run.Run(x, progress, ct));
+            var evaluated = run.Times;
 
             if (x.Any(v => !float.IsFinite(v)))
             {

@@ -135,11 +135,7 @@ internal sealed class SolverOptionSet
             return variant is null ? null : new SchedulerChoice { Variant = variant };
         }
 
-        if (!SolverRegistry.Contains(name))
-        {
-            throw new CliException($"unknown scheduler '{name}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
-        }
-
+        SolverRegistry.Require(name);
         Check(r, [name], null);
         return SchedulerChoice.Named(name, Read(r));
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Stork.Evaluation;
 using Stork.Grids;
 using Stork.IO;
@@ -33,15 +32,7 @@ internal static class TuneCommand
         var output = new Option<string>("--out") { Description = "The grid file to write (JSON); FILE.state.json and FILE.reference.npy beside it make the run resumable.", Required = true };
 
         var command = new Command("tune", "Tune a solver's time steps for a model at one NFE: minimise the RMSE to the converged ODE solution from the same noise on a calibration batch; write a grid file.");
-        foreach (var o in models.All.Concat(runtime.All))
-        {
-            command.Add(o);
-        }
-
-        foreach (var o in new Option[] { solver, nfe, calibration, validation, seed, budget, referenceTol, output })
-        {
-            command.Add(o);
-        }
+        command.AddOptions(models.All.Concat(runtime.All), [solver, nfe, calibration, validation, seed, budget, referenceTol, output]);
 
         command.SetAction((r, ct) =>
         {
@@ -77,18 +68,24 @@ internal static class TuneCommand
             var calibrationNoise = GaussianNoise.Create(nc * size, r.GetValue(seed));
             var validationNoise = GaussianNoise.Create(nv * size, r.GetValue(seed) + 1);
             string referencePath = outPath + ".reference.npy", statePath = outPath + ".state.json";
-
             // The references depend on the model, the noise and the tolerance only: another solver's cached file serves.
             string referenceKey = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}|{nc}|{nv}|{r.GetValue(seed)}|{tol:R}");
-            var reference = References(referencePath, referenceKey, denoiser, calibrationNoise, validationNoise, tol, stderr, ct);
+            var reference = ReferenceCache.GetOrSolve(referencePath, referenceKey, denoiser, [.. calibrationNoise, .. validationNoise], tol, new Solvers.Catalog.SolverSettings(), 64,
+                m => stderr.WriteLine($"warning: {m}"), ct);
             var calibrationReference = reference.AsSpan(0, nc * size).ToArray();
             var validationReference = reference.AsSpan(nc * size).ToArray();
             var options = new TuneOptions { Budget = evaluations, Seed = r.GetValue(seed) };
-            var state = LoadState(statePath, key, tuner.Steps, stderr) ?? tuner.Start(calibrationNoise, calibrationReference, options, ct);
+            var state = TuneStateFile.Load(statePath, key, tuner.Steps, out string? problem);
+            if (state is not null || problem is not null)
+            {
+                stderr.WriteLine(state is not null ? $"resuming from '{statePath}' ({state.Evaluations} solver runs done)." : $"warning: '{statePath}' {problem}; starting afresh.");
+            }
+
+            state ??= tuner.Start(calibrationNoise, calibrationReference, options, ct);
             ProgressDisplay.Run(stderr, $"tune {spec.Label} at NFE {n} on {ModelImages.Name(denoiser)}", evaluations, progress =>
             {
                 var sink = progress is null ? null : new Progress(progress);
-                state = tuner.Search(calibrationNoise, calibrationReference, options, state, s => AtomicFile.WriteAllText(statePath, StateJson(key, s)), sink, ct);
+                state = tuner.Search(calibrationNoise, calibrationReference, options, state, s => AtomicFile.WriteAllText(statePath, TuneStateFile.ToJson(key, s)), sink, ct);
             });
 
             var grid = tuner.Grid(state);
@@ -126,66 +123,6 @@ internal static class TuneCommand
         var specs = Bench.BenchOdeCommand.ParseSolvers(text, new Solvers.Catalog.SolverSettings());
         return specs.Count == 1 ? specs[0] : throw new CliException($"--solver names one solver (got '{text}').");
     }
-
-    /// <summary>The RK45 solutions of the calibration and held-out noise, cached beside the output for resuming.</summary>
-    private static float[] References(string path, string key, IDenoiser denoiser, float[] calibration, float[] validation, double tol, TextWriter stderr, CancellationToken ct)
-    {
-        int size = Sampler.SampleSize(denoiser);
-        int count = (calibration.Length + validation.Length) / size;
-        string keyPath = path + ".key";
-        if (File.Exists(path) && File.Exists(keyPath) && File.ReadAllText(keyPath) == key)
-        {
-            try
-            {
-                var cached = NpyFile.Read(path, floatOnly: true);
-                if (cached.Data.Length == count * size && cached.Data.All(double.IsFinite))
-                {
-                    return cached.ToSingle();
-                }
-            }
-            catch (InvalidDataException)
-            {
-            }
-
-            stderr.WriteLine($"warning: the cached reference '{path}' is damaged; computing it again.");
-        }
-
-        float[] noise = [.. calibration, .. validation];
-        float[] x = [];
-        ProgressDisplay.Run(stderr, "RK45 reference", 0, _ => x = OdeError.ReferenceSolution(denoiser, noise, tol, new Solvers.Catalog.SolverSettings(), 64, ct));
-        ct.ThrowIfCancellationRequested();
-        NpyFile.Write(path, [count, .. denoiser.SampleShape], x);
-        AtomicFile.WriteAllText(keyPath, key);
-        return x;
-    }
-
-    private static string StateJson(string key, TuneState s) => JsonSerializer.Serialize(new StateFile(key, s));
-
-    private static TuneState? LoadState(string path, string key, int steps, TextWriter stderr)
-    {
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        try
-        {
-            var file = JsonSerializer.Deserialize<StateFile>(InputFile.ReadAllText(path, "tune state"));
-            if (file?.State is { } s && file.Key == key && s.Logits.Length == steps && s.Logits.All(double.IsFinite))
-            {
-                stderr.WriteLine($"resuming from '{path}' ({s.Evaluations} solver runs done).");
-                return s;
-            }
-        }
-        catch (Exception e) when (e is JsonException or InvalidDataException or NotSupportedException)
-        {
-        }
-
-        stderr.WriteLine($"warning: '{path}' belongs to another run or is damaged; starting afresh.");
-        return null;
-    }
-
-    private sealed record StateFile(string Key, TuneState State);
 
     private sealed class Progress(IProgress<StepInfo> inner) : IProgress<TuneProgress>
     {

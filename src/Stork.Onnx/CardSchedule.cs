@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Stork.IO;
 using Stork.Schedules;
 
 namespace Stork.Onnx;
@@ -28,11 +28,10 @@ public sealed record CardSchedule(string Type, NoiseSchedule Schedule, double Tr
     /// <summary>The accepted values of the card's <c>schedule.type</c>.</summary>
     public static IReadOnlyList<string> Types { get; } = ["rectified-flow", "vp-linear", "vp-discrete", "vp-cosine"];
 
-    internal static CardSchedule Parse(CardJson json, JsonElement root)
+    internal static CardSchedule Parse(JsonConfig json)
     {
-        var s = json.Required(root, "schedule");
-        string type = json.String(s, "type", "schedule.");
-        const string p = "schedule.";
+        var s = json.RequiredSection("schedule");
+        string type = s.RequiredString("type");
         try
         {
             switch (type)
@@ -41,28 +40,28 @@ public sealed record CardSchedule(string Type, NoiseSchedule Schedule, double Tr
                     return new(type, RectifiedFlowSchedule.Instance, 0.0, 1.0);
                 case "vp-linear":
                     {
-                        double tMin = json.OptionalNumber(s, "t_min", 0.0, p), tMax = json.OptionalNumber(s, "t_max", 1.0, p);
+                        double tMin = s.Number("t_min", 0.0), tMax = s.Number("t_max", 1.0);
                         if (!(tMin >= 0 && tMax > tMin && tMax <= 1))
                         {
                             throw json.Error($"schedule needs 0 <= t_min < t_max <= 1 (got {tMin}, {tMax}).");
                         }
 
                         // The schedule carries the trained range, so that every solver's default grid stays inside it.
-                        var schedule = new VpLinearSchedule(json.OptionalNumber(s, "beta_min", 0.1, p), json.OptionalNumber(s, "beta_max", 20.0, p)).WithTimeRange(tMin, tMax);
+                        var schedule = new VpLinearSchedule(s.Number("beta_min", 0.1), s.Number("beta_max", 20.0)).WithTimeRange(tMin, tMax);
                         return new(type, schedule, tMin, tMax);
                     }
 
                 case "vp-discrete":
                     {
-                        int steps = CardJson.Optional(s, "train_steps") is null ? 1000 : json.Integer(s, "train_steps", p);
-                        var schedule = VpDiscreteSchedule.FromBetaSchedule(json.OptionalString(s, "beta_schedule", p) ?? "linear",
-                            json.OptionalNumber(s, "beta_start", 0.0001, p), json.OptionalNumber(s, "beta_end", 0.02, p), steps);
+                        int steps = s.Int("train_steps", 1000);
+                        var schedule = VpDiscreteSchedule.FromBetaSchedule(s.String("beta_schedule") ?? "linear",
+                            s.Number("beta_start", 0.0001), s.Number("beta_end", 0.02), steps);
                         return new(type, schedule, schedule.TMin, schedule.TMax);
                     }
 
                 case "vp-cosine":
                     {
-                        var schedule = new VpCosineSchedule(json.OptionalNumber(s, "s", 0.008, p), json.OptionalNumber(s, "t_max", 0.9946, p));
+                        var schedule = new VpCosineSchedule(s.Number("s", 0.008), s.Number("t_max", 0.9946));
                         return new(type, schedule, 0.0, schedule.TMax);
                     }
 

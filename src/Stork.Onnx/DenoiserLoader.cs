@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Stork.IO;
 using Stork.Models;
 using Stork.Predictions;
 using Stork.Schedules;
@@ -246,17 +246,7 @@ public static class DenoiserLoader
 
     private static string? JsonKind(string path)
     {
-        try
-        {
-            using var doc = JsonDocument.Parse(IO.InputFile.ReadAllText(path, "model file"));
-            var root = doc.RootElement;
-            return ModelCard.IsCard(root) ? "card"
-                : root.ValueKind == JsonValueKind.Object && root.TryGetProperty("means", out _) ? "mixture"
-                : null;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}", e);
-        }
+        var json = JsonConfig.Parse(InputFile.ReadAllText(path, "model file"), path);
+        return json.Has("onnx") && json.Has("kind") ? "card" : json.Has("means") ? "mixture" : null;
     }
 }

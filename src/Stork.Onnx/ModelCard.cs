@@ -105,42 +105,22 @@ public sealed class ModelCard
     public static ModelCard Load(string path)
     {
         string full = Path.GetFullPath(path);
-        var json = new CardJson(path);
         string text = InputFile.ReadAllText(full, "model card");
-
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(text);
-        }
-        catch (JsonException e)
-        {
-            throw json.Error($"not valid JSON: {e.Message}");
-        }
-
-        using (doc)
-        {
-            return Parse(json, doc.RootElement, full);
-        }
+        return Parse(JsonConfig.Parse(text, path, $"model card '{path}'", m => new InvalidDataException(m)), full);
     }
 
-    private static ModelCard Parse(CardJson json, JsonElement root, string full)
+    private static ModelCard Parse(JsonConfig json, string full)
     {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw json.Error("expected a JSON object.");
-        }
-
         string dir = Path.GetDirectoryName(full)!;
-        string kindName = json.String(root, "kind");
+        string kindName = json.RequiredString("kind");
         var kind = kindName switch
         {
             "denoiser" => ModelKind.Denoiser,
             "classifier" => ModelKind.Classifier,
             _ => throw json.Error($"unknown kind '{kindName}' (expected denoiser or classifier)."),
         };
-        string name = json.OptionalString(root, "name") ?? Path.GetFileNameWithoutExtension(full);
-        string onnx = FilePath(json, dir, json.String(root, "onnx"), "onnx");
+        string name = json.String("name") ?? Path.GetFileNameWithoutExtension(full);
+        string onnx = FilePath(json, dir, json.RequiredString("onnx"), "onnx");
         if (!File.Exists(onnx))
         {
             throw json.Error($"the ONNX file '{onnx}' does not exist.");
@@ -155,13 +135,18 @@ public sealed class ModelCard
             throw json.Error(e.Message);
         }
 
-        string layout = json.OptionalString(root, "layout") ?? "NCHW";
+        string layout = json.String("layout") ?? "NCHW";
         if (layout != "NCHW")
         {
             throw json.Error($"layout '{layout}' is not supported (expected NCHW).");
         }
 
-        int[] shape = json.IntArray(root, "sample_shape");
+        int[] shape = json.IntArray("sample_shape");
+        if (shape.Length == 0 || shape.Any(d => d < 1))
+        {
+            throw json.Error($"'sample_shape' must be a non-empty list of positive integers (got [{string.Join(", ", shape)}]).");
+        }
+
         long sampleSize = 1;
         foreach (int d in shape)
         {
@@ -174,33 +159,33 @@ public sealed class ModelCard
         TensorDType dtype;
         try
         {
-            dtype = TensorDTypes.Parse(json.OptionalString(root, "dtype") ?? "float32");
+            dtype = TensorDTypes.Parse(json.String("dtype") ?? "float32");
         }
         catch (ArgumentException e)
         {
             throw json.Error(e.Message);
         }
 
-        double[] range = json.NumberArray(root, "data_range", 2);
+        double[] range = json.NumberArray("data_range", 2);
         if (!(range[1] > range[0]))
         {
             throw json.Error($"data_range must be [min, max] with min < max (got [{range[0]}, {range[1]}]).");
         }
 
-        var inputs = StringMap(json, root, "inputs", required: true);
-        var fixture = StringMap(json, root, "fixture", required: false)
+        var inputs = json.RequiredSection("inputs").Strings();
+        var fixture = (json.Section("fixture")?.Strings() ?? [])
             .ToDictionary(kv => kv.Key, kv => FilePath(json, dir, kv.Value, "fixture." + kv.Key));
         if (kind == ModelKind.Denoiser)
         {
             Need(json, inputs, "inputs", "sample", "time");
-            string output = json.String(root, "output");
-            var schedule = CardSchedule.Parse(json, root);
+            string output = json.RequiredString("output");
+            var schedule = CardSchedule.Parse(json);
             Prediction prediction;
             TimeInput timeInput;
             try
             {
-                prediction = PredictionNames.Parse(json.String(root, "prediction"));
-                timeInput = TimeInputs.Parse(json.String(root, "time_input"));
+                prediction = PredictionNames.Parse(json.RequiredString("prediction"));
+                timeInput = TimeInputs.Parse(json.RequiredString("time_input"));
             }
             catch (ArgumentException e)
             {
@@ -218,14 +203,14 @@ public sealed class ModelCard
                 Prediction = prediction,
                 Schedule = schedule,
                 TimeInput = timeInput,
-                TunedGrids = ReadTunedGrids(json, root, dir, schedule),
+                TunedGrids = ReadTunedGrids(json, dir, schedule),
             };
         }
 
         Need(json, inputs, "inputs", "image");
-        var outputs = StringMap(json, root, "outputs", required: true);
+        var outputs = json.RequiredSection("outputs").Strings();
         Need(json, outputs, "outputs", "features", "logits");
-        int featureDim = json.Integer(root, "feature_dim");
+        int featureDim = json.Int("feature_dim");
         if (featureDim is < 1 or > MaxSampleSize)
         {
             throw json.Error($"feature_dim must be 1 to {MaxSampleSize} (got {featureDim}).");
@@ -233,21 +218,19 @@ public sealed class ModelCard
 
         // test_stats: the "mean" and "cov" .npy files (other keys, such as the image count, are descriptive).
         var stats = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (CardJson.Optional(root, "test_stats") is { } statsObject)
+        if (json.Section("test_stats") is { } statsObject)
         {
             foreach (string key in new[] { "mean", "cov" })
             {
-                if (json.OptionalString(statsObject, key, "test_stats.") is { } file)
+                if (statsObject.String(key) is { } file)
                 {
                     stats[key] = FilePath(json, dir, file, "test_stats." + key);
                 }
             }
         }
 
-        string[] classNames = CardJson.Optional(root, "classes") is { ValueKind: JsonValueKind.Array } names
-            ? names.EnumerateArray().Select(n => n.ValueKind == JsonValueKind.String ? n.GetString()! : throw json.Error("'classes' must be an array of class names.")).ToArray()
-            : [];
-        int? numClasses = CardJson.Optional(root, "num_classes") is null ? null : json.Integer(root, "num_classes");
+        string[] classNames = json.StringArray("classes");
+        int? numClasses = json.IntOrNull("num_classes");
         if (numClasses is < 1 or > MaxSampleSize)
         {
             throw json.Error($"num_classes must be positive (got {numClasses}).");
@@ -264,7 +247,7 @@ public sealed class ModelCard
             ClassNames = classNames,
             NumClasses = numClasses ?? (classNames.Length > 0 ? classNames.Length : null),
             TestStats = stats,
-            TestAccuracy = CardJson.Optional(root, "test_accuracy") is { ValueKind: JsonValueKind.Number } a ? a.GetDouble() : null,
+            TestAccuracy = json.NumberOrNull("test_accuracy"),
         };
     }
 
@@ -273,27 +256,12 @@ public sealed class ModelCard
     /// of its solver at its step count on this model. A file that is missing, invalid or outside the trained range is a
     /// card error.
     /// </summary>
-    private static TunedGrid[] ReadTunedGrids(CardJson json, JsonElement root, string dir, CardSchedule schedule)
+    private static TunedGrid[] ReadTunedGrids(JsonConfig json, string dir, CardSchedule schedule)
     {
-        if (CardJson.Optional(root, "tuned_grids") is not { } list)
-        {
-            return [];
-        }
-
-        if (list.ValueKind != JsonValueKind.Array)
-        {
-            throw json.Error("'tuned_grids' must be an array of grid file names.");
-        }
-
         var grids = new List<TunedGrid>();
-        foreach (var item in list.EnumerateArray())
+        foreach (string item in json.StringArray("tuned_grids"))
         {
-            if (item.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(item.GetString()))
-            {
-                throw json.Error("'tuned_grids' must be an array of grid file names.");
-            }
-
-            string path = FilePath(json, dir, item.GetString()!, "tuned_grids");
+            string path = FilePath(json, dir, item, "tuned_grids");
             try
             {
                 var grid = TunedGrid.Load(path);
@@ -307,7 +275,7 @@ public sealed class ModelCard
             }
             catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException)
             {
-                throw json.Error($"tuned grid '{item.GetString()}': {e.Message}");
+                throw json.Error($"tuned grid '{item}': {e.Message}");
             }
         }
 
@@ -315,7 +283,7 @@ public sealed class ModelCard
     }
 
     /// <summary>A file named in the card, relative to the card's folder; a name no file system accepts is a card error.</summary>
-    private static string FilePath(CardJson json, string dir, string file, string key)
+    private static string FilePath(JsonConfig json, string dir, string file, string key)
     {
         try
         {
@@ -327,34 +295,7 @@ public sealed class ModelCard
         }
     }
 
-    private static Dictionary<string, string> StringMap(CardJson json, JsonElement root, string key, bool required)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        JsonElement? v = required ? json.Required(root, key) : CardJson.Optional(root, key);
-        if (v is not { } obj)
-        {
-            return result;
-        }
-
-        if (obj.ValueKind != JsonValueKind.Object)
-        {
-            throw json.Error($"'{key}' must be an object of names.");
-        }
-
-        foreach (var p in obj.EnumerateObject())
-        {
-            if (p.Value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(p.Value.GetString()))
-            {
-                throw json.Error($"'{key}.{p.Name}' must be a non-empty string.");
-            }
-
-            result[p.Name] = p.Value.GetString()!;
-        }
-
-        return result;
-    }
-
-    private static void Need(CardJson json, Dictionary<string, string> map, string key, params string[] roles)
+    private static void Need(JsonConfig json, Dictionary<string, string> map, string key, params string[] roles)
     {
         foreach (string r in roles)
         {

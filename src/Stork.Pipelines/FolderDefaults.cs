@@ -1,3 +1,5 @@
+using Stork.IO;
+
 namespace Stork.Pipelines;
 
 /// <summary>
@@ -31,7 +33,7 @@ internal static class FolderDefaults
 
         if (d.Keys.FirstOrDefault(k => !Known.Contains(k)) is { } unknown)
         {
-            throw new InvalidDataException($"'{d.Path}': unknown key '{unknown}' (known: {string.Join(", ", Known)}).");
+            throw d.Error($"unknown key '{Key}.{unknown}' (known: {string.Join(", ", Known)}).");
         }
 
         int steps = d.Int("num_inference_steps", family.Steps);
@@ -42,8 +44,8 @@ internal static class FolderDefaults
         string? negative = d.Has("negative_prompt") ? d.String("negative_prompt") : family.NegativePrompt;
         if (steps is < 1 or > 1000 || height < 1 || width < 1 || length < 1 || length > maxSequenceLimit || trueCfg is < 0 || (!takesGuidanceScale && d.Has("guidance_scale")))
         {
-            throw new InvalidDataException(
-                $"'{d.Path}': out of range (steps 1-1000, positive height and width, max_sequence_length 1-{maxSequenceLimit}, true_cfg_scale >= 0, guidance_scale only for a model that takes one).");
+            throw d.Error(
+                $"'{Key}' out of range (steps 1-1000, positive height and width, max_sequence_length 1-{maxSequenceLimit}, true_cfg_scale >= 0, guidance_scale only for a model that takes one).");
         }
 
         return family with

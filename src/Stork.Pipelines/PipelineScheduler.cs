@@ -1,4 +1,5 @@
 using Stork.Grids;
+using Stork.IO;
 using Stork.Predictions;
 using Stork.Schedules;
 using Stork.Solvers;

@@ -1,3 +1,4 @@
+using Stork.IO;
 using Stork.Onnx;
 
 namespace Stork.Pipelines;

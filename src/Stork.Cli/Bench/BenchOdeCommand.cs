@@ -33,15 +33,7 @@ internal static class BenchOdeCommand
         var title = new Option<string?>("--title") { Description = "Title of the markdown table and plot." };
 
         var command = new Command("ode", "Exact-ODE error (RMSE) of solvers against NFE on one model and one noise batch.");
-        foreach (var o in models.All.Concat(solverDefaults.Settings))
-        {
-            command.Add(o);
-        }
-
-        foreach (var o in new Option[] { solvers, nfes, noise, seed, batch, exact, outDir, title })
-        {
-            command.Add(o);
-        }
+        command.AddOptions(models.All.Concat(solverDefaults.Settings), [solvers, nfes, noise, seed, batch, exact, outDir, title]);
 
         command.SetAction((r, ct) =>
         {

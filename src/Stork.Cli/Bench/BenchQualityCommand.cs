@@ -45,15 +45,7 @@ internal static class BenchQualityCommand
             + "(feature sums and outer-product sums, squared errors, time) for `stork bench merge`. Default from JOB_COMPLETION_INDEX + STORK_SHARD_COUNT or SLURM_ARRAY_TASK_ID/COUNT.";
 
         var command = new Command("quality", "Sample quality per model evaluation: RMSE to an RK45 solution, Frechet distance to Fashion-MNIST test features, wall time.");
-        foreach (var o in models.All.Concat(defaults.Settings).Concat(runtime.All))
-        {
-            command.Add(o);
-        }
-
-        foreach (var o in new Option[] { solvers, nfes, samples, rmseSamples, referenceTol, chunk, seed, classifier, outDir, shard })
-        {
-            command.Add(o);
-        }
+        command.AddOptions(models.All.Concat(defaults.Settings).Concat(runtime.All), [solvers, nfes, samples, rmseSamples, referenceTol, chunk, seed, classifier, outDir, shard]);
 
         command.SetAction((r, ct) =>
         {
@@ -120,11 +112,17 @@ internal static class BenchQualityCommand
 
             Directory.CreateDirectory(dir);
             string csvPath = Path.Combine(dir, "quality.csv");
-            var done = ReadCsv(csvPath, key, n, nr, stderr);
+            var done = QualityTable.Load(csvPath, key, n, nr, out string? problem);
+            if (problem is not null)
+            {
+                stderr.WriteLine($"warning: '{csvPath}' {problem}; rebuilding it.");
+            }
+
             float[] noise = GaussianNoise.Create(floats, r.GetValue(seed));
             var spec0 = ModelSpec.Of(denoiser);
 
-            float[] reference = Reference(dir, key, denoiser, noise.AsSpan(0, nr * size).ToArray(), tol, chunkSize, settings, stderr, ct);
+            float[] reference = ReferenceCache.GetOrSolve(Path.Combine(dir, $"reference-{key}.npy"), null, denoiser, noise.AsSpan(0, nr * size).ToArray(), tol, settings, chunkSize,
+                m => stderr.WriteLine($"warning: {m}"), ct);
             var todo = specs.SelectMany(s => counts.Select(c => (Spec: s, Nfe: c))).Where(c => !done.ContainsKey((c.Spec.Label, SettingsKey(c.Spec), c.Nfe))).ToList();
             long total = todo.Sum(c => (long)c.Spec.PlannedEvaluations(spec0, c.Nfe) * (long)Math.Ceiling((double)n / chunkSize));
             ProgressDisplay.Run(stderr, $"bench quality on {ModelImages.Name(denoiser)}", (int)Math.Min(int.MaxValue, total), progress =>
@@ -133,15 +131,7 @@ internal static class BenchQualityCommand
                 {
                     var x = (float[])noise.Clone();
                     var clock = Stopwatch.StartNew();
-                    int used = 0;
-                    for (int start = 0; start < n; start += chunkSize)
-                    {
-                        int count = Math.Min(chunkSize, n - start);
-                        var counter = new CountingDenoiser(denoiser);
-                        spec.Sample(counter, nfe, x.AsSpan(start * size, count * size), progress, ct);
-                        used = counter.Evaluations;
-                    }
-
+                    int used = spec.SampleInChunks(denoiser, nfe, x, chunkSize, progress, ct);
                     double seconds = clock.Elapsed.TotalSeconds;
                     double rmse = OdeError.Rmse(x.AsSpan(0, nr * size), reference);
                     Clamp(x, range);
@@ -157,8 +147,7 @@ internal static class BenchQualityCommand
             var labels = specs.Select(s => s.Label).ToList();
             string md = QualityTable.Markdown(rows, labels, counts, title);
             files.SetText(Path.Combine(dir, "quality.md"), md);
-            files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(rows, labels, x => x.Fd))));
-            files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(rows, labels, x => x.Rmse))));
+            Plots(files, dir, rows, labels, title, nr);
             files.Set(Path.Combine(dir, "grid.png"), Grid(denoiser, specs, counts, noise.AsSpan(0, Math.Min(8, n) * size).ToArray(), range, title, ct));
             files.Commit(ct);
             stdout.WriteLine(md);
@@ -208,44 +197,6 @@ internal static class BenchQualityCommand
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             $"{spec.Name}|{spec.Settings}|{spec.Settings.FlowGrid}|{spec.Settings.Diffusers}|{string.Join(",", spec.Settings.Diffusers.DisableCorrector)}|{Stork.Grids.TunedGrid.TimesKey(spec.Settings.Times)}")))[..16];
 
-    private static float[] Reference(string dir, string key, IDenoiser denoiser, float[] noise, double tol, int chunk, SolverSettings settings, TextWriter stderr, CancellationToken ct)
-    {
-        string path = Path.Combine(dir, $"reference-{key}.npy");
-        int size = Sampler.SampleSize(denoiser);
-        int[] shape = [noise.Length / size, .. denoiser.SampleShape];
-        if (File.Exists(path) || Directory.Exists(path))
-        {
-            try
-            {
-                var header = NpyFile.ReadHeader(path);
-                if (header.Shape.SequenceEqual(shape) && header.IsFloat)
-                {
-                    var cached = NpyFile.Read(path, floatOnly: true);
-                    if (cached.Data.All(double.IsFinite))
-                    {
-                        return cached.ToSingle();
-                    }
-                }
-            }
-            catch (InvalidDataException)
-            {
-            }
-
-            if (Directory.Exists(path))
-            {
-                throw new CliException($"'{path}' is a folder; remove it so that the reference can be cached there.");
-            }
-
-            stderr.WriteLine($"warning: the cached reference '{path}' is damaged; computing it again.");
-        }
-
-        float[] x = [];
-        ProgressDisplay.Run(stderr, "RK45 reference", 0, _ => x = OdeError.ReferenceSolution(denoiser, noise, tol, settings, chunk, ct));
-        ct.ThrowIfCancellationRequested();
-        NpyFile.Write(path, shape, x);
-        return x;
-    }
-
     internal static void Clamp(float[] x, (double Min, double Max) range)
     {
         for (int i = 0; i < x.Length; i++)
@@ -271,41 +222,13 @@ internal static class BenchQualityCommand
         return PngFile.Encode(LabelledGrid.Compose(cells, specs.Select(s => s.Label).ToList(), counts.Select(c => $"NFE {c}").ToList(), title));
     }
 
-    internal static List<PlotSeries> Series(IEnumerable<QualityRow> rows, IReadOnlyList<string> labels, Func<QualityRow, double> value) =>
-        labels.Select(l => new PlotSeries(l, rows.Where(x => x.Solver == l).Select(x => ((double)x.Nfe, value(x))).ToList())).ToList();
-
-    /// <summary>
-    /// The cached cells of quality.csv when it belongs to this run (same key, every row well formed); otherwise a warning
-    /// and no cells: the cache is rebuilt, never trusted.
-    /// </summary>
-    private static Dictionary<(string Solver, string Settings, int Nfe), QualityRow> ReadCsv(string path, string key, int n, int nr, TextWriter stderr)
+    /// <summary>fd.png and rmse.png: Frechet distance and RMSE against NFE, one line per solver.</summary>
+    internal static void Plots(OutputFiles files, string dir, IReadOnlyList<QualityRow> rows, IReadOnlyList<string> labels, string title, int nr)
     {
-        var rows = new Dictionary<(string Solver, string Settings, int Nfe), QualityRow>();
-        if (Directory.Exists(path))
-        {
-            throw new CliException($"'{path}' is a folder; bench quality keeps its cache in a file of that name.");
-        }
-
-        if (!File.Exists(path))
-        {
-            return rows;
-        }
-
-        string why;
-        try
-        {
-            if (QualityTable.Parse(InputFile.ReadAllText(path, "bench cache"), key, n, nr, out why) is { } cached)
-            {
-                return cached;
-            }
-        }
-        catch (InvalidDataException e)
-        {
-            why = $"is damaged ({e.Message})";
-        }
-
-        stderr.WriteLine($"warning: '{path}' {why}; rebuilding it.");
-        return rows;
+        List<PlotSeries> Series(Func<QualityRow, double> value) =>
+            labels.Select(l => new PlotSeries(l, rows.Where(x => x.Solver == l).Select(x => ((double)x.Nfe, value(x))).ToList())).ToList();
+        files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(x => x.Fd))));
+        files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(x => x.Rmse))));
     }
 
     /// <summary>Rewrites the whole cache atomically (a signal never leaves half a row).</summary>

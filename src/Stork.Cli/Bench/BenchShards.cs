@@ -1,11 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Stork.Evaluation;
-using Stork.Imaging;
-using Stork.IO;
 using Stork.Models;
 using Stork.Onnx;
 using Stork.Sampling;
@@ -25,15 +20,13 @@ namespace Stork.Cli.Bench;
 /// </summary>
 internal static class BenchShards
 {
-    private const string Format = "stork bench quality shard v1";
-
     internal sealed record ShardRun(ShardSpec Part, string Key, string Title, int Samples, int RmseSamples, int Chunk, double Tolerance, long Seed,
         (double Min, double Max) Range, double[] RefMean, double[] RefCov);
 
     public static void RunShard(ShardRun run, IDenoiser denoiser, OnnxClassifier net, IReadOnlyList<SolverSpec> specs, int[] counts,
         SolverSettings settings, OutputFiles files, string path, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        int n = run.Samples, chunk = run.Chunk, size = Sampler.SampleSize(denoiser), dim = net.FeatureDim;
+        int n = run.Samples, chunk = run.Chunk, size = Sampler.SampleSize(denoiser);
         long blocks = (n + (long)chunk - 1) / chunk;
         run.Part.CheckCovers(blocks, $"blocks of --chunk {chunk} samples");
         var (firstBlock, blockCount) = run.Part.Block(blocks);
@@ -50,7 +43,7 @@ internal static class BenchShards
             ProgressDisplay.Run(stderr, "RK45 reference", 0, _ => reference = OdeError.ReferenceSolution(denoiser, mine, run.Tolerance, settings, chunk, ct));
         }
 
-        var cells = new JsonArray();
+        var cells = new List<QualityShardCell>();
         ProgressDisplay.Run(stderr, $"bench quality shard {run.Part} on {ModelImages.Name(denoiser)}", 0, progress =>
         {
             foreach (var spec in specs)
@@ -59,15 +52,7 @@ internal static class BenchShards
                 {
                     var x = (float[])noise.Clone();
                     var clock = Stopwatch.StartNew();
-                    int used = 0;
-                    for (int s = 0; s < x.Length / size; s += chunk)
-                    {
-                        int count = Math.Min(chunk, (x.Length / size) - s);
-                        var counter = new CountingDenoiser(denoiser);
-                        spec.Sample(counter, nfe, x.AsSpan(s * size, count * size), progress, ct);
-                        used = counter.Evaluations;
-                    }
-
+                    int used = spec.SampleInChunks(denoiser, nfe, x, chunk, progress, ct);
                     double seconds = clock.Elapsed.TotalSeconds;
                     double sse = 0;
                     for (int i = 0; i < reference.Length; i++)
@@ -77,51 +62,14 @@ internal static class BenchShards
                     }
 
                     Clamp(x, run.Range);
-                    var moments = new FeatureMoments(run.RefMean); // sums about the test mean: no cancellation
-                    for (int s = 0; s < x.Length / size; s += chunk)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        int count = Math.Min(chunk, (x.Length / size) - s);
-                        var features = new float[count * dim];
-                        net.Run(x.AsSpan(s * size, count * size), features, new float[count * net.Classes]);
-                        moments.Add(features);
-                    }
-
-                    cells.Add(new JsonObject
-                    {
-                        ["solver"] = spec.Label,
-                        ["settings"] = SettingsKey(spec),
-                        ["requested_nfe"] = nfe,
-                        ["nfe"] = used,
-                        ["count"] = moments.Count,
-                        ["sum"] = Numbers(moments.Sum), // of the features less reference_mean
-                        ["outer_sum"] = Numbers(moments.OuterSum),
-                        ["sse"] = sse,
-                        ["sse_values"] = reference.Length,
-                        ["seconds"] = seconds,
-                    });
+                    var moments = ClassifierFeatures.Moments(net, x, x.Length / size, chunk, run.RefMean, ct); // sums about the test mean: no cancellation
+                    cells.Add(new QualityShardCell(spec.Label, SettingsKey(spec), nfe, used, moments, sse, reference.Length, seconds));
                 }
             }
         });
 
-        var doc = new JsonObject
-        {
-            ["format"] = Format,
-            ["key"] = run.Key,
-            ["shard"] = run.Part.Index,
-            ["shards"] = run.Part.Count,
-            ["samples"] = n,
-            ["rmse_samples"] = run.RmseSamples,
-            ["first_sample"] = start,
-            ["end_sample"] = end,
-            ["title"] = run.Title,
-            ["solvers"] = new JsonArray([.. specs.Select(s => (JsonNode)JsonValue.Create(s.Label))]),
-            ["nfe"] = new JsonArray([.. counts.Select(c => (JsonNode)JsonValue.Create(c))]),
-            ["reference_mean"] = Numbers(run.RefMean),
-            ["reference_cov"] = Numbers(run.RefCov),
-            ["cells"] = cells,
-        };
-        files.SetText(path, doc.ToJsonString());
+        files.SetText(path, QualityShards.ToJson(new QualityShard(run.Key, run.Part.Index, run.Part.Count, n, run.RmseSamples, start, end, run.Title,
+            [.. specs.Select(s => s.Label)], counts, run.RefMean, run.RefCov, cells)));
         files.Commit(ct);
         stdout.WriteLine($"wrote {path}: shard {run.Part}, samples {start} to {end - 1} of {n}, {cells.Count} cell(s); merge with `stork bench merge`.");
     }
@@ -156,102 +104,15 @@ internal static class BenchShards
                 files.Output(Path.Combine(dir, f), "--out-dir", createFolder: true);
             }
 
-            var shards = paths.Select(Read).ToList();
-            try
-            {
-                Merge(shards, dir, files, stdout, ct);
-            }
-            catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException or ArgumentException)
-            {
-                throw new CliException($"the shard files do not fit together or are damaged ({e.Message}).");
-            }
-
+            var merged = QualityShards.Merge(paths);
+            string md = QualityTable.Markdown(merged.Rows, merged.Labels, merged.Counts, merged.Title);
+            files.SetText(Path.Combine(dir, "quality.csv"), QualityTable.CsvText(merged.Key, merged.Rows));
+            files.SetText(Path.Combine(dir, "quality.md"), md);
+            Plots(files, dir, merged.Rows, merged.Labels, merged.Title, merged.RmseSamples);
+            files.Commit(ct);
+            stdout.WriteLine(md);
             return Task.FromResult(0);
         });
         return command;
     }
-
-    private static void Merge(List<ShardFile> shards, string dir, OutputFiles files, TextWriter stdout, CancellationToken ct)
-    {
-        var first = shards[0];
-        string key = first.Root["key"]!.GetValue<string>();
-        int count = first.Root["shards"]!.GetValue<int>();
-        foreach (var s in shards)
-        {
-            if (s.Root["key"]!.GetValue<string>() != key || s.Root["shards"]!.GetValue<int>() != count)
-            {
-                throw new CliException($"'{s.Path}' belongs to another run than '{first.Path}' (key or shard count differ).");
-            }
-        }
-
-        var indices = shards.Select(s => s.Root["shard"]!.GetValue<int>()).Order().ToList();
-        if (!indices.SequenceEqual(Enumerable.Range(0, count)))
-        {
-            var missing = Enumerable.Range(0, count).Except(indices).ToList();
-            var twice = indices.GroupBy(i => i).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-            throw new CliException($"the run has {count} shards; "
-                + (missing.Count > 0 ? $"missing shard(s) {string.Join(", ", missing)}" : $"shard(s) {string.Join(", ", twice)} given twice") + ".");
-        }
-
-        var refMean = Doubles(first.Root["reference_mean"]);
-        var refCov = Doubles(first.Root["reference_cov"]);
-        int n = first.Root["samples"]!.GetValue<int>(), nr = first.Root["rmse_samples"]!.GetValue<int>();
-        var labels = first.Root["solvers"]!.AsArray().Select(x => x!.GetValue<string>()).ToList();
-        int[] counts = first.Root["nfe"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray();
-        var rows = new List<QualityRow>();
-        var cells0 = first.Root["cells"]!.AsArray();
-        for (int c = 0; c < cells0.Count; c++)
-        {
-            var parts = shards.Select(s => s.Root["cells"]!.AsArray() is { } a && a.Count == cells0.Count ? a[c]!
-                : throw new CliException($"'{s.Path}' has another number of cells than '{first.Path}'.")).ToList();
-            var moments = FeatureMoments.Merge(parts.Select(p => new FeatureMoments(p["count"]!.GetValue<long>(), Doubles(p["sum"]), Doubles(p["outer_sum"]), refMean)));
-            if (moments.Count != n)
-            {
-                throw new CliException($"the shards hold {moments.Count} samples of cell {c}, the run has {n}.");
-            }
-
-            var (mean, cov) = moments.ToStatistics();
-            double fd = FrechetDistance.Compute(mean, cov, refMean, refCov);
-            double sse = parts.Sum(p => p["sse"]!.GetValue<double>());
-            long values = parts.Sum(p => p["sse_values"]!.GetValue<long>());
-            var cell = cells0[c]!;
-            rows.Add(new QualityRow(cell["solver"]!.GetValue<string>(), cell["settings"]!.GetValue<string>(), cell["requested_nfe"]!.GetValue<int>(),
-                cell["nfe"]!.GetValue<int>(), n, fd, Math.Sqrt(sse / values), nr, parts.Sum(p => p["seconds"]!.GetValue<double>())));
-        }
-
-        string title = first.Root["title"]!.GetValue<string>() + string.Create(CultureInfo.InvariantCulture, $" ({count} shards)");
-        string md = QualityTable.Markdown(rows, labels, counts, title);
-        files.SetText(Path.Combine(dir, "quality.csv"), QualityTable.CsvText(key, rows));
-        files.SetText(Path.Combine(dir, "quality.md"), md);
-        files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(rows, labels, x => x.Fd))));
-        files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(rows, labels, x => x.Rmse))));
-        files.Commit(ct);
-        stdout.WriteLine(md);
-    }
-
-    private sealed record ShardFile(string Path, JsonObject Root);
-
-    private static ShardFile Read(string path)
-    {
-        string text = InputFile.ReadAllText(path, "bench shard file", 1L << 30);
-        try
-        {
-            if (JsonNode.Parse(text) is JsonObject root && root["format"]?.GetValue<string>() == Format && root["cells"] is JsonArray
-                && root["key"] is not null && root["shard"] is not null && root["shards"] is not null)
-            {
-                return new ShardFile(path, root);
-            }
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            throw new CliException($"'{path}' is not a bench quality shard file ({e.Message}).");
-        }
-
-        throw new CliException($"'{path}' is not a bench quality shard file ({Format}).");
-    }
-
-    private static JsonArray Numbers(IEnumerable<double> values) => new([.. values.Select(v => (JsonNode)JsonValue.Create(v))]);
-
-    private static double[] Doubles(JsonNode? node) =>
-        node is JsonArray a ? a.Select(x => x!.GetValue<double>()).ToArray() : throw new CliException("a shard file lacks a list of numbers.");
 }

@@ -37,6 +37,40 @@ public static class QualityTable
     }
 
     /// <summary>
+    /// The cells of the cache file at <paramref name="path"/> (see <see cref="Parse"/>): none when there is no file; none
+    /// and <paramref name="problem"/> when it belongs to another run or is damaged (it is then rebuilt, never trusted).
+    /// </summary>
+    public static Dictionary<(string Solver, string Settings, int Nfe), QualityRow> Load(string path, string key, int samples, int rmseSamples, out string? problem)
+    {
+        problem = null;
+        if (Directory.Exists(path))
+        {
+            throw new IOException($"'{path}' is a folder; bench quality keeps its cache in a file of that name.");
+        }
+
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        try
+        {
+            if (Parse(IO.InputFile.ReadAllText(path, "bench cache"), key, samples, rmseSamples, out string why) is { } cached)
+            {
+                return cached;
+            }
+
+            problem = why;
+        }
+        catch (InvalidDataException e)
+        {
+            problem = $"is damaged ({e.Message})";
+        }
+
+        return [];
+    }
+
+    /// <summary>
     /// The cells of a cache <paramref name="text"/> when it belongs to the run <paramref name="key"/> with
     /// <paramref name="samples"/> and <paramref name="rmseSamples"/> and every row is well formed; otherwise null and
     /// <paramref name="why"/> says why (the cache is then rebuilt, never trusted).

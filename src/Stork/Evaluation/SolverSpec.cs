@@ -48,11 +48,7 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
             args = text[(open + 1)..^1];
         }
 
-        if (!SolverRegistry.Contains(name))
-        {
-            throw new ArgumentException($"unknown scheduler '{name}' (expected one of: {string.Join(", ", SolverRegistry.Names)}).");
-        }
-
+        SolverRegistry.Require(name);
         var s = defaults;
         foreach (string pair in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -98,6 +94,24 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
         {
             Sampler.Run(denoiser, CreateForNfe(model, nfe), sample, progress, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Samples in place in blocks of <paramref name="chunk"/> samples (each block one batch, as a sharded run solves it)
+    /// and returns the model evaluations of one block (the last one's: an adaptive integrator's count varies).
+    /// </summary>
+    public int SampleInChunks(IDenoiser denoiser, int nfe, Span<float> samples, int chunk, IProgress<StepInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        int size = Sampler.SampleSize(denoiser), n = samples.Length / size, used = 0;
+        for (int start = 0; start < n; start += chunk)
+        {
+            int count = Math.Min(chunk, n - start);
+            var counter = new CountingDenoiser(denoiser);
+            Sample(counter, nfe, samples.Slice(start * size, count * size), progress, cancellationToken);
+            used = counter.Evaluations;
+        }
+
+        return used;
     }
 
     /// <summary>The model evaluations <see cref="Sample"/> makes at <paramref name="nfe"/>, when known in advance (0 for an adaptive integrator).</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Stork.Models;
 
 /// <summary>
@@ -56,19 +54,16 @@ public sealed class GaussianMixture
     {
         string text = IO.InputFile.ReadAllText(path, "Gaussian mixture");
 
+        var json = IO.JsonConfig.Parse(text, path, $"'{path}' (a Gaussian mixture: weights, means, stds)", m => new InvalidDataException(m));
+        double[] w = json.NumberArray("weights"), s = json.NumberArray("stds");
+        double[][] m = json.NumberMatrix("means");
         try
         {
-            using var doc = JsonDocument.Parse(text);
-            var root = doc.RootElement;
-            double[] w = root.GetProperty("weights").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            double[][] m = root.GetProperty("means").EnumerateArray()
-                .Select(r => r.EnumerateArray().Select(e => e.GetDouble()).ToArray()).ToArray();
-            double[] s = root.GetProperty("stds").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             return new GaussianMixture(w, m, s);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        catch (ArgumentException e)
         {
-            throw new InvalidDataException($"'{path}' is not a Gaussian mixture (expected weights, means, stds): {e.Message}", e);
+            throw json.Error(e.Message);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Stork.IO;
 using Stork.Onnx;
 using Stork.Pipelines;
 using Stork.Pipelines.Flux;

@@ -1,3 +1,4 @@
+using Stork.IO;
 using Stork.Onnx;
 using Stork.Pipelines.Denoising;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Stork.IO;
 using Stork.Onnx;
 
 namespace Stork.Pipelines.QwenImage;

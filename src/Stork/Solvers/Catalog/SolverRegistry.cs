@@ -151,6 +151,9 @@ public static class SolverRegistry
         return d.Corrector is { } corrector && settings.Corrector is null ? settings with { Corrector = corrector } : settings;
     }
 
+    /// <summary>Checks that <paramref name="name"/> is registered: the one "unknown scheduler" error, an <see cref="ArgumentException"/>.</summary>
+    public static void Require(string name) => Find(name);
+
     private static Entry Find(string name) => Entries.TryGetValue(name, out var entry)
         ? entry
         : throw new ArgumentException($"unknown scheduler '{name}' (expected one of: {string.Join(", ", Names)}).");

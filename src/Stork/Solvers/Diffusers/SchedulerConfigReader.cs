@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Stork.Grids;
+using Stork.IO;
 using Stork.Predictions;
 using Stork.Solvers.Catalog;
 using Stork.Solvers.Standard;
@@ -16,7 +16,7 @@ namespace Stork.Solvers.Diffusers;
 /// (<see cref="ArgumentException"/>), never silently ignored. Keys starting with an underscore other than
 /// <c>_class_name</c> are metadata (<c>_diffusers_version</c>) and are skipped.
 /// </summary>
-public static partial class SchedulerConfigReader
+public static class SchedulerConfigReader
 {
     /// <summary>The supported <c>_class_name</c> values.</summary>
     public static IReadOnlyList<string> ClassNames { get; } =
@@ -41,29 +41,14 @@ public static partial class SchedulerConfigReader
     /// </summary>
     public static SchedulerConfig ParseAs(string json, double? mu, string source, string? asClass)
     {
-        JsonElement root;
-        try
-        {
-            // Python's json writes -Infinity / Infinity / NaN bare (lambda_min_clipped); read them as strings.
-            using var doc = JsonDocument.Parse(BareLiteral().Replace(json, "$1\"$2\""));
-            root = doc.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"{source} is not valid JSON: {e.Message}");
-        }
-
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw new ArgumentException($"{source} must be a JSON object with _class_name.");
-        }
-
-        if (!root.TryGetProperty("_class_name", out var cls) || cls.ValueKind != JsonValueKind.String)
+        var config = JsonConfig.Parse(json, source, source, m => new ArgumentException(m));
+        if (config.Element("_class_name") is not { ValueKind: JsonValueKind.String } cls)
         {
             throw new ArgumentException($"{source} has no _class_name (expected one of: {string.Join(", ", ClassNames)}).");
         }
 
-        var r = new Reader(root, asClass ?? cls.GetString()!, source) { Lenient = asClass is not null };
+        string className = asClass ?? cls.GetString()!;
+        var r = new Reader(config.WithLabel($"{source} ({className})"), className, source) { Lenient = asClass is not null };
         return r.ClassName switch
         {
             "EulerDiscreteScheduler" => r.EulerDiscrete(mu),
@@ -81,13 +66,8 @@ public static partial class SchedulerConfigReader
         };
     }
 
-    [GeneratedRegex(@"([:\[,]\s*)(-?Infinity|NaN)(?=\s*[,}\]])")]
-    private static partial Regex BareLiteral();
-
-    private sealed class Reader(JsonElement root, string className, string source)
+    private sealed class Reader(JsonConfig json, string className, string source)
     {
-        private readonly HashSet<string> _used = ["_class_name"];
-
         public string ClassName { get; } = className;
 
         /// <summary>from_config semantics: options of other scheduler classes are ignored.</summary>
@@ -262,7 +242,7 @@ public static partial class SchedulerConfigReader
                 FlowGrid = grid,
                 Substeps = Int("s", 50),
                 StorkVariant = global::Stork.Solvers.Stabilized.StorkVariant.Upstream,
-                DerivativeOrder = TryGet("derivative_order", out _) ? Int("derivative_order", 0) : null,
+                DerivativeOrder = json.Has("derivative_order") ? Int("derivative_order", 0) : null,
                 StoppingEps = NullableNum("stopping_eps"),
                 Diffusers = new DiffusersOptions { TrainSteps = grid.TrainSteps, BetaStart = betaStart },
             };
@@ -421,70 +401,19 @@ public static partial class SchedulerConfigReader
 
         private void Done()
         {
-            if (Lenient)
+            if (!Lenient && json.UnreadKeys.FirstOrDefault(k => !k.StartsWith('_')) is { } unknown)
             {
-                return;
-            }
-
-            foreach (var p in root.EnumerateObject())
-            {
-                if (!_used.Contains(p.Name) && !p.Name.StartsWith('_'))
-                {
-                    throw Error($"option '{p.Name}' is not supported by this implementation of {ClassName}.");
-                }
+                throw Error($"option '{unknown}' is not supported by this implementation of {ClassName}.");
             }
         }
 
-        private void Accept(params string[] keys)
-        {
-            foreach (string k in keys)
-            {
-                _used.Add(k);
-            }
-        }
+        private void Accept(params string[] keys) => json.Accept(keys);
 
-        private bool TryGet(string key, out JsonElement value)
-        {
-            _used.Add(key);
-            return root.TryGetProperty(key, out value) && value.ValueKind != JsonValueKind.Null;
-        }
-
-        private bool Bool(string key, bool fallback)
-        {
-            if (!TryGet(key, out var v))
-            {
-                return fallback;
-            }
-
-            return v.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw Error($"{key} must be true or false (got {v.GetRawText()})."),
-            };
-        }
+        private bool Bool(string key, bool fallback) => json.Bool(key, fallback);
 
         private double Num(string key, double fallback) => NullableNum(key) ?? fallback;
 
-        private double? NullableNum(string key)
-        {
-            if (!TryGet(key, out var v))
-            {
-                return null;
-            }
-
-            if (v.ValueKind == JsonValueKind.Number)
-            {
-                return v.GetDouble();
-            }
-
-            if (v.ValueKind == JsonValueKind.String && double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
-            {
-                return d;
-            }
-
-            throw Error($"{key} must be a number (got {v.GetRawText()}).");
-        }
+        private double? NullableNum(string key) => json.NumberOrNull(key, allowInfinite: true);
 
         private int Int(string key, int fallback)
         {
@@ -496,51 +425,19 @@ public static partial class SchedulerConfigReader
 
             if (v != Math.Floor(v.Value) || Math.Abs(v.Value) > int.MaxValue)
             {
-                throw Error($"{key} must be an integer (got {v}).");
+                throw Error($"'{key}' must be an integer (got {v}).");
             }
 
             return (int)v.Value;
         }
 
-        private int[] IntList(string key)
-        {
-            if (!TryGet(key, out var v))
-            {
-                return [];
-            }
+        private int[] IntList(string key) => json.IntArrayOrNull(key) ?? [];
 
-            if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out _)))
-            {
-                throw Error($"{key} must be a list of integers (got {v.GetRawText()}).");
-            }
-
-            return v.EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        }
-
-        private string Str(string key, string fallback, params string[] allowed)
-        {
-            if (!TryGet(key, out var v))
-            {
-                return fallback;
-            }
-
-            if (v.ValueKind != JsonValueKind.String)
-            {
-                throw Error($"{key} must be a string (got {v.GetRawText()}).");
-            }
-
-            string s = v.GetString()!;
-            if (!allowed.Contains(s))
-            {
-                throw Error($"{key} '{s}' is not supported (expected {string.Join(" or ", allowed)}).");
-            }
-
-            return s;
-        }
+        private string Str(string key, string fallback, params string[] allowed) => json.Choice(key, fallback, allowed);
 
         private void RequireNull(string key)
         {
-            if (TryGet(key, out var v))
+            if (json.Element(key) is { } v)
             {
                 throw Error($"option '{key}' = {v.GetRawText()} is not supported (only null).");
             }
@@ -548,7 +445,7 @@ public static partial class SchedulerConfigReader
 
         private void RequireValue(string key, bool expected)
         {
-            if (TryGet(key, out _) && Bool(key, expected) != expected)
+            if (Bool(key, expected) != expected)
             {
                 throw Error($"option '{key}' = {(!expected).ToString().ToLowerInvariant()} is not supported (only {expected.ToString().ToLowerInvariant()}).");
             }
@@ -556,7 +453,7 @@ public static partial class SchedulerConfigReader
 
         private void RequireValue(string key, string expected)
         {
-            if (TryGet(key, out var v) && (v.ValueKind != JsonValueKind.String || v.GetString() != expected))
+            if (json.Element(key) is { } v && (v.ValueKind != JsonValueKind.String || v.GetString() != expected))
             {
                 throw Error($"option '{key}' = {v.GetRawText()} is not supported (only \"{expected}\").");
             }
@@ -583,6 +480,6 @@ public static partial class SchedulerConfigReader
             }
         }
 
-        private ArgumentException Error(string message) => new($"{source} ({ClassName}): {message}");
+        private Exception Error(string message) => json.Error(message);
     }
 }
