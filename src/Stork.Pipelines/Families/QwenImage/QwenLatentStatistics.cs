@@ -1,3 +1,5 @@
+using Stork.IO;
+
 namespace Stork.Pipelines.QwenImage;
 
 /// <summary>
