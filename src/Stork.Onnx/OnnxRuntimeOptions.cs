@@ -26,9 +26,10 @@ public sealed record OnnxRuntimeOptions
     public int? IntraOpThreads { get; init; }
 
     /// <summary>
-    /// ONNX Runtime's CPU memory arena (<c>SessionOptions.EnableCpuMemArena</c>): null (default) decides per graph,
-    /// off for graphs with quantized weights (<see cref="Quantization.ModelQuantizer.Detect"/>: the arena keeps the
-    /// per-call dequantized Conv weights and costs the real-size SD1.5 int4 UNet 0.6 GB of peak) and on otherwise.
+    /// ONNX Runtime's CPU memory arena (<c>SessionOptions.EnableCpuMemArena</c>), off unless set: on the real-size SD1.5
+    /// UNet the arena grows over the steps of a run (fp32, 512 x 512: 7.05 GB after one step, 10.3 GB after three) and
+    /// keeps the int4 graph's per-call dequantized Conv weights (1.99 against 1.35 GB at 256 x 256); off, the peak is
+    /// that of one call (docs/results/real-size-memory.md).
     /// </summary>
     public bool? CpuArena { get; init; }
 

@@ -37,7 +37,7 @@ internal static class OnnxSessions
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             LogSeverityLevel = LogLevel,
-            EnableCpuMemArena = UsesArena(onnxPath, options),
+            EnableCpuMemArena = UsesArena(options),
         };
         try
         {
@@ -77,22 +77,8 @@ internal static class OnnxSessions
         }
     }
 
-    /// <summary>
-    /// Whether a session for <paramref name="onnxPath"/> uses the CPU arena: <see cref="OnnxRuntimeOptions.CpuArena"/>,
-    /// or by default off for int8/int4 graphs as <see cref="Quantization.ModelQuantizer"/> writes them (always with
-    /// external data, so the graph file read here is small; a graph file over 64 MiB is taken as float32).
-    /// </summary>
-    internal static bool UsesArena(string onnxPath, OnnxRuntimeOptions options)
-    {
-        if (options.CpuArena is { } given)
-        {
-            return given;
-        }
-
-        var info = new FileInfo(onnxPath);
-        return !info.Exists || info.Length > (64L << 20)
-            || Quantization.ModelQuantizer.Detect(onnxPath) is not (Quantization.WeightFormat.Int8 or Quantization.WeightFormat.Int4);
-    }
+    /// <summary>Whether a session uses the CPU arena: <see cref="OnnxRuntimeOptions.CpuArena"/>, off by default.</summary>
+    internal static bool UsesArena(OnnxRuntimeOptions options) => options.CpuArena ?? false;
 
     private static string FirstLine(string s)
     {

@@ -20,17 +20,14 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
     /// <summary>Bytes of the process and runtime before any model (measured: about 190 MB).</summary>
     public const long RuntimeBytes = 190L << 20;
 
-    /// <summary>Bytes per attention score (batch x heads x tokens^2) at the denoiser's peak, ONNX Runtime's CPU arena on (fit: 7.43).</summary>
-    public const double AttentionBytesPerScore = 7.4;
+    /// <summary>
+    /// Bytes per attention score (batch x heads x tokens^2) at the denoiser's peak, ONNX Runtime's CPU arena off (the
+    /// project's sessions; fit: 13.95).
+    /// </summary>
+    public const double AttentionBytesPerScore = 14.0;
 
-    /// <summary>Bytes per latent position and batch item at the denoiser's peak, arena on: its feature maps (fit: 169 kB).</summary>
-    public const double BytesPerPosition = 169_000;
-
-    /// <summary>As <see cref="AttentionBytesPerScore"/> with the CPU arena off (int8/int4 graphs; fit: 13.95).</summary>
-    public const double AttentionBytesPerScoreArenaOff = 14.0;
-
-    /// <summary>As <see cref="BytesPerPosition"/> with the CPU arena off (fit: 67.3 kB).</summary>
-    public const double BytesPerPositionArenaOff = 67_000;
+    /// <summary>Bytes per latent position and batch item at the denoiser's peak: its feature maps (fit: 67.3 kB).</summary>
+    public const double BytesPerPosition = 67_000;
 
     /// <summary>Bytes per output pixel at the VAE decoder's peak (one image at a time; real-size SD1.5 VAE at 512 x 512: 3.09 kB).</summary>
     public const double VaeBytesPerPixel = 3100;
@@ -42,7 +39,7 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
     /// Resident bytes per byte on disk of a graph's weights in <paramref name="format"/> (null: float32). float32 is
     /// read once (1.0); int8/int4 stay packed, plus the Conv weights DequantizeLinear expands per call (fit on the four
     /// int8/int4 peaks: 1.00-1.40, taken as 1.15); float16 on the CPU folds its casts, so float32 copies sit beside the
-    /// float16 data (3.2, from the one fp16 peak, measured with the CPU arena on).
+    /// float16 data (3.2, from the one fp16 peak, measured with the CPU arena on, not re-measured with it off).
     /// </summary>
     public static double ResidentFactor(WeightFormat? format) => format switch
     {
@@ -69,10 +66,7 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
         long encoders = Directory.GetDirectories(root, "text_encoder*").Sum(ResidentBytes);
         long vae = Math.Max(ResidentBytes(Path.Combine(root, "vae_decoder")), ResidentBytes(Path.Combine(root, "vae")));
         long denoiserBytes = ResidentBytes(Path.Combine(root, denoiser));
-        // ONNX Runtime's CPU arena is off for int8/int4 graphs (OnnxRuntimeOptions.CpuArena), which changes how much of
-        // the working set stays allocated.
-        bool arena = Format(Path.Combine(root, denoiser)) is not (WeightFormat.Int8 or WeightFormat.Int4);
-        long activations = DenoiserActivations(Path.Combine(root, denoiser, "config.json"), denoiser == "unet", height, width, batch, arena);
+        long activations = DenoiserActivations(Path.Combine(root, denoiser, "config.json"), denoiser == "unet", height, width, batch);
         long vaeActivations = (long)(VaeBytesPerPixel * height * width);
 
         // (weights, working memory) of each phase under the policy; the peak is the phase with the largest sum.
@@ -120,12 +114,11 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
 
     /// <summary>
     /// The denoiser's working set: batch x heads x tokens^2 x <see cref="AttentionBytesPerScore"/> (the unfused
-    /// attention scores) plus batch x tokens x <see cref="BytesPerPosition"/> (the feature maps), or the arena-off
-    /// constants when <paramref name="arena"/> is false; tokens are the latent positions at the finest attention level
-    /// (UNet: height/8 x width/8) plus, for the transformers, the text tokens (joint attention; 512 assumed).
-    /// Calibrated on the SD1.5 UNet only.
+    /// attention scores) plus batch x tokens x <see cref="BytesPerPosition"/> (the feature maps); tokens are the latent
+    /// positions at the finest attention level (UNet: height/8 x width/8) plus, for the transformers, the text tokens
+    /// (joint attention; 512 assumed). Calibrated on the SD1.5 UNet only.
     /// </summary>
-    public static long DenoiserActivations(string configPath, bool unet, int height, int width, int batch, bool arena = true)
+    public static long DenoiserActivations(string configPath, bool unet, int height, int width, int batch)
     {
         int heads = 8;
         if (File.Exists(configPath))
@@ -150,8 +143,6 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
         }
 
         double tokens = unet ? (height / 8.0) * (width / 8.0) : ((height / 16.0) * (width / 16.0)) + 512;
-        double perScore = arena ? AttentionBytesPerScore : AttentionBytesPerScoreArenaOff;
-        double perPosition = arena ? BytesPerPosition : BytesPerPositionArenaOff;
-        return (long)((perScore * batch * heads * tokens * tokens) + (perPosition * batch * tokens));
+        return (long)((AttentionBytesPerScore * batch * heads * tokens * tokens) + (BytesPerPosition * batch * tokens));
     }
 }
