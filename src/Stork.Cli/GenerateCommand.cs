@@ -37,7 +37,6 @@ internal static class GenerateCommand
             DefaultValueFactory = _ => "image.png",
         };
         var metadata = new Option<bool>("--metadata") { Description = "Also write the run's settings, seeds, timings and warnings as JSON beside the output (FILE.json)." };
-        var keepLoaded = new Option<bool>("--keep-loaded") { Description = "Keep every component loaded between prompts of a --prompt-file (faster; peak memory is then the sum of the components, not the largest)." };
         var stepwise = new Option<string?>("--stepwise-dir") { Description = "Write the predicted clean image after every step into this folder (step-NNN-K.png)." };
         var shard = ShardSpec.CreateOption();
         var runtime = new RuntimeOptionSet();
@@ -46,8 +45,8 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Text to image with a FLUX.1, SD3/3.5, SD1.5/2.x or SDXL ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
         Option[] all = [model, prompt, promptFile, negative, steps, .. solver.All, guidance, trueCfg, height, width, maxSequence, seed, count, latents, output,
-            metadata, stepwise, keepLoaded, shard];
-        foreach (var o in all.Concat(runtime.All).Concat(imageInputs.All))
+            metadata, stepwise, shard];
+        foreach (var o in all.Concat(runtime.All).Concat(runtime.Pipeline).Concat(imageInputs.All))
         {
             command.Add(o);
         }
@@ -133,11 +132,11 @@ internal static class GenerateCommand
                 files.Output(metaPath, "--metadata");
             }
 
-            var options = new PipelineOptions { Runtime = runtime.Read(r), KeepLoaded = r.GetValue(keepLoaded) };
+            var options = runtime.ReadPipeline(r);
             using var pipeline = TextToImage.Load(ShippedModels.TextToImageFolder(r.GetValue(model)), options);
             bool doubled = pipeline.Folder.PipelineClass is "StableDiffusionPipeline" or "StableDiffusion3Pipeline" or "StableDiffusionXLPipeline"
                 && (r.GetValue(guidance) ?? pipeline.Defaults.GuidanceScale ?? 1) > 1;
-            var estimate = MemoryEstimate.For(pipeline.Folder, r.GetValue(height) ?? pipeline.Defaults.Height, r.GetValue(width) ?? pipeline.Defaults.Width, perPrompt * (doubled ? 2 : 1), options.KeepLoaded);
+            var estimate = MemoryEstimate.For(pipeline.Folder, r.GetValue(height) ?? pipeline.Defaults.Height, r.GetValue(width) ?? pipeline.Defaults.Width, perPrompt * (doubled ? 2 : 1), options.Memory);
             MemoryBudget.Check(estimate.Total, "this run (weights, the denoiser's activations, the runtime)", "--height/--width or --count, or quantize the model (stork quantize)");
             var results = new List<GenerationResult>();
             for (int p = 0; p < prompts.Count; p++)

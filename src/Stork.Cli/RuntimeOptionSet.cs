@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Stork.Onnx;
+using Stork.Pipelines;
 
 namespace Stork.Cli;
 
@@ -14,7 +15,17 @@ internal sealed class RuntimeOptionSet
 
     public Option<int?> Threads { get; } = new("--threads") { Description = "ONNX models: intra-op threads, 1 to 4 x the number of processors (default: the number of processors)." };
 
+    public Option<string?> Memory { get; } = new("--memory")
+    {
+        Description = "Pipelines: which components stay loaded across the prompts of a run: low (default: each is loaded when needed and released after; the peak is the largest component and its working memory), balanced (the denoiser stays loaded; encoders and VAE per prompt) or high (everything stays loaded; the peak is the sum).",
+    };
+
+    public Option<bool> KeepLoaded { get; } = new("--keep-loaded") { Description = "Pipelines: keep every component loaded between prompts of a --prompt-file (an alias of --memory high)." };
+
     public IEnumerable<Option> All => [Provider, Threads];
+
+    /// <summary>The options of <see cref="ReadPipeline"/>, for the commands that run pipelines.</summary>
+    public IEnumerable<Option> Pipeline => [Memory, KeepLoaded];
 
     public OnnxRuntimeOptions Read(ParseResult r)
     {
@@ -28,5 +39,25 @@ internal sealed class RuntimeOptionSet
         var options = new OnnxRuntimeOptions { ExecutionProvider = r.GetValue(Provider)!.ToLowerInvariant(), IntraOpThreads = r.GetValue(Threads) };
         options.Validate();
         return options;
+    }
+
+    /// <summary>The pipeline options: <see cref="Read"/> and the memory policy (<c>--memory</c>, <c>--keep-loaded</c>).</summary>
+    public PipelineOptions ReadPipeline(ParseResult r)
+    {
+        bool keep = r.GetValue(KeepLoaded);
+        var policy = r.GetValue(Memory) switch
+        {
+            null => keep ? MemoryPolicy.High : MemoryPolicy.Low,
+            "low" => MemoryPolicy.Low,
+            "balanced" => MemoryPolicy.Balanced,
+            "high" => MemoryPolicy.High,
+            var other => throw new CliException($"--memory must be low, balanced or high (got '{other}')."),
+        };
+        if (keep && policy != MemoryPolicy.High)
+        {
+            throw new CliException($"--keep-loaded means --memory high; leave one out (got --memory {r.GetValue(Memory)}).");
+        }
+
+        return new PipelineOptions { Runtime = Read(r), Memory = policy };
     }
 }

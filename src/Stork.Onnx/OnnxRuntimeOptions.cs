@@ -25,6 +25,14 @@ public sealed record OnnxRuntimeOptions
     /// <summary>Threads inside one operator; null means <see cref="Environment.ProcessorCount"/>.</summary>
     public int? IntraOpThreads { get; init; }
 
+    /// <summary>
+    /// ONNX Runtime's CPU memory arena (<c>SessionOptions.EnableCpuMemArena</c>), off unless set: on the real-size SD1.5
+    /// UNet the arena grows over the steps of a run (fp32, 512 x 512: 7.05 GB after one step, 10.3 GB after three) and
+    /// keeps the int4 graph's per-call dequantized Conv weights (1.99 against 1.35 GB at 256 x 256); off, the peak is
+    /// that of one call (docs/results/real-size-memory.md).
+    /// </summary>
+    public bool? CpuArena { get; init; }
+
     /// <summary>Largest batch one network call gets (bigger batches run in chunks), for networks with a dynamic batch axis.</summary>
     public int MaxBatch { get; init; } = 64;
 

@@ -37,6 +37,7 @@ internal static class OnnxSessions
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             LogSeverityLevel = LogLevel,
+            EnableCpuMemArena = UsesArena(options),
         };
         try
         {
@@ -75,6 +76,9 @@ internal static class OnnxSessions
             so.Dispose();
         }
     }
+
+    /// <summary>Whether a session uses the CPU arena: <see cref="OnnxRuntimeOptions.CpuArena"/>, off by default.</summary>
+    internal static bool UsesArena(OnnxRuntimeOptions options) => options.CpuArena ?? false;
 
     private static string FirstLine(string s)
     {

@@ -15,14 +15,21 @@ internal interface IReleasable : IDisposable
 }
 
 /// <summary>
-/// A component loaded on first use and released when the run is done with it, unless the pipeline keeps everything
-/// loaded. Load time and time inside ONNX Runtime are accumulated over loads, so that a run can report them apart.
+/// A component loaded on first use and released when the run is done with it, unless the memory policy keeps it
+/// loaded. Load time and time inside ONNX Runtime are accumulated over loads, so that a run can report them apart;
+/// <paramref name="loaded"/> hears of each load on its own (component name, time).
 /// </summary>
-internal sealed class ComponentSlot<T>(Func<T> load, bool keepLoaded) : IReleasable
+internal sealed class ComponentSlot<T>(string component, Func<T> load, bool keepLoaded, Action<ComponentLoad>? loaded = null) : IReleasable
     where T : class, IOnnxComponent
 {
     private T? _value;
     private TimeSpan _releasedRunTime;
+
+    /// <summary>The component's name in timings (its folder: <c>unet</c>, <c>text_encoder_2</c>, ...).</summary>
+    public string Component { get; set; } = component;
+
+    /// <summary>Whether <see cref="Release"/> keeps the component (set by the family from its memory policy).</summary>
+    public bool KeepLoaded { get; set; } = keepLoaded;
 
     public TimeSpan LoadTime { get; private set; }
 
@@ -37,7 +44,9 @@ internal sealed class ComponentSlot<T>(Func<T> load, bool keepLoaded) : IReleasa
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             _value = load();
-            LoadTime += clock.Elapsed;
+            var time = clock.Elapsed;
+            LoadTime += time;
+            loaded?.Invoke(new ComponentLoad(Component, time));
         }
 
         return _value;
@@ -46,7 +55,7 @@ internal sealed class ComponentSlot<T>(Func<T> load, bool keepLoaded) : IReleasa
     /// <summary>Releases the component unless the pipeline keeps components loaded.</summary>
     public void Release()
     {
-        if (!keepLoaded)
+        if (!KeepLoaded)
         {
             Dispose();
         }

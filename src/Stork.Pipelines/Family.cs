@@ -30,7 +30,10 @@ internal abstract class Family : IDisposable
     private readonly List<TextBranch> _texts = [];
     private readonly List<Func<TimeSpan>> _loadTimes = [];
     private readonly List<Func<TimeSpan>> _runTimes = [];
+    private readonly List<ComponentLoad> _loads = [];
     private TimeSpan _tokenizerLoadTime;
+    private ComponentSlot<DenoiserGraph> _denoiser = null!;
+    private ComponentSlot<ILatentDecoder> _decoder = null!;
 
     protected Family(ModelFolder folder, PipelineOptions options, FamilyTraits traits)
     {
@@ -113,26 +116,52 @@ internal abstract class Family : IDisposable
         }
     }
 
-    /// <summary>The denoiser graph, opened and checked by the family's binder on first use.</summary>
-    public ComponentSlot<DenoiserGraph> Denoiser { get; protected init; } = null!;
+    /// <summary>
+    /// The denoiser graph, opened and checked by the family's binder on first use; kept loaded across runs unless the
+    /// memory policy is <see cref="MemoryPolicy.Low"/>.
+    /// </summary>
+    public ComponentSlot<DenoiserGraph> Denoiser
+    {
+        get => _denoiser;
+        protected init
+        {
+            _denoiser = value;
+            value.KeepLoaded = Options.Memory != MemoryPolicy.Low;
+            value.Component = Directory.Exists(Path.Combine(Folder.Root, "transformer")) ? "transformer" : "unet";
+        }
+    }
 
     /// <summary>The denoiser inputs of a run that do not depend on the prompt (positions, embedded guidance).</summary>
     public virtual IReadOnlyList<DenoiserInput> RunInputs(ResolvedGeneration run, int latentHeight, int latentWidth) => [];
 
     /// <summary>The VAE decoder, loaded on first use.</summary>
-    public ComponentSlot<ILatentDecoder> Decoder { get; protected init; } = null!;
+    public ComponentSlot<ILatentDecoder> Decoder
+    {
+        get => _decoder;
+        protected init
+        {
+            _decoder = value;
+            value.Component = Directory.Exists(Path.Combine(Folder.Root, "vae_decoder")) ? "vae_decoder" : "vae";
+        }
+    }
 
     /// <summary>Time spent loading components and tokenizers so far.</summary>
     public TimeSpan LoadTime => _loadTimes.Aggregate(_tokenizerLoadTime, (a, f) => a + f());
 
+    /// <summary>Every load so far, in order (component, time); tokenizers count as <c>tokenizer</c>.</summary>
+    public IReadOnlyList<ComponentLoad> Loads => _loads;
+
     /// <summary>Time spent inside ONNX Runtime so far.</summary>
     public TimeSpan OnnxTime => _runTimes.Aggregate(TimeSpan.Zero, (a, f) => a + f());
 
-    /// <summary>A component of this family, loaded on first use, its times counted.</summary>
-    protected ComponentSlot<T> Slot<T>(Func<T> load)
+    /// <summary>
+    /// A component of this family, loaded on first use, its times counted; kept loaded under <see cref="MemoryPolicy.High"/>
+    /// (the denoiser's slot also under <see cref="MemoryPolicy.Balanced"/>, see <see cref="Denoiser"/>).
+    /// </summary>
+    protected ComponentSlot<T> Slot<T>(Func<T> load, string component = "component")
         where T : class, IOnnxComponent
     {
-        var slot = new ComponentSlot<T>(load, Options.KeepLoaded);
+        var slot = new ComponentSlot<T>(component, load, Options.Memory == MemoryPolicy.High, _loads.Add);
         _slots.Add(slot);
         _loadTimes.Add(() => slot.LoadTime);
         _runTimes.Add(() => slot.RunTime);
@@ -140,10 +169,10 @@ internal abstract class Family : IDisposable
     }
 
     /// <summary>A text encoder of this family, loaded on first use and released by <see cref="ReleaseEncoders"/>.</summary>
-    protected ComponentSlot<T> Encoder<T>(Func<T> load)
+    protected ComponentSlot<T> Encoder<T>(Func<T> load, string component = "text_encoder")
         where T : class, IOnnxComponent
     {
-        var slot = Slot(load);
+        var slot = Slot(load, component);
         _encoders.Add(slot);
         return slot;
     }
@@ -160,7 +189,7 @@ internal abstract class Family : IDisposable
     protected TextBranch Text(string tokenizer, string label, Func<string, TextEncoder> open, string encoder, bool sequenceLength = false)
     {
         string graph = Folder.Graph(encoder);
-        var branch = new TextBranch(tokenizer, label, Tokenizer(tokenizer), Encoder(() => open(graph)), sequenceLength);
+        var branch = new TextBranch(tokenizer, label, Tokenizer(tokenizer), Encoder(() => open(graph), encoder), sequenceLength);
         _texts.Add(branch);
         return branch;
     }
@@ -171,6 +200,7 @@ internal abstract class Family : IDisposable
         var clock = Stopwatch.StartNew();
         var value = load();
         _tokenizerLoadTime += clock.Elapsed;
+        _loads.Add(new ComponentLoad("tokenizer", clock.Elapsed));
         return value;
     });
 

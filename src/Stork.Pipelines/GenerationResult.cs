@@ -94,4 +94,12 @@ public sealed record GenerationTimings(TimeSpan Total, TimeSpan OnnxRuntime, Tim
 {
     /// <summary>Time outside ONNX Runtime's calls and session loading, as a fraction of the total.</summary>
     public double Overhead => Total <= TimeSpan.Zero ? 0 : Math.Max(0, (Total - OnnxRuntime - Loading).TotalSeconds) / Total.TotalSeconds;
+
+    /// <summary>Each load of the run on its own, in order (<see cref="Loading"/> is their sum); empty when everything was loaded already.</summary>
+    public IReadOnlyList<ComponentLoad> Loads { get; init; } = [];
 }
+
+/// <summary>One component load: the component's folder name (<c>unet</c>, <c>text_encoder_2</c>, <c>tokenizer</c>, ...) and its time.</summary>
+/// <param name="Component">The component.</param>
+/// <param name="Time">The time the load took.</param>
+public sealed record ComponentLoad(string Component, TimeSpan Time);

@@ -213,6 +213,7 @@ public static class ImageFiles
                 total = r.Timings.Total.TotalSeconds,
                 onnx_runtime = r.Timings.OnnxRuntime.TotalSeconds,
                 loading = r.Timings.Loading.TotalSeconds,
+                loads = r.Timings.Loads.Select(l => new { component = l.Component, seconds = l.Time.TotalSeconds }),
                 text_encoding = r.Timings.TextEncoding.TotalSeconds,
                 denoising = r.Timings.Denoising.TotalSeconds,
                 decoding = r.Timings.Decoding.TotalSeconds,

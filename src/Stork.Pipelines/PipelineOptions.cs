@@ -9,9 +9,16 @@ public sealed record PipelineOptions
     public OnnxRuntimeOptions Runtime { get; init; } = new();
 
     /// <summary>
-    /// Keep every component loaded between and during runs (faster for repeated prompts). By default a component is
-    /// loaded when first needed and released when the run no longer needs it (text encoders before the denoising loop,
-    /// the transformer before decoding, the VAE after it), so peak memory is about the largest component.
+    /// Which components stay loaded between runs (<see cref="MemoryPolicy"/>). By default (<see cref="MemoryPolicy.Low"/>)
+    /// a component is loaded when first needed and released when the run no longer needs it, so the peak is the largest
+    /// component and its working memory (<see cref="MemoryEstimate"/>).
     /// </summary>
-    public bool KeepLoaded { get; init; }
+    public MemoryPolicy Memory { get; init; }
+
+    /// <summary>Keep every component loaded between and during runs: <see cref="Memory"/> = <see cref="MemoryPolicy.High"/> (an alias).</summary>
+    public bool KeepLoaded
+    {
+        get => Memory == MemoryPolicy.High;
+        init => Memory = value ? MemoryPolicy.High : MemoryPolicy.Low;
+    }
 }

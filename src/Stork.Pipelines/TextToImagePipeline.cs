@@ -69,6 +69,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
         var family = _family;
         var total = Stopwatch.StartNew();
         var loadBefore = family.LoadTime;
+        int loadsBefore = family.Loads.Count;
         var onnxBefore = family.OnnxTime;
         int h = r.Height / family.VaeScale, w = r.Width / family.VaeScale;
         int channels = family.LatentChannels;
@@ -170,7 +171,10 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
             },
             Seeds = seeds,
             Warnings = warnings,
-            Timings = new GenerationTimings(total.Elapsed, family.OnnxTime - onnxBefore, family.LoadTime - loadBefore, textTime, denoiseTime, decodeTime),
+            Timings = new GenerationTimings(total.Elapsed, family.OnnxTime - onnxBefore, family.LoadTime - loadBefore, textTime, denoiseTime, decodeTime)
+            {
+                Loads = family.Loads.Skip(loadsBefore).ToList(),
+            },
         };
     }
 

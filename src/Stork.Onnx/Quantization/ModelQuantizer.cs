@@ -106,6 +106,49 @@ public static class ModelQuantizer
         return GraphQuantizer.Run(source, target, Path.GetFileName(source), options, cancellationToken);
     }
 
+    /// <summary>
+    /// The weight format of an ONNX graph file as <see cref="ModelQuantizer"/> writes it: <see cref="WeightFormat.Int8"/>
+    /// or <see cref="WeightFormat.Int4"/> when it has <c>com.microsoft.MatMulNBits</c> nodes (by their <c>bits</c>),
+    /// <see cref="WeightFormat.Float16"/> when most initializer bytes are float16, null for float32 (or a graph that
+    /// cannot be read). Reads the graph file only (not its external data).
+    /// </summary>
+    public static WeightFormat? Detect(string graph)
+    {
+        Proto.ModelProto model;
+        try
+        {
+            using var input = File.OpenRead(graph);
+            model = Proto.ModelProto.Parser.ParseFrom(input);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return null;
+        }
+
+        foreach (var node in model.Graph.Node)
+        {
+            if (node.OpType == "MatMulNBits" && node.Domain == GraphQuantizer.MicrosoftDomain)
+            {
+                return node.Attribute.FirstOrDefault(a => a.Name == "bits")?.I == 8 ? WeightFormat.Int8 : WeightFormat.Int4;
+            }
+        }
+
+        long half = 0, single = 0;
+        foreach (var t in model.Graph.Initializer)
+        {
+            if (t.DataType == OnnxTensorData.Float16)
+            {
+                half += 2 * OnnxTensorData.ElementCount(t);
+            }
+            else if (t.DataType == OnnxTensorData.Float)
+            {
+                single += 4 * OnnxTensorData.ElementCount(t);
+            }
+        }
+
+        return half > single ? WeightFormat.Float16 : null;
+    }
+
     private static List<string> ExternalFiles(string graph)
     {
         using var input = File.OpenRead(graph);

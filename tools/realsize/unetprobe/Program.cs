@@ -1,4 +1,5 @@
-// unetprobe UNET_DIR [--ref REF.bin] [--save OUT.bin] [--size 256] [--runs 2] [--arena on|off] [--config key=value]...
+// unetprobe UNET_DIR|VAE_DECODER_DIR [--ref REF.bin] [--save OUT.bin] [--size 256] [--runs 2] [--arena on|off] [--config key=value]...
+//           [--opt none|basic|extended|all] [--load-only yes]
 // Loads UNET_DIR/model.onnx with the project's session options (src/Stork.Onnx/OnnxSessions.cs), runs the SD1.5 UNet on
 // fixed seeded inputs (batch 2, as classifier-free guidance calls it), and prints one JSON line: the session load time,
 // the read time of the same files from the page cache, the time per call, and the output's difference from REF.
@@ -11,7 +12,8 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 string dir = args[0];
 string? reference = null, save = null;
 int size = 256, runs = 2;
-bool arena = true;
+bool arena = true, loadOnly = false;
+var level = GraphOptimizationLevel.ORT_ENABLE_ALL;
 var config = new List<(string, string)>();
 for (int i = 1; i < args.Length; i += 2)
 {
@@ -22,6 +24,8 @@ for (int i = 1; i < args.Length; i += 2)
         case "--size": size = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--arena": arena = args[i + 1] != "off"; break;
+        case "--opt": level = args[i + 1] switch { "none" => GraphOptimizationLevel.ORT_DISABLE_ALL, "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC, "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED, _ => GraphOptimizationLevel.ORT_ENABLE_ALL }; break;
+        case "--load-only": loadOnly = args[i + 1] == "yes"; break;
         case "--config": var kv = args[i + 1].Split('=', 2); config.Add((kv[0], kv[1])); break;
         default: throw new ArgumentException(args[i]);
     }
@@ -53,7 +57,7 @@ using var so = new SessionOptions
     IntraOpNumThreads = Environment.ProcessorCount,
     InterOpNumThreads = 1,
     ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+    GraphOptimizationLevel = level,
     LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
     EnableCpuMemArena = arena,
 };
@@ -67,6 +71,14 @@ using var session = new InferenceSession(model, so);
 double loadS = load.Elapsed.TotalSeconds;
 long rssAfterLoad = Environment.WorkingSet;
 
+if (loadOnly)
+{
+    // Load time against read time only (any component): --opt, --arena and --config entries are the experiment.
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{{\"dir\": \"{dir}\", \"bytes\": {bytes}, \"read_s\": {read:F2}, \"load_s\": {loadS:F2}, \"load_over_read\": {loadS / read:F1}, \"rss_after_load\": {rssAfterLoad}, \"opt\": \"{level}\", \"arena\": {(arena ? "true" : "false")}, \"config\": \"{string.Join(';', config.Select(c => c.Item1 + "=" + c.Item2))}\"}}"));
+    return;
+}
+
 int h = size / 8;
 var rng = new Random(1234);
 float Normal() => (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
@@ -75,6 +87,26 @@ for (int i = 0; i < sample.Length; i++) sample[i] = Normal();
 var text = new float[2 * 77 * 768];
 for (int i = 0; i < text.Length; i++) text[i] = Normal();
 var inputs = session.InputMetadata;
+if (inputs.Count == 1)
+{
+    // A VAE decoder: one latent_sample [1, 4, h, h]; the call's time and the process peak are what count.
+    var latent = new float[4 * h * h];
+    for (int i = 0; i < latent.Length; i++) latent[i] = Normal();
+    using var latentValue = OrtValue.CreateTensorValueFromMemory(latent, [1, 4, h, h]);
+    using var vaeRun = new RunOptions();
+    var vaeTimes = new List<double>();
+    for (int r = 0; r < runs; r++)
+    {
+        var sw = Stopwatch.StartNew();
+        using var outputs = session.Run(vaeRun, [inputs.Keys.First()], [latentValue], [session.OutputMetadata.Keys.First()]);
+        vaeTimes.Add(sw.Elapsed.TotalSeconds);
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{{\"dir\": \"{dir}\", \"size\": {size}, \"bytes\": {bytes}, \"read_s\": {read:F2}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{string.Join(", ", vaeTimes.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}], \"arena\": {(arena ? "true" : "false")}}}"));
+    return;
+}
+
 string tName = inputs.Keys.First(k => k.Contains("timestep", StringComparison.Ordinal));
 var tMeta = inputs[tName];
 using var sampleValue = OrtValue.CreateTensorValueFromMemory(sample, [2, 4, h, h]);
