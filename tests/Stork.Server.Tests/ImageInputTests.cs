@@ -28,13 +28,28 @@ public sealed class ImageServerFixture : IAsyncLifetime
             File.Copy(file, Path.Combine(_copy, relative));
         }
 
-        Server = await TestServer.StartAsync(extraModels: [new ServedModel("no-encoder", _copy)]);
+        Server = await TestServer.StartAsync(extraModels: [new ServedModel("no-encoder", _copy), new ServedModel("flux-control", TinyFolder("flux-control"))]);
     }
 
     public async Task DisposeAsync()
     {
         await Server.DisposeAsync();
         Directory.Delete(_copy, recursive: true);
+    }
+
+    /// <summary>A tiny public golden folder copied in tests/Stork.Tests/Data/pipelines/models (diffusers' own classes).</summary>
+    public static string TinyFolder(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "tests", "Stork.Tests", "Data", "pipelines", "models", name);
+            if (File.Exists(Path.Combine(candidate, "model_index.json")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"tests/Stork.Tests/Data/pipelines/models/{name} not found above the test folder.");
     }
 }
 
@@ -93,6 +108,25 @@ public sealed class ImageInputTests(ImageServerFixture fixture) : IClassFixture<
         Assert.Equal(mask.Pixels, ImageFile.Decode(servedMask).Pixels);
         var (missing, _) = await S.Get($"/api/jobs/{job["id"]!.GetValue<string>()}/inputs/control_image");
         Assert.Equal(404, missing);
+    }
+
+    [Fact]
+    public async Task A_control_model_takes_a_control_image_and_refuses_an_input_image()
+    {
+        string control = TestImages.DataUrl(TestImages.Picture());
+        var (status, job) = await S.PostJson("/api/generate", Json(new { model = "flux-control", prompt = "a bag", steps = 2, width = 32, height = 32, control_image = control }));
+        Assert.True(status == 200, job?.ToJsonString());
+        Assert.Equal("FluxControlPipeline", job!["settings"]!["pipeline"]!.GetValue<string>());
+        Assert.Equal(TestImages.Hash(TestImages.Picture()), job["settings"]!["inputs"]!["control_image"]!.GetValue<string>());
+        Assert.NotNull(job["inputs"]!["control_image"]);
+        // The page shows its control image upload for the models whose family is FluxControlPipeline.
+        var (_, models) = await S.Get("/api/models");
+        Assert.Contains(models!.AsArray(), m => m!["name"]!.GetValue<string>() == "flux-control" && m["family"]!.GetValue<string>() == "FluxControlPipeline");
+
+        var (refused, error) = await S.PostJson("/api/jobs", Json(new { model = "flux-control", prompt = "a bag", image = control, control_image = control }));
+        Assert.Equal(400, refused);
+        Assert.Contains("FLUX.1 Control", error!["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Data/pipelines", error["error"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string, string> BadInputs()
