@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Stork.Imaging;
@@ -54,6 +55,7 @@ public sealed record A1111Img2ImgRequest : A1111Txt2ImgRequest
     public IReadOnlyList<string>? InitImages { get; init; }
 
     /// <summary>0 (just resize: Lanczos to width x height, as diffusers resizes) is served; 1-3 (crop, fill, latent upscale) are not.</summary>
+    [JsonConverter(typeof(PydanticIntConverter))]
     public int? ResizeMode { get; init; }
 
     /// <summary>The strength, in (0, 1]; Automatic1111's default 0.75.</summary>
@@ -63,21 +65,28 @@ public sealed record A1111Img2ImgRequest : A1111Txt2ImgRequest
     public string? Mask { get; init; }
 
     /// <summary>Gaussian blur of the mask in pixels, both directions (Automatic1111's default 4); overrides <see cref="MaskBlurX"/> and <see cref="MaskBlurY"/>.</summary>
+    [JsonConverter(typeof(PydanticIntConverter))]
     public int? MaskBlur { get; init; }
 
+    [JsonConverter(typeof(PydanticIntConverter))]
     public int? MaskBlurX { get; init; }
 
+    [JsonConverter(typeof(PydanticIntConverter))]
     public int? MaskBlurY { get; init; }
 
     /// <summary>1 (original: the image's latents, noised, as diffusers' Inpaint pipelines start) is served; 0, 2, 3 are not.</summary>
+    [JsonConverter(typeof(PydanticIntConverter))]
     public int? InpaintingFill { get; init; }
 
     /// <summary>"Only masked" (crop to the mask, inpaint, paste back) is not served: false, or no mask.</summary>
+    [JsonConverter(typeof(PydanticBoolConverter))]
     public bool? InpaintFullRes { get; init; }
 
+    [JsonConverter(typeof(PydanticIntConverter))]
     public int? InpaintFullResPadding { get; init; }
 
     /// <summary>1 inverts the mask (repaint the black part).</summary>
+    [JsonConverter(typeof(PydanticIntConverter))]
     public int? InpaintingMaskInvert { get; init; }
 
     /// <summary>Only 1 (the default) is served.</summary>
@@ -87,6 +96,7 @@ public sealed record A1111Img2ImgRequest : A1111Txt2ImgRequest
     public string? LatentMask { get; init; }
 
     /// <summary>Appends the input image to the answer's images, as Automatic1111 does.</summary>
+    [JsonConverter(typeof(PydanticBoolConverter))]
     public bool? IncludeInitImages { get; init; }
 }
 
@@ -449,3 +459,57 @@ internal static class CompatibleApis
 
 /// <summary>Endpoint metadata for the OpenAPI document: a multipart/form-data body (OpenAI's image edits).</summary>
 internal sealed record FormBody;
+
+/// <summary>
+/// Automatic1111's request models are pydantic: an int field takes <c>true</c>/<c>false</c> and whole numbers written
+/// as <c>4.0</c>; clients send both. Anything else is the usual 400 naming the field.
+/// </summary>
+internal sealed class PydanticIntConverter : JsonConverter<int?>
+{
+    public override int? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.Null => null,
+        JsonTokenType.True => 1,
+        JsonTokenType.False => 0,
+        JsonTokenType.Number when reader.TryGetInt32(out int i) => i,
+        JsonTokenType.Number when reader.GetDouble() is var d && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue => (int)d,
+        _ => throw new JsonException("not a whole number"),
+    };
+
+    public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumberValue(v);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+}
+
+/// <summary>pydantic's bool: <c>true</c>/<c>false</c>, or the numbers 0 and 1, which clients send for Automatic1111's checkboxes.</summary>
+internal sealed class PydanticBoolConverter : JsonConverter<bool?>
+{
+    public override bool? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.Null => null,
+        JsonTokenType.True => true,
+        JsonTokenType.False => false,
+        JsonTokenType.Number when reader.TryGetInt32(out int i) && i is 0 or 1 => i == 1,
+        _ => throw new JsonException("not a boolean"),
+    };
+
+    public override void Write(Utf8JsonWriter writer, bool? value, JsonSerializerOptions options)
+    {
+        if (value is { } v)
+        {
+            writer.WriteBooleanValue(v);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+}

@@ -185,9 +185,10 @@ public sealed class ImageInputTests(ImageServerFixture fixture) : IClassFixture<
             ["mask"] = Convert.ToBase64String(mask),
             ["mask_blur"] = 0,
             ["inpainting_fill"] = 1,
-            ["inpaint_full_res"] = false,
+            // pydantic's bool and int: clients send 0/1 for checkboxes and 4.0 for whole numbers.
+            ["inpaint_full_res"] = 0,
             ["inpainting_mask_invert"] = 1,
-            ["resize_mode"] = 0,
+            ["resize_mode"] = 0.0,
             ["include_init_images"] = true,
             ["styles"] = new JsonArray(),
             ["alwayson_scripts"] = new JsonObject(),
@@ -234,6 +235,8 @@ public sealed class ImageInputTests(ImageServerFixture fixture) : IClassFixture<
     [InlineData("""{"prompt": "x", "init_images": ["IMG"], "mask": "IMG", "inpainting_fill": 0}""", "inpainting_fill 0")]
     [InlineData("""{"prompt": "x", "init_images": ["IMG"], "initial_noise_multiplier": 0.9}""", "initial_noise_multiplier")]
     [InlineData("""{"prompt": "x", "init_images": ["bad base64!"]}""", "not valid base64")]
+    [InlineData("""{"prompt": "x", "init_images": ["IMG"], "mask": "IMG", "inpaint_full_res": 2}""", "inpaint_full_res")]
+    [InlineData("""{"prompt": "x", "init_images": ["IMG"], "resize_mode": 0.5}""", "resize_mode")]
     public async Task Automatic1111_img2img_refuses_what_it_cannot_honour(string body, string expected)
     {
         string image = Convert.ToBase64String(PngFile.Encode(TestImages.Picture()));
