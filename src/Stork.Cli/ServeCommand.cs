@@ -23,7 +23,7 @@ internal static class ServeCommand
             Description = "A model to serve, repeatable: a model folder (served under its folder's name), NAME=FOLDER, or the name of a shipped model. The first is the default. Default: the shipped fashion-flux.",
             AllowMultipleArgumentsPerToken = false,
         };
-        var config = new Option<string?>("--config") { Description = "A JSON file: {\"models\": [\"NAME=FOLDER\", ...], \"host\", \"port\", \"api_key\", \"output\", \"limits\": {\"max_pixels\", \"max_steps\", \"max_count\", \"max_prompt_length\", \"queue_size\", \"gallery_size\"}}; folders relative to the file; flags override it." };
+        var config = new Option<string?>("--config") { Description = "A JSON file: {\"models\": [\"NAME=FOLDER\", ...], \"host\", \"port\", \"api_key\", \"output\", \"limits\": {\"max_pixels\", \"max_steps\", \"max_count\", \"max_prompt_length\", \"queue_size\", \"gallery_size\", \"max_request_bytes\"}}; folders relative to the file; flags override it." };
         var port = new Option<int?>("--port") { Description = $"TCP port (default {ServerOptions.DefaultPort}, Automatic1111's)." };
         var host = new Option<string?>("--host") { Description = "Address to bind: 127.0.0.1 (default), ::1, 0.0.0.0, ... Any non-loopback address needs an API key." };
         var apiKey = new Option<string?>("--api-key") { Description = $"Key every API request must carry (Authorization: Bearer KEY or x-api-key: KEY); also from {ApiKeyVariable}. Required for a non-loopback --host." };
@@ -36,7 +36,7 @@ internal static class ServeCommand
         var gallery = new Option<int?>("--gallery-size") { Description = "Finished jobs kept in memory for the gallery (default 100)." };
         var lowMemory = new Option<bool>("--low-memory") { Description = "Load each model component when a job needs it and release it after (peak memory about the largest component, slower jobs)." };
 
-        var command = new Command("serve", "Web page and HTTP APIs (own JSON + server-sent events, Automatic1111 /sdapi/v1/txt2img, OpenAI /v1/images/generations) for text-to-image models; opens on the shipped fashion-flux.");
+        var command = new Command("serve", "Web page and HTTP APIs (own JSON + server-sent events, Automatic1111 /sdapi/v1/txt2img and img2img, OpenAI /v1/images/generations and edits) for text-to-image models, image inputs included; opens on the shipped fashion-flux.");
         foreach (Option o in new Option[] { model, config, port, host, apiKey, output, maxPixels, maxSteps, maxCount, maxPrompt, queue, gallery, lowMemory })
         {
             command.Add(o);

@@ -105,6 +105,75 @@ public static class ImageFile
         return ExifOrientation.Apply(raster, format == "PNG" ? ExifOrientation.OfPng(data) : ExifOrientation.OfJpeg(data));
     }
 
+    /// <summary>
+    /// The width and height a PNG or JPEG held in memory declares, read from its header only (nothing is decoded), so that
+    /// a caller can apply a limit of its own first; a file that is neither, or whose header cannot be read, gives one
+    /// <see cref="InvalidDataException"/> naming it.
+    /// </summary>
+    public static (int Width, int Height) ReadSize(byte[] data, string name = "image")
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var format = Sniff(data) ?? throw new InvalidDataException($"{name} is neither a PNG nor a JPEG file.");
+        if (format == "PNG")
+        {
+            if (data.Length < 33 || !data.AsSpan(12, 4).SequenceEqual("IHDR"u8))
+            {
+                throw new InvalidDataException($"{name} is a damaged PNG file (no IHDR chunk first).");
+            }
+
+            uint w = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(16));
+            uint h = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(20));
+            return w is < 1 or > int.MaxValue || h is < 1 or > int.MaxValue
+                ? throw new InvalidDataException($"{name} declares {w} x {h} pixels.")
+                : ((int)w, (int)h);
+        }
+
+        ImageInfo? info;
+        try
+        {
+            using var header = new MemoryStream(data, writable: false);
+            info = ImageInfo.FromStream(header);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{name} is not a readable {format} file: {e.Message}", e);
+        }
+
+        return info is { } i ? (i.Width, i.Height) : throw new InvalidDataException($"{name} is not a readable {format} file (its header cannot be read).");
+    }
+
+    /// <summary>
+    /// <see cref="Decode"/> (same checks, same RGB pixels), and the alpha channel as one byte per pixel, row by row: 255
+    /// everywhere for a file without transparency, else its alpha (a tRNS colour or palette entry included). Masks whose
+    /// transparent pixels mark a region (OpenAI's image edits, Automatic1111's RGBA masks) are read with it.
+    /// </summary>
+    public static (Raster Image, byte[] Alpha) DecodeWithAlpha(byte[] data, string name = "image")
+    {
+        var image = Decode(data, name);
+        ImageResult result;
+        try
+        {
+            result = ImageResult.FromMemory(data, ColorComponents.RedGreenBlueAlpha);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{name} is not a readable file: {e.Message}", e);
+        }
+
+        var alpha = new byte[image.Width * image.Height];
+        if (result?.Data is not { } rgba || rgba.Length != alpha.Length * 4)
+        {
+            throw new InvalidDataException($"{name}: the decoder returned no image of the declared size.");
+        }
+
+        for (int p = 0; p < alpha.Length; p++)
+        {
+            alpha[p] = rgba[(4 * p) + 3];
+        }
+
+        return (image, alpha);
+    }
+
     private static void CheckSize(long width, long height, string name)
     {
         if (width < 1 || height < 1 || width > MaxSide || height > MaxSide || width * height > MaxPixels)

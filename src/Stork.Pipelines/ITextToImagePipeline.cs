@@ -17,6 +17,15 @@ public interface ITextToImagePipeline : IDisposable
     /// <summary>Runs the pipeline. Cancellation is honoured between network calls.</summary>
     GenerationResult Generate(GenerationRequest request, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Checks <paramref name="request"/> as <see cref="Generate"/> does before any work (steps, count, size, guidance, the
+    /// image inputs and the class they choose, a missing <c>vae_encoder</c>) without running anything: throws the
+    /// <see cref="ArgumentException"/> or <see cref="InvalidDataException"/> that <see cref="Generate"/> would, else
+    /// returns the settings resolved so far (size, guidance, count; no scheduler or times yet). A server checks requests
+    /// with it before queueing them.
+    /// </summary>
+    ResolvedGeneration Check(GenerationRequest request);
+
     /// <summary>The ids each tokenizer gives for <paramref name="prompt"/>, padded as the pipeline feeds them, keyed by component.</summary>
     IReadOnlyDictionary<string, TokenizedText> Tokenize(string prompt, int? maxSequenceLength = null);
 }

@@ -51,6 +51,14 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
         return result with { Timings = result.Timings with { Total = clock.Elapsed } };
     }
 
+    /// <inheritdoc/>
+    public ResolvedGeneration Check(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.Prompt, nameof(request.Prompt));
+        return CheckInputs(request, []).Run;
+    }
+
     /// <summary>
     /// <see cref="Generate"/> from token ids (keyed as <see cref="Tokenize"/>) in place of the prompts' text: the golden
     /// tests feed the ids diffusers fed its encoders.

@@ -47,6 +47,35 @@ internal static class JobJson
             o["images"] = new JsonArray([.. Enumerable.Range(0, output.Pngs.Count).Select(k => JsonValue.Create($"/api/jobs/{job.Id}/images/{k}"))]);
         }
 
+        if (InputUrls(job) is { Count: > 0 } inputs)
+        {
+            o["inputs"] = inputs;
+        }
+
+        return o;
+    }
+
+    /// <summary>The roles of a request's image inputs (<c>image</c>, <c>mask</c>, <c>control_image</c>) and their images.</summary>
+    public static IEnumerable<(string Role, Raster Image)> Inputs(GenerationRequest r)
+    {
+        foreach (var (role, image) in new[] { ("image", r.Image), ("mask", r.Mask), ("control_image", r.ControlImage) })
+        {
+            if (image is not null)
+            {
+                yield return (role, image);
+            }
+        }
+    }
+
+    /// <summary>Where a job's image inputs are served (PNG), by role: the page shows them and re-runs with them.</summary>
+    private static JsonObject InputUrls(Job job)
+    {
+        var o = new JsonObject();
+        foreach (var (role, _) in Inputs(job.Request))
+        {
+            o[role] = $"/api/jobs/{job.Id}/inputs/{role}";
+        }
+
         return o;
     }
 
@@ -64,6 +93,9 @@ internal static class JobJson
         ["seed"] = s.Seed,
         ["count"] = s.Count,
         ["scheduler"] = s.Scheduler,
+        ["pipeline"] = s.Pipeline,
+        ["strength"] = s.Strength,
+        ["inputs"] = s.Inputs is { } hashes ? new JsonObject(hashes.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))) : null,
     };
 
     /// <summary>
@@ -79,7 +111,8 @@ internal static class JobJson
         double? cfg = s.TrueCfgScale ?? s.GuidanceScale;
         string parameters = s.Prompt + (string.IsNullOrEmpty(s.NegativePrompt) ? "" : "\nNegative prompt: " + s.NegativePrompt)
             + $"\nSteps: {s.Steps.ToString(CultureInfo.InvariantCulture)}, Sampler: {a1111Sampler ?? s.Scheduler}"
-            + (cfg is { } c ? $", CFG scale: {Num(c)}" : "") + $", Seed: {seedText}, Size: {size}, Model: {model}";
+            + (cfg is { } c ? $", CFG scale: {Num(c)}" : "") + $", Seed: {seedText}, Size: {size}, Model: {model}"
+            + (s.Strength is { } strength ? $", Denoising strength: {Num(strength)}" : "");
         return ImageFiles.EncodePng(result, k, [new("model", model), new("parameters", parameters)]);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Stork.Evaluation;
+using Stork.Imaging;
 using Stork.Pipelines;
 using Stork.Solvers.Catalog;
 using Stork.Solvers.Stabilized;
@@ -51,6 +52,32 @@ public sealed record JobRequest
 
     /// <summary>Send the predicted clean image after every step on the job's event stream (costs one VAE decode per step).</summary>
     public bool Preview { get; init; }
+
+    /// <summary>
+    /// The input image, a PNG or JPEG as base64 or a <c>data:</c> URL: img2img on a plain folder, inpainting with
+    /// <see cref="Mask"/>, FLUX.1 Fill, or FLUX.1 Kontext's reference image. Without height and width the output size
+    /// follows diffusers' class (the image's size, or the model's default).
+    /// </summary>
+    public string? Image { get; init; }
+
+    /// <summary>The inpainting mask (same size as the image; white = repaint, binarised at 0.5 as diffusers does), base64 or a data URL.</summary>
+    public string? Mask { get; init; }
+
+    /// <summary>FLUX.1 Control (Canny, Depth) models: the control image, base64 or a data URL.</summary>
+    public string? ControlImage { get; init; }
+
+    /// <summary>With an image: how much of the schedule runs, in (0, 1]; null: the pipeline class's default.</summary>
+    public double? Strength { get; init; }
+
+    /// <summary>Images already decoded by a compatible API (its own mask conventions applied); take precedence over the base64 fields.</summary>
+    [JsonIgnore]
+    internal DecodedImages? Decoded { get; init; }
+}
+
+/// <summary>A request's image inputs, decoded and checked against the server's limits.</summary>
+internal sealed record DecodedImages(Raster? Image, Raster? Mask, Raster? ControlImage)
+{
+    public bool Any => Image is not null || Mask is not null || ControlImage is not null;
 }
 
 /// <summary>
@@ -109,6 +136,20 @@ internal static class RequestValidation
             throw new RequestException($"seed must be 0 or more, or -1 for a random one (got {seed}).");
         }
 
+        var images = r.Decoded ?? new DecodedImages(
+            ImageUploads.FromBase64(r.Image, "image") is { } image ? ImageUploads.Decode(image, "image", limits) : null,
+            ImageUploads.FromBase64(r.Mask, "mask") is { } mask ? ImageUploads.Decode(mask, "mask", limits) : null,
+            ImageUploads.FromBase64(r.ControlImage, "control_image") is { } control ? ImageUploads.Decode(control, "control_image", limits) : null);
+        if (images.Mask is not null && images.Image is null)
+        {
+            throw new RequestException("mask needs image (the image to inpaint).");
+        }
+
+        if (r.Strength is { } strength && images.Image is null)
+        {
+            throw new RequestException($"strength needs image (got strength {strength.ToString(CultureInfo.InvariantCulture)} without an input image).");
+        }
+
         return new GenerationRequest
         {
             Prompt = prompt,
@@ -122,6 +163,10 @@ internal static class RequestValidation
             Seed = seed,
             Count = count,
             Scheduler = r.Scheduler is null ? null : ToScheduler(r.Scheduler),
+            Image = images.Image,
+            Mask = images.Mask,
+            ControlImage = images.ControlImage,
+            Strength = r.Strength,
         };
     }
 

@@ -35,7 +35,9 @@ internal static class Jobs
     {
         var host = models.Find(request.Model);
         var generation = RequestValidation.ToGeneration(request, host.Defaults, host.Limits);
-        var echo = request with { Model = host.Name, Seed = generation.Seed };
+        host.Check(generation);
+        // The echo (gallery, re-run) keeps the settings; the images are served at /api/jobs/{id}/inputs/{role}.
+        var echo = request with { Model = host.Name, Seed = generation.Seed, Image = null, Mask = null, ControlImage = null, Decoded = null };
         var job = new Job(host.Name, generation, echo, request.Preview, models.Stopping);
         if (!host.TryEnqueue(job))
         {

@@ -20,5 +20,35 @@ internal sealed record JsonBody(Type Type)
                 Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
             };
         }
+        else if (context.Description.ActionDescriptor.EndpointMetadata.OfType<FormBody>().Any())
+        {
+            static OpenApiSchema Text(string description) => new() { Type = JsonSchemaType.String, Description = description };
+            static OpenApiSchema File(string description) => new() { Type = JsonSchemaType.String, Format = "binary", Description = description };
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["multipart/form-data"] = new()
+                    {
+                        Schema = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.Object,
+                            Required = new HashSet<string> { "image", "prompt" },
+                            Properties = new Dictionary<string, IOpenApiSchema>
+                            {
+                                ["image"] = File("The image to edit (PNG or JPEG); without a mask its fully transparent pixels mark where to edit, an opaque image is edited as a whole."),
+                                ["mask"] = File("PNG of the image's size whose fully transparent pixels (alpha 0) mark where to edit."),
+                                ["prompt"] = Text("The prompt."),
+                                ["model"] = Text("A served model's name; default the first."),
+                                ["n"] = Text("Images, 1 to the server's max_count."),
+                                ["size"] = Text("WIDTHxHEIGHT or auto (the model's class decides)."),
+                                ["response_format"] = Text("b64_json only."),
+                            },
+                        },
+                    },
+                },
+            };
+        }
     }
 }

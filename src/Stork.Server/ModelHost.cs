@@ -40,6 +40,29 @@ internal sealed class ModelHost : IDisposable
 
     public ServerLimits Limits => _limits;
 
+    /// <summary>
+    /// The pipeline's own checks of a request before it is queued (image inputs the model's class cannot use, a missing
+    /// vae_encoder, a mask of another size, a strength outside (0, 1], sizes it cannot take): a 400 naming the model, not
+    /// its folder. The size the run will have (from the input image when none is asked for) must be within the limits.
+    /// </summary>
+    public void Check(GenerationRequest request)
+    {
+        ResolvedGeneration resolved;
+        try
+        {
+            resolved = Pipeline.Check(request);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or NotSupportedException)
+        {
+            throw new RequestException(e.Message.Replace(Pipeline.Folder.Root, Name, StringComparison.Ordinal).Split(" (Parameter '", 2)[0]);
+        }
+
+        if ((long)resolved.Height * resolved.Width > _limits.MaxPixels)
+        {
+            throw new RequestException($"the output would be {resolved.Width}x{resolved.Height}: at most {_limits.MaxPixels} pixels (give a smaller height and width).");
+        }
+    }
+
     /// <summary>Jobs waiting (not counting the running one).</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 

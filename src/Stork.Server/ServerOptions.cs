@@ -9,7 +9,7 @@ public sealed record ServedModel(string Name, string Folder);
 /// <summary>What one request may ask for. Every bound is checked before a job is queued (HTTP 400 past it).</summary>
 public sealed record ServerLimits
 {
-    /// <summary>Width x height of one image, at most (default 1024 x 1024).</summary>
+    /// <summary>Width x height of one image, at most (default 1024 x 1024); input images (image, mask, control image) too, checked in their header before decoding.</summary>
     public long MaxPixels { get; init; } = 1024 * 1024;
 
     /// <summary>Solver steps of one request, at most.</summary>
@@ -27,8 +27,8 @@ public sealed record ServerLimits
     /// <summary>Finished jobs kept in memory for the gallery and the result endpoints (oldest dropped first).</summary>
     public int GallerySize { get; init; } = 100;
 
-    /// <summary>Bytes of a request body, at most.</summary>
-    public long MaxRequestBytes { get; init; } = 1 << 20;
+    /// <summary>Bytes of a request body, at most (default 16 MiB: room for an input image, a mask and a control image as base64).</summary>
+    public long MaxRequestBytes { get; init; } = 16 << 20;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first bound out of range.</summary>
     public void Validate()

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -65,6 +66,13 @@ public sealed class StorkServer : IAsyncDisposable
         {
             j.SerializerOptions.PropertyNamingPolicy = JobJson.Options.PropertyNamingPolicy;
             j.SerializerOptions.DefaultIgnoreCondition = JobJson.Options.DefaultIgnoreCondition;
+        });
+        builder.Services.Configure<FormOptions>(f =>
+        {
+            // Multipart uploads (OpenAI's image edits) stay in memory, within the body limit: nothing is buffered to disk.
+            f.MemoryBufferThreshold = (int)Math.Min(int.MaxValue, options.Limits.MaxRequestBytes);
+            f.MultipartBodyLengthLimit = options.Limits.MaxRequestBytes;
+            f.ValueLengthLimit = (int)Math.Min(int.MaxValue, options.Limits.MaxRequestBytes);
         });
         builder.Services.AddOpenApi(o =>
         {
@@ -267,6 +275,13 @@ public sealed class StorkServer : IAsyncDisposable
                 ? Results.File(o.Pngs[index], "image/png", $"{job.Id}-{index}.png")
                 : throw new RequestException($"job {job.Id} has no image {index}.", StatusCodes.Status404NotFound);
         }).WithSummary("Image k of a finished job (PNG, settings in its text chunks).");
+        api.MapGet("/jobs/{id}/inputs/{role}", (string id, string role) =>
+        {
+            var job = Find(store, id);
+            return JobJson.Inputs(job.Request).FirstOrDefault(i => i.Role == role).Image is { } image
+                ? Results.File(Imaging.PngFile.Encode(image), "image/png", $"{job.Id}-{role}.png")
+                : throw new RequestException($"job {job.Id} has no input '{SamplerNames.Shorten(role)}' (roles: image, mask, control_image).", StatusCodes.Status404NotFound);
+        }).WithSummary("A job's image input by role (image, mask, control_image) as PNG: the pixels the run read (the mask after the API's conversions).");
         api.MapGet("/gallery", () => Results.Json(store.Gallery().Select(JobJson.View), JobJson.Options)).WithSummary("Finished jobs, newest first.");
 
         CompatibleApis.Map(app, models);

@@ -160,8 +160,8 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         var (status, error) = await S.PostJson("/api/generate", $$"""{"prompt": "{{new string('a', 2001)}}"}""");
         Assert.Equal(400, status);
         Assert.Contains("at most 2000", error!["error"]!.GetValue<string>(), StringComparison.Ordinal);
-        // Expect: 100-continue, so that the client waits for the answer instead of racing the server's close with a 4 MB upload.
-        var (tooBig, _) = await S.PostJson("/api/generate", $$"""{"prompt": "x", "pad": "{{new string('a', 2 << 20)}}"}""", r => r.Headers.ExpectContinue = true);
+        // Expect: 100-continue, so that the client waits for the answer instead of racing the server's close with a 17 MB upload.
+        var (tooBig, _) = await S.PostJson("/api/generate", $$"""{"prompt": "x", "pad": "{{new string('a', 17 << 20)}}"}""", r => r.Headers.ExpectContinue = true);
         Assert.Equal(413, tooBig);
     }
 

@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace Stork.Server.Tests;
 
 /// <summary>
-/// Real clients against a real server with an API key: the official OpenAI npm client (tests/clients/openai-images.mjs)
+/// Real clients against a real server with an API key: the official OpenAI npm client (tests/clients/openai-images.mjs,
+/// openai-edits.mjs)
 /// and Automatic1111 requests as Open WebUI posts them (tests/clients/a1111-openwebui.mjs). Needs node and
 /// tests/clients/node_modules (npm ci there; .ci/run does it).
 /// </summary>
@@ -32,6 +33,7 @@ public sealed class ClientScriptTests
     [SkippableTheory]
     [InlineData("openai-images.mjs", true)]
     [InlineData("a1111-openwebui.mjs", false)]
+    [InlineData("openai-edits.mjs", true)]
     public async Task Client_script_passes(string script, bool needsPackages)
     {
         string? node = Node();
@@ -39,7 +41,14 @@ public sealed class ClientScriptTests
         string folder = ClientsFolder();
         Skip.If(needsPackages && !Directory.Exists(Path.Combine(folder, "node_modules", "openai")), "tests/clients/node_modules is missing: run npm ci in tests/clients (.ci/run does).");
         await using var s = await TestServer.StartAsync(apiKey: Key);
-        var start = new ProcessStartInfo(node!, [script, s.Server.Url.ToString(), Key])
+        // The edit script's input image and its mask (the right half fully transparent: OpenAI's "edit here").
+        string inputs = Path.Combine(s.Output, "..", Path.GetFileName(s.Output) + "-inputs");
+        Directory.CreateDirectory(inputs);
+        string image = Path.Combine(inputs, "image.png"), mask = Path.Combine(inputs, "mask.png");
+        Imaging.PngFile.Write(image, TestImages.Picture());
+        File.WriteAllBytes(mask, TestImages.RgbaPng(32, 32, (x, _) => x >= 16 ? ((byte)0, (byte)0, (byte)0, (byte)0) : ((byte)0, (byte)0, (byte)0, (byte)255)));
+        using var cleanup = new DeleteOnDispose(inputs);
+        var start = new ProcessStartInfo(node!, [script, s.Server.Url.ToString(), Key, image, mask])
         {
             WorkingDirectory = folder,
             RedirectStandardOutput = true,
@@ -52,5 +61,17 @@ public sealed class ClientScriptTests
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, $"{script} exited {process.ExitCode}: {await stderr} {await stdout}");
         Assert.Contains("\"ok\":true", await stdout, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Deletes a temporary folder when disposed.</summary>
+internal sealed class DeleteOnDispose(string folder) : IDisposable
+{
+    public void Dispose()
+    {
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

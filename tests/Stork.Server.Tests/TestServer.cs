@@ -36,12 +36,12 @@ public sealed class TestServer : IAsyncDisposable
         throw new DirectoryNotFoundException("models/fashion-flux not found above the test folder.");
     }
 
-    public static async Task<TestServer> StartAsync(ServerLimits? limits = null, string? apiKey = null)
+    public static async Task<TestServer> StartAsync(ServerLimits? limits = null, string? apiKey = null, IReadOnlyList<ServedModel>? extraModels = null)
     {
         string output = Path.Combine(Path.GetTempPath(), "stork-serve-test-" + Guid.NewGuid().ToString("N"));
         var options = new ServerOptions
         {
-            Models = [new ServedModel("fashion-flux", ShippedFluxFolder())],
+            Models = [new ServedModel("fashion-flux", ShippedFluxFolder()), .. extraModels ?? []],
             Port = 0,
             ApiKey = apiKey,
             OutputFolder = output,

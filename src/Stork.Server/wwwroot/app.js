@@ -61,6 +61,216 @@ async function runJob(body, onEvent, signal) {
   return api(`/api/jobs/${job.id}`);
 }
 
+// ---- Image input: the input image, a mask painted on a canvas (or uploaded), the strength and a control image.
+// The mask canvas holds the painted area in its alpha channel, at the input image's own size; it is sent as a grey
+// PNG (white = repaint) only when something is painted.
+const input = { image: null, width: 0, height: 0, control: null, erasing: false, painting: false, last: null };
+
+function readFileAsDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+function loadImageElement(src) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error('the file is not an image the browser can read'));
+    img.src = src;
+  });
+}
+
+async function blobUrlToDataUrl(path) {
+  const response = await fetch(path, { headers: headers(false) });
+  if (!response.ok) throw new Error(`input ${path}: HTTP ${response.status}`);
+  return readFileAsDataUrl(await response.blob());
+}
+
+async function setInputImage(dataUrl, resize = true) {
+  const img = await loadImageElement(dataUrl);
+  input.image = dataUrl;
+  input.width = img.naturalWidth;
+  input.height = img.naturalHeight;
+  for (const canvas of [$('image-canvas'), $('mask-canvas')]) {
+    canvas.width = input.width;
+    canvas.height = input.height;
+  }
+  $('image-canvas').getContext('2d').drawImage(img, 0, 0);
+  const stack = $('canvas-stack');
+  stack.style.height = `${Math.round(240 * input.height / input.width)}px`;
+  stack.hidden = false;
+  $('drop-hint').hidden = true;
+  $('image-remove').disabled = false;
+  if (resize) {
+    // The output takes the image's size, rounded down to a multiple of 16 (the form's fields can change it).
+    $('width').value = Math.max(16, Math.floor(input.width / 16) * 16);
+    $('height').value = Math.max(16, Math.floor(input.height / 16) * 16);
+  }
+  updateMaskState();
+}
+
+function removeInputImage() {
+  input.image = null;
+  $('canvas-stack').hidden = true;
+  $('drop-hint').hidden = false;
+  $('image-remove').disabled = true;
+  $('image-file').value = '';
+  fillDefaults();
+  updateMaskState();
+}
+
+function maskPainted() {
+  if (!input.image) return false;
+  const data = $('mask-canvas').getContext('2d').getImageData(0, 0, input.width, input.height).data;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return true;
+  return false;
+}
+
+function updateMaskState() {
+  const family = model()?.family ?? '';
+  $('strength-row').hidden = family === 'FluxKontextPipeline' || family === 'FluxControlPipeline';
+  $('control-row').hidden = family !== 'FluxControlPipeline';
+  $('mask-state').textContent = !input.image ? 'no input image: text to image'
+    : maskPainted() ? 'mask: the painted area is repainted (inpainting)' : 'no mask: img2img on the whole image';
+}
+
+function paintAt(x, y) {
+  const ctx = $('mask-canvas').getContext('2d');
+  const radius = Number($('brush-size').value) * Math.max(input.width, input.height) / 240;
+  ctx.globalCompositeOperation = input.erasing ? 'destination-out' : 'source-over';
+  ctx.strokeStyle = ctx.fillStyle = '#ff3b3b';
+  ctx.lineCap = 'round';
+  ctx.lineWidth = 2 * radius;
+  ctx.beginPath();
+  if (input.last) {
+    ctx.moveTo(input.last.x, input.last.y);
+    ctx.lineTo(x, y);
+    ctx.stroke();
+  } else {
+    ctx.arc(x, y, radius, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  input.last = { x, y };
+}
+
+function canvasPoint(e) {
+  const canvas = $('mask-canvas');
+  const rect = canvas.getBoundingClientRect();
+  return { x: (e.clientX - rect.left) * canvas.width / rect.width, y: (e.clientY - rect.top) * canvas.height / rect.height };
+}
+
+// Alpha to and from the mask canvas: a grey PNG (white = repaint) is what the API takes.
+function maskDataUrl() {
+  const source = $('mask-canvas').getContext('2d').getImageData(0, 0, input.width, input.height);
+  const out = document.createElement('canvas');
+  out.width = input.width;
+  out.height = input.height;
+  const ctx = out.getContext('2d');
+  const grey = ctx.createImageData(input.width, input.height);
+  for (let i = 0; i < source.data.length; i += 4) {
+    const v = source.data[i + 3];
+    grey.data[i] = grey.data[i + 1] = grey.data[i + 2] = v;
+    grey.data[i + 3] = 255;
+  }
+  ctx.putImageData(grey, 0, 0);
+  return out.toDataURL('image/png');
+}
+
+async function setMaskFromImage(dataUrl) {
+  const img = await loadImageElement(dataUrl);
+  const tmp = document.createElement('canvas');
+  tmp.width = input.width;
+  tmp.height = input.height;
+  const t = tmp.getContext('2d');
+  t.drawImage(img, 0, 0, input.width, input.height);
+  const grey = t.getImageData(0, 0, input.width, input.height);
+  const ctx = $('mask-canvas').getContext('2d');
+  const mask = ctx.createImageData(input.width, input.height);
+  for (let i = 0; i < grey.data.length; i += 4) {
+    mask.data[i] = 255; mask.data[i + 1] = 59; mask.data[i + 2] = 59;
+    mask.data[i + 3] = Math.round(0.299 * grey.data[i] + 0.587 * grey.data[i + 1] + 0.114 * grey.data[i + 2]);
+  }
+  ctx.putImageData(mask, 0, 0);
+  updateMaskState();
+}
+
+function invertMask() {
+  if (!input.image) return;
+  const ctx = $('mask-canvas').getContext('2d');
+  const mask = ctx.getImageData(0, 0, input.width, input.height);
+  for (let i = 0; i < mask.data.length; i += 4) {
+    mask.data[i] = 255; mask.data[i + 1] = 59; mask.data[i + 2] = 59;
+    mask.data[i + 3] = 255 - mask.data[i + 3];
+  }
+  ctx.putImageData(mask, 0, 0);
+  updateMaskState();
+}
+
+function initImagePanel() {
+  $('image-file').addEventListener('change', async (e) => {
+    const file = e.target.files[0];
+    if (file) await setInputImage(await readFileAsDataUrl(file)).catch((err) => setStatus('status', err.message, true));
+  });
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', async (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const file = e.dataTransfer.files[0];
+    if (file) await setInputImage(await readFileAsDataUrl(file)).catch((err) => setStatus('status', err.message, true));
+  });
+  const canvas = $('mask-canvas');
+  canvas.addEventListener('pointerdown', (e) => {
+    if (!input.image) return;
+    input.painting = true;
+    input.last = null;
+    canvas.setPointerCapture(e.pointerId);
+    const p = canvasPoint(e);
+    paintAt(p.x, p.y);
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!input.painting) return;
+    const p = canvasPoint(e);
+    paintAt(p.x, p.y);
+  });
+  const stop = () => { if (input.painting) { input.painting = false; input.last = null; updateMaskState(); } };
+  canvas.addEventListener('pointerup', stop);
+  canvas.addEventListener('pointercancel', stop);
+  $('mask-brush').addEventListener('click', () => { input.erasing = false; $('mask-brush').classList.add('active'); $('mask-eraser').classList.remove('active'); });
+  $('mask-eraser').addEventListener('click', () => { input.erasing = true; $('mask-eraser').classList.add('active'); $('mask-brush').classList.remove('active'); });
+  $('mask-clear').addEventListener('click', () => {
+    $('mask-canvas').getContext('2d').clearRect(0, 0, input.width, input.height);
+    updateMaskState();
+  });
+  $('mask-invert').addEventListener('click', invertMask);
+  $('mask-file').addEventListener('change', async (e) => {
+    const file = e.target.files[0];
+    if (!file) return;
+    if (!input.image) { setStatus('status', 'load the input image first, then its mask', true); return; }
+    await setMaskFromImage(await readFileAsDataUrl(file)).catch((err) => setStatus('status', err.message, true));
+  });
+  $('control-file').addEventListener('change', async (e) => {
+    const file = e.target.files[0];
+    input.control = file ? await readFileAsDataUrl(file) : null;
+    $('control-preview').hidden = !input.control;
+    if (input.control) $('control-preview').src = input.control;
+  });
+  $('strength').addEventListener('input', () => { $('strength-value').textContent = $('strength').value; });
+  $('image-remove').addEventListener('click', removeInputImage);
+}
+
+// A gallery job's image inputs as data URLs, added to a request (re-runs use the same inputs).
+async function withInputs(job, request) {
+  const body = { ...request };
+  for (const [role, path] of Object.entries(job.inputs ?? {})) body[role] = await blobUrlToDataUrl(path);
+  return body;
+}
+
 function setStatus(id, text, error = false) {
   const el = $(id);
   el.textContent = text;
@@ -124,6 +334,12 @@ function readForm() {
   if (guidance != null) {
     if (m.defaults.true_cfg_scale != null) body.true_cfg_scale = guidance; else body.guidance_scale = guidance;
   }
+  if (input.image) {
+    body.image = input.image;
+    if (!$('strength-row').hidden) body.strength = Number($('strength').value);
+    if (maskPainted()) body.mask = maskDataUrl();
+  }
+  if (input.control && !$('control-row').hidden) body.control_image = input.control;
   const name = $('scheduler').value;
   if (name) {
     body.scheduler = { name };
@@ -141,6 +357,7 @@ function describe(job) {
   if (s.true_cfg_scale != null) parts.push(`true CFG ${s.true_cfg_scale}`);
   if (s.guidance_scale != null) parts.push(`guidance ${s.guidance_scale}`);
   if (s.negative_prompt) parts.push(`negative "${s.negative_prompt}"`);
+  if (job.inputs) parts.push(s.pipeline + (s.strength != null ? ` strength ${s.strength}` : ''));
   parts.push(`${job.nfe} NFE`, `${job.seconds} s`, job.model);
   return parts.join(' \u00b7 ');
 }
@@ -213,6 +430,21 @@ async function addToGallery(job, first) {
   const settings = document.createElement('div');
   settings.className = 'settings';
   settings.textContent = describe(job);
+  let inputs = null;
+  if (job.inputs) {
+    inputs = document.createElement('div');
+    inputs.className = 'inputs';
+    inputs.append('input');
+    for (const [role, path] of Object.entries(job.inputs)) {
+      const img = new Image();
+      img.alt = role;
+      img.title = role.replace('_', ' ');
+      img.className = 'input-thumb';
+      img.dataset.role = role;
+      img.src = await imageUrl(path);
+      inputs.append(img);
+    }
+  }
   const rerun = document.createElement('div');
   rerun.className = 'rerun';
   const variations = [
@@ -220,6 +452,11 @@ async function addToGallery(job, first) {
     ['steps \u00d7 2', (r) => ({ ...r, steps: job.settings.steps * 2 })],
     ['steps \u00f7 2', (r) => ({ ...r, steps: Math.max(1, Math.round(job.settings.steps / 2)) })],
   ];
+  if (job.settings.strength != null) {
+    for (const x of [0.4, 0.8]) {
+      if (x !== job.settings.strength) variations.push([`strength ${x}`, (r) => ({ ...r, strength: x })]);
+    }
+  }
   for (const s of state.solvers.slice(0, 6)) {
     if (s.name !== job.settings.scheduler) variations.push([s.name, (r) => ({ ...r, scheduler: { name: s.name } })]);
   }
@@ -229,7 +466,7 @@ async function addToGallery(job, first) {
     b.textContent = label;
     b.title = 'Re-run with this one setting changed';
     b.className = 'rerun-button';
-    b.addEventListener('click', () => generate({ ...change({ ...job.request }), preview: true }));
+    b.addEventListener('click', async () => generate(await withInputs(job, { ...change({ ...job.request }), preview: true })));
     rerun.append(b);
   }
   const edit = document.createElement('button');
@@ -238,13 +475,20 @@ async function addToGallery(job, first) {
   edit.title = 'Load these settings into the form';
   edit.addEventListener('click', () => loadIntoForm(job));
   rerun.append(edit);
+  if (inputs) item.append(inputs);
   item.append(images, settings, rerun);
   const gallery = $('gallery');
   if (first) gallery.prepend(item); else gallery.append(item);
 }
 
-function loadIntoForm(job) {
+async function loadIntoForm(job) {
   const r = job.request, s = job.settings;
+  if (job.inputs?.image) {
+    await setInputImage(await blobUrlToDataUrl(job.inputs.image), false);
+    $('mask-canvas').getContext('2d').clearRect(0, 0, input.width, input.height);
+    if (job.inputs.mask) await setMaskFromImage(await blobUrlToDataUrl(job.inputs.mask));
+    if (s.strength != null) { $('strength').value = s.strength; $('strength-value').textContent = s.strength; }
+  } else if (input.image) removeInputImage();
   $('model').value = job.model;
   $('prompt').value = s.prompt;
   $('negative').value = r.negative_prompt ?? '';
@@ -260,6 +504,7 @@ function loadIntoForm(job) {
     const input = $('opt-' + k.replaceAll('_', '-'));
     if (input) input.value = v;
   }
+  updateMaskState();
   window.scrollTo(0, 0);
 }
 
@@ -334,7 +579,8 @@ async function init() {
   $('form').addEventListener('submit', (e) => { e.preventDefault(); generate(readForm()); });
   $('cancel').addEventListener('click', cancelCurrent);
   $('random-seed').addEventListener('click', () => { $('seed').value = Math.floor(Math.random() * 4294967295); });
-  $('model').addEventListener('change', fillDefaults);
+  $('model').addEventListener('change', () => { fillDefaults(); updateMaskState(); });
+  initImagePanel();
   $('scheduler').addEventListener('change', renderSchedulerOptions);
   $('compare-form').addEventListener('submit', (e) => { e.preventDefault(); runCompare(); });
   $('cmp-cancel').addEventListener('click', () => state.compare?.abort());
@@ -370,6 +616,7 @@ async function load() {
   }
   fillDefaults();
   renderSchedulerOptions();
+  updateMaskState();
   $('gallery').textContent = '';
   for (const job of await api('/api/gallery')) await addToGallery(job, false);
   setStatus('status', 'ready');
