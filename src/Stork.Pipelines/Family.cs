@@ -122,6 +122,9 @@ internal abstract class Family : IDisposable
     /// <summary>The VAE decoder, loaded on first use.</summary>
     public ComponentSlot<ILatentDecoder> Decoder { get; protected init; } = null!;
 
+    /// <summary>Called with true before a component loads and false after (a run's loading stage in progress).</summary>
+    public Action<bool>? Loading { get; set; }
+
     /// <summary>Time spent loading components and tokenizers so far.</summary>
     public TimeSpan LoadTime => _loadTimes.Aggregate(_tokenizerLoadTime, (a, f) => a + f());
 
@@ -132,7 +135,18 @@ internal abstract class Family : IDisposable
     protected ComponentSlot<T> Slot<T>(Func<T> load)
         where T : class, IOnnxComponent
     {
-        var slot = new ComponentSlot<T>(load, Options.KeepLoaded);
+        var slot = new ComponentSlot<T>(() =>
+        {
+            Loading?.Invoke(true);
+            try
+            {
+                return load();
+            }
+            finally
+            {
+                Loading?.Invoke(false);
+            }
+        }, Options.KeepLoaded);
         _slots.Add(slot);
         _loadTimes.Add(() => slot.LoadTime);
         _runTimes.Add(() => slot.RunTime);

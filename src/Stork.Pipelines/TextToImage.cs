@@ -11,4 +11,30 @@ public static class TextToImage
         options.Runtime.Validate();
         return new TextToImagePipeline(FamilyTable.Open(model, options));
     }
+
+    /// <summary>
+    /// Makes the checks <see cref="ITextToImagePipeline.Generate"/> makes before its work (sizes, steps, count, guidance,
+    /// the solver on this family), loading no component: a batch can be checked whole before any of it runs. A bad
+    /// request raises the same exception <c>Generate</c> would.
+    /// </summary>
+    public static void Check(this ITextToImagePipeline pipeline, GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        if (pipeline is TextToImagePipeline own)
+        {
+            own.Check(request);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ITextToImagePipeline.Generate"/> on the thread pool, for UI and server code that must not block: the
+    /// work is the same synchronous ONNX Runtime calls, cancelled between them.
+    /// </summary>
+    public static Task<GenerationResult> GenerateAsync(this ITextToImagePipeline pipeline, GenerationRequest request,
+        IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(request);
+        return Task.Run(() => pipeline.Generate(request, progress, cancellationToken), cancellationToken);
+    }
 }

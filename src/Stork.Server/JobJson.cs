@@ -64,6 +64,10 @@ internal static class JobJson
         ["seed"] = s.Seed,
         ["count"] = s.Count,
         ["scheduler"] = s.Scheduler,
+        ["solver"] = s.Solver,
+        ["solver_options"] = s.SolverOptions is { } o ? new JsonObject(o.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) : null,
+        [s.TimesName] = new JsonArray([.. s.Times.Select(t => JsonValue.Create(t))]),
+        ["versions"] = new JsonObject { ["stork"] = s.StorkVersion, ["onnx_runtime"] = s.OnnxRuntimeVersion },
     };
 
     /// <summary>

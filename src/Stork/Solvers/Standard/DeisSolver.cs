@@ -20,6 +20,9 @@ public sealed class DeisSolver : StandardSolver
         _lowerOrderFinal = lowerOrderFinal;
     }
 
+    /// <summary>The solver order (before warm-up and lower-order final steps lower it).</summary>
+    public int Order => _order;
+
     /// <summary>The order step <paramref name="i"/> uses.</summary>
     public int OrderAt(int i)
     {
