@@ -120,9 +120,9 @@ internal static class GenerateCommand
             var items = new List<Item>();
             if (records is not null)
             {
-                if (r.GetValue(prompt) is not null && r.GetValue(promptFile) is not null)
+                if (r.GetValue(promptFile) is not null)
                 {
-                    throw new CliException("give at most one of --prompt and --prompt-file with --from-metadata.");
+                    throw new CliException("--prompt-file does not combine with --from-metadata (the runs come from the file); --prompt replaces the recorded prompt.");
                 }
 
                 foreach (var rec in records)
@@ -251,6 +251,12 @@ internal static class GenerateCommand
             var options = new PipelineOptions { Runtime = runtime.Read(r), KeepLoaded = r.GetValue(keepLoaded) };
             using var pipeline = TextToImage.Load(ShippedModels.TextToImageFolder(modelOption), options);
 
+            bool doubled = pipeline.Folder.PipelineClass is "StableDiffusionPipeline" or "StableDiffusion3Pipeline" or "StableDiffusionXLPipeline"
+                && (r.GetValue(guidance) ?? pipeline.Defaults.GuidanceScale ?? 1) > 1;
+            int largest = items.Max(i => i.Count);
+            var estimate = MemoryEstimate.For(pipeline.Folder, r.GetValue(height) ?? pipeline.Defaults.Height, r.GetValue(width) ?? pipeline.Defaults.Width, largest * (doubled ? 2 : 1), options.KeepLoaded);
+            MemoryBudget.Check(estimate.Total, "this run (weights, the denoiser's activations, the runtime)", "--height/--width or --count, or quantize the model (stork quantize)");
+
             // Every request checked (sizes, steps, the solver on this family) before any model loads.
             var requests = new List<(GenerationRequest Request, int Block)>();
             for (int b = 0; b < blocks.Count; b++)
@@ -288,11 +294,6 @@ internal static class GenerateCommand
                 }
             }
 
-            bool doubled = pipeline.Folder.PipelineClass is "StableDiffusionPipeline" or "StableDiffusion3Pipeline" or "StableDiffusionXLPipeline"
-                && (r.GetValue(guidance) ?? pipeline.Defaults.GuidanceScale ?? 1) > 1;
-            int largest = items.Max(i => i.Count);
-            var estimate = MemoryEstimate.For(pipeline.Folder, r.GetValue(height) ?? pipeline.Defaults.Height, r.GetValue(width) ?? pipeline.Defaults.Width, largest * (doubled ? 2 : 1), options.KeepLoaded);
-            MemoryBudget.Check(estimate.Total, "this run (weights, the denoiser's activations, the runtime)", "--height/--width or --count, or quantize the model (stork quantize)");
             var results = new List<(GenerationResult Result, int Block)>();
             string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root));
             foreach (var (request, b) in requests)

@@ -3,7 +3,7 @@ namespace Stork.Pipelines;
 /// <summary>
 /// Progress of a generation: the stage, and within denoising the model evaluations finished (0 when denoising starts)
 /// and the solver time (<see cref="Time"/> is 0 outside denoising). After a <see cref="GenerationStage.Loading"/> report
-/// the stage the run was in is reported again.
+/// the stage the run was in is reported again (within denoising, by the next step).
 /// </summary>
 public readonly record struct GenerationProgress(GenerationStage Stage, int Step, int Steps, double Time);
 

@@ -110,7 +110,8 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
         }
     }
 
-    // Progress that reports a loading stage around each component load, then the stage the run was in again.
+    // Progress that reports a loading stage before each component load, then the stage the run was in again (within
+    // denoising, a stepwise preview's decoder: the next step's report, so that no step is reported twice).
     private sealed class StageProgress(IProgress<GenerationProgress> inner, int steps) : IProgress<GenerationProgress>
     {
         private GenerationProgress _last = new(GenerationStage.EncodingText, 0, steps, 0);
@@ -121,7 +122,17 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
             inner.Report(value);
         }
 
-        public void Loading(bool starting) => inner.Report(starting ? new GenerationProgress(GenerationStage.Loading, 0, steps, 0) : _last);
+        public void Loading(bool starting)
+        {
+            if (starting)
+            {
+                inner.Report(new GenerationProgress(GenerationStage.Loading, 0, steps, 0));
+            }
+            else if (_last.Stage != GenerationStage.Denoising)
+            {
+                inner.Report(_last);
+            }
+        }
     }
 
     private GenerationResult RunStages(GenerationRequest request, ResolvedGeneration r, GuidanceKind guidance, IReadOnlyDictionary<string, int[]> positive,

@@ -330,6 +330,10 @@ public sealed class ReproducibleRunTests
         return words;
     }
 
+    [Fact]
+    public void Stork_pipelines_depends_on_no_tokenizer_package_it_does_not_use() =>
+        Assert.DoesNotContain("PackageReference Include=\"Microsoft.ML.Tokenizers", File.ReadAllText(Path.Combine(RepoRoot(), "src/Stork.Pipelines/Stork.Pipelines.csproj")), StringComparison.Ordinal);
+
     [Theory]
     [InlineData("src/Stork.Pipelines/Stork.Pipelines.csproj")]
     [InlineData("src/Stork.Cli/Stork.Cli.csproj")]
