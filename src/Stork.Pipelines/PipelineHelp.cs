@@ -56,7 +56,7 @@ public static class PipelineHelp
             var dev = Families.First(f => f.Name == "FLUX.1-dev");
             string none = List(Families.Where(f => f.GuidanceScale is null).Select(f => f.Name), "and");
             return $"guidance_scale: classifier-free guidance, off at 1 or below, for {batched} (defaults); FLUX.1-dev: embedded guidance, "
-                + $"default {Num(dev.GuidanceScale!.Value)}; {none} have none (guide them with --true-cfg and a negative prompt).";
+                + $"default {Num(dev.GuidanceScale!.Value)}; {none} have none (true CFG with a negative prompt guides them).";
         }
     }
 
@@ -66,12 +66,12 @@ public static class PipelineHelp
         + "or the folder's _stork_defaults; 1 turns it off).";
 
     /// <summary><c>--negative-prompt</c>.</summary>
-    public static string NegativePrompt => "Negative prompt (SD3/3.5, SD1.5/2.x, SDXL: used with --guidance above 1; FLUX.1 and Qwen-Image: with --true-cfg above 1).";
+    public static string NegativePrompt => "Negative prompt (SD3/3.5, SD1.5/2.x, SDXL: used with a guidance scale above 1; FLUX.1 and Qwen-Image: with a true CFG scale above 1).";
 
     /// <summary><c>--height</c>.</summary>
     public static string Height => $"Image height in pixels, a multiple of the VAE factor times the patch size ({Per(f => f.SizeMultiple.ToString(CultureInfo.InvariantCulture))} "
         + "with the standard VAEs; the error names the folder's own); default: the family's (1024, or 512/768 for SD1.5/2.x), the folder's "
-        + "_stork_defaults, or from --latents.";
+        + "_stork_defaults, or from the given latents.";
 
     /// <summary><c>--max-sequence-length</c>.</summary>
     public static string MaxSequenceLength
