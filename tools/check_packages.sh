@@ -107,12 +107,17 @@ step "stork sample (installed tool)" "$tools/stork" sample --steps 2 --batch 1 -
 step "stork generate (installed tool)" "$tools/stork" generate --model "$root/tests/Stork.Tests/Data/pipelines/models/flux-schnell" \
   --prompt "a cat" --height 32 --width 32 --out "$work/run/g.png"
 test -s "$work/run/x.png" && test -s "$work/run/g.png"
-# The README tour's shipped-model lines, unchanged, from a folder with no models/ (issue 22).
-step "README tour (installed tool, empty folder)" bash -c "set -e
-  '$tools/stork' sample --model models/fashion-eps-unet.json --scheduler dpm++2m --steps 20 --out eps.png
-  '$tools/stork' sample --model empirical:models/fashion-mnist-train1000.npy --prediction flow --out empirical.png
-  '$tools/stork' compare --model models/fashion-flow-unet.json --schedulers euler,dpm++2m,unipc,stork-4 --steps 5,10,20 --out grid.png
-  '$tools/stork' generate --model fashion-flux --prompt 'a coat' --out coat.png"
+# The README tour's runnable block (the bash block after "<!-- tour: runnable -->"), every line unchanged but for the
+# installed tool in place of ./stork, from an empty folder with no models/ above it (issue 22).
+tour_script() {
+  awk '/<!-- tour: runnable -->/ { marked = 1; next } marked && /^```bash/ { inside = 1; next } inside && /^```/ { exit } inside' "$root/README.md" \
+    | sed -e ':a' -e '/\\$/N; s/\\\n//; ta' | sed "s#^\./stork #'$tools/stork' #"
+}
+tour=$(tour_script)
+grep -q "stork' generate" <<<"$tour" || { echo "check_packages: README tour block not found" >&2; exit 2; }
+mkdir -p "$work/tour"
+step "README tour (installed tool, empty folder)" bash -c "set -euo pipefail; cd '$work/tour'
+$tour"
 
 # stork serve from the installed tool: ready line, /health, one Automatic1111 txt2img on the packed fashion-flux, and a
 # clean stop (exit 0) on SIGTERM.

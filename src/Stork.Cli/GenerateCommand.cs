@@ -21,30 +21,32 @@ internal static class GenerateCommand
         var model = new Option<string?>("--model") { Description = "Model folder in the diffusers / Optimum ONNX layout (model_index.json, one folder per component), a shipped model by name (fashion-flux), or a Hugging Face repository ORG/NAME[@REVISION] fetched by stork pull (found in the Hub cache, offline too). Default: the shipped fashion-flux (Fashion-MNIST, 32 x 32 images, offline)." };
         var prompt = new Option<string?>("--prompt") { Description = "The prompt." };
         var promptFile = new Option<string?>("--prompt-file") { Description = "A UTF-8 text file of prompts, one per non-empty line (in place of --prompt); - or /dev/stdin reads standard input." };
-        var negative = new Option<string?>("--negative-prompt") { Description = "Negative prompt (SD3, SD1.5/2.x, SDXL: used with --guidance above 1; FLUX.1: with --true-cfg above 1)." };
-        var steps = new Option<int?>("--steps") { Description = "Denoising steps (num_inference_steps; default per family: FLUX.1-schnell 4, dev 28, SD3 28, SD1.5/2.x and SDXL 50, or the folder's _stork_defaults: fashion-flux 20)." };
-        var guidance = new Option<double?>("--guidance") { Description = "guidance_scale: classifier-free guidance for SD3 (default 7), SD1.5/2.x (7.5) and SDXL (5), off at 1 or below; FLUX.1-dev: embedded guidance, default 3.5; schnell has none." };
-        var trueCfg = new Option<double?>("--true-cfg") { Description = "FLUX.1 true_cfg_scale: with a negative prompt and a value above 1, classifier-free guidance with two passes per step (default: off, or the folder's _stork_defaults; 1 turns it off)." };
-        var height = new Option<int?>("--height") { Description = "Image height in pixels: a multiple of 16 for FLUX.1 and SD3, of 8 for SD1.5/2.x and SDXL (default: the family's, 1024 or 512/768, or the folder's _stork_defaults: fashion-flux 32; or from --latents)." };
+        var batchFile = new Option<string?>("--batch-file", "--batch") { Description = $"A JSONL batch (in place of --prompt): one JSON object per line with its own prompt and optionally negative_prompt, seed, steps, scheduler, height, width, guidance, true_cfg, count, max_sequence_length and out (a .png; default: --out numbered by line); diffusers' names (num_inference_steps, guidance_scale, ...) work too, and options on the command line are the defaults. Every line is checked before any runs." };
+        var fromMetadata = new Option<string?>("--from-metadata", "--config-from-metadata") { Description = "Run again what a PNG written by stork generate or its --metadata JSON records (every setting, the solver with its options, the seed; the same bytes with the same model); options given beside it override only themselves (--steps 8 changes only the steps)." };
+        var negative = new Option<string?>("--negative-prompt") { Description = PipelineHelp.NegativePrompt };
+        var steps = new Option<int?>("--steps") { Description = PipelineHelp.Steps };
+        var guidance = new Option<double?>("--guidance") { Description = PipelineHelp.Guidance };
+        var trueCfg = new Option<double?>("--true-cfg") { Description = PipelineHelp.TrueCfg };
+        var height = new Option<int?>("--height") { Description = PipelineHelp.Height };
         var width = new Option<int?>("--width") { Description = "Image width in pixels (as --height)." };
-        var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (default: FLUX.1-dev 512, schnell 256, SD3 256, or the folder's _stork_defaults: fashion-flux 32; at most 512); CLIP-only models take 77." };
+        var maxSequence = new Option<int?>("--max-sequence-length") { Description = PipelineHelp.MaxSequenceLength };
         var seed = new Option<string?>("--seed") { Description = "Seed of image 0 (default 0); image k uses seed + k, so any image can be regenerated alone. Also random (a seed is drawn and printed), a list 1,5,9 or a range 5..8: one image per seed." };
-        var count = new Option<int?>("--count") { Description = "Images per prompt (default 1, or the number of --latents)." };
+        var count = new Option<int?>("--count") { Description = "Images per prompt (default 1, or the number of --latents; at most 64)." };
         var latents = new Option<string?>("--latents") { Description = "Initial latents .npy (float32/64) in place of seeded noise: [N, C, h, w] as passed to diffusers' pipeline (before init_noise_sigma), Qwen-Image's [N, 16, 1, h, w], or the packed [N, S, 64] of FLUX.1 and Qwen-Image. With --image or --control-image: the Gaussian noise the pipeline draws (diffusers randn_tensor), same shapes." };
         var output = new Option<string>("--out")
         {
-            Description = "Output: FILE.png (one PNG per image, numbered -0, -1, ... when there are several; prompt, seed, steps, scheduler and model in PNG text chunks) or FILE.npy (float32 [N, H, W, 3] in [0, 1]).",
+            Description = "Output: FILE.png (one PNG per image, numbered -0, -1, ... when there are several; every resolved setting in PNG text chunks, which --from-metadata reads back) or FILE.npy (float32 [N, H, W, 3] in [0, 1]).",
             DefaultValueFactory = _ => "image.png",
         };
-        var metadata = new Option<bool>("--metadata") { Description = "Also write the run's settings, seeds, timings and warnings as JSON beside the output (FILE.json)." };
-        var stepwise = new Option<string?>("--stepwise-dir") { Description = "Write the predicted clean image after every step into this folder (step-NNN-K.png)." };
+        var metadata = new Option<bool>("--metadata") { Description = "Also write the run's resolved settings (solver options, sigmas or timesteps, model and input hashes, versions), seeds, timings and warnings as JSON beside the output (FILE.json)." };
+        var stepwise = new Option<string?>("--stepwise-dir") { Description = "Also write the predicted clean image after every step into this folder (step-NNN-K.png, step-NNN-pP-K.png with several prompts), with the other outputs when the run succeeds." };
         var shard = ShardSpec.CreateOption();
         var runtime = new RuntimeOptionSet();
         var solver = new SolverOptionSet(pipelines: true);
         var imageInputs = new ImageInputOptionSet();
 
-        var command = new Command("generate", "Text to image with a FLUX.1, SD3/3.5, SD1.5/2.x or SDXL ONNX model folder, any solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
-        Option[] all = [model, prompt, promptFile, negative, steps, .. solver.All, guidance, trueCfg, height, width, maxSequence, seed, count, latents, output,
+        var command = new Command("generate", $"Text to image with a {PipelineHelp.FamilyNames} ONNX model folder, any fixed-step solver as the scheduler (STORK, Euler, DPM-Solver++, UniPC, ...).");
+        Option[] all = [model, prompt, promptFile, batchFile, fromMetadata, negative, steps, .. solver.All, guidance, trueCfg, height, width, maxSequence, seed, count, latents, output,
             metadata, stepwise, shard];
         foreach (var o in all.Concat(runtime.All).Concat(runtime.Pipeline).Concat(imageInputs.All))
         {
@@ -60,8 +62,15 @@ internal static class GenerateCommand
                 throw new CliException($"--out must end in .png or .npy (got '{outPath}').");
             }
 
-            var prompts = ReadPrompts(r.GetValue(prompt), r.GetValue(promptFile));
-            var choice = solver.ResolveChoice(r);
+            string? metaSource = r.GetValue(fromMetadata), batchPath = r.GetValue(batchFile);
+            if (metaSource is not null && batchPath is not null)
+            {
+                throw new CliException("give either --from-metadata or --batch-file, not both.");
+            }
+
+            var records = metaSource is null ? null : ReadRecords(metaSource);
+            bool given(Option o) => r.GetResult(o) is { Implicit: false };
+            var choice = records is not null && !solver.All.Any(given) ? null : solver.ResolveChoice(r);
             LatentsInput? initial = null;
             if (r.GetValue(latents) is { } latentsPath)
             {
@@ -70,41 +79,120 @@ internal static class GenerateCommand
                     throw new CliException("give either --latents or --seed, not both.");
                 }
 
-                if (prompts.Count > 1)
-                {
-                    throw new CliException("--latents applies to one prompt; use --prompt.");
-                }
-
                 initial = ReadLatents(latentsPath);
             }
 
             var (inputImage, inputMask, controlImage, strength) = imageInputs.Read(r);
             string? stepDir = r.GetValue(stepwise);
-            if (stepDir is not null && File.Exists(stepDir))
+            if (stepDir is not null)
             {
-                throw new CliException($"--stepwise-dir '{stepDir}' is a file.");
+                OutputFiles.CheckFolder(stepDir, "--stepwise-dir");
             }
 
             var seeds = SeedList.Parse(r.GetValue(seed), stderr);
-            if (seeds.Explicit is { } listed && r.GetValue(count) is { } given && given != listed.Count)
+            if (seeds.Explicit is { } listed && r.GetValue(count) is { } given2 && given2 != listed.Count)
             {
-                throw new CliException($"--seed gives {listed.Count} seeds, one image each; leave --count out (got --count {given}).");
+                throw new CliException($"--seed gives {listed.Count} seeds, one image each; leave --count out (got --count {given2}).");
             }
 
-            int perPrompt = seeds.Explicit?.Count ?? r.GetValue(count) ?? (initial is { Shape.Length: > 0 } l ? l.Shape[0] : 1);
-            if (perPrompt is < 1 or > 64)
+            // The command line's request: every item (a prompt, a batch line, a recorded run) starts from it.
+            var cli = new GenerationRequest
             {
-                throw new CliException($"--count must be 1 to 64 (got {perPrompt}).");
+                Prompt = "",
+                NegativePrompt = r.GetValue(negative),
+                Steps = r.GetValue(steps),
+                GuidanceScale = r.GetValue(guidance),
+                TrueCfgScale = r.GetValue(trueCfg),
+                Height = r.GetValue(height),
+                Width = r.GetValue(width),
+                MaxSequenceLength = r.GetValue(maxSequence),
+                Seed = seeds.First,
+                Latents = initial,
+                Scheduler = choice,
+                Image = inputImage,
+                Mask = inputMask,
+                ControlImage = controlImage,
+                Strength = strength,
+                OnWarning = w => stderr.WriteLine($"warning: {w}"),
+            };
+            int defaultCount = seeds.Explicit?.Count ?? r.GetValue(count) ?? (initial is { Shape.Length: > 0 } l ? l.Shape[0] : 1);
+            var items = new List<Item>();
+            if (records is not null)
+            {
+                if (r.GetValue(promptFile) is not null)
+                {
+                    throw new CliException("--prompt-file does not combine with --from-metadata (the runs come from the file); --prompt replaces the recorded prompt.");
+                }
+
+                foreach (var rec in records)
+                {
+                    if (rec.Inputs is { } inputs && inputs.ContainsKey("latents") && initial is null)
+                    {
+                        throw new CliException($"--from-metadata '{metaSource}': the run started from given latents or noise (--latents); give the same --latents again.");
+                    }
+
+                    var old = rec.ToRequest();
+                    var request = cli with
+                    {
+                        Prompt = r.GetValue(prompt) ?? old.Prompt,
+                        NegativePrompt = cli.NegativePrompt ?? old.NegativePrompt,
+                        Steps = cli.Steps ?? old.Steps,
+                        GuidanceScale = cli.GuidanceScale ?? old.GuidanceScale,
+                        TrueCfgScale = cli.TrueCfgScale ?? old.TrueCfgScale,
+                        Height = cli.Height ?? old.Height,
+                        Width = cli.Width ?? old.Width,
+                        MaxSequenceLength = cli.MaxSequenceLength ?? old.MaxSequenceLength,
+                        Seed = r.GetValue(seed) is null ? old.Seed : cli.Seed,
+                        Scheduler = choice ?? old.Scheduler,
+                        Strength = cli.Strength ?? old.Strength,
+                    };
+                    items.Add(new Item(request, r.GetValue(seed) is null && r.GetValue(count) is null ? old.Count ?? 1 : defaultCount, null, rec.Model, rec.ModelHashes));
+                }
+            }
+            else if (batchPath is not null)
+            {
+                if (r.GetValue(prompt) is not null || r.GetValue(promptFile) is not null || initial is not null || seeds.Explicit is not null)
+                {
+                    throw new CliException("--batch-file takes its prompts and seeds from its lines; leave out --prompt, --prompt-file, --latents and seed lists.");
+                }
+
+                string text = batchPath is "-" ? ReadStandardInput(16 << 20) : InputFile.ReadAllText(batchPath, "batch file", 16L << 20);
+                foreach (var line in BatchFile.Parse(text, $"--batch-file '{batchPath}'", cli))
+                {
+                    items.Add(new Item(line.Request, line.Request.Count ?? defaultCount, line.Output ?? ImageFiles.NumberedPath(outPath, line.Line), null, null, line.Line));
+                }
+            }
+            else
+            {
+                foreach (string p in ReadPrompts(r.GetValue(prompt), r.GetValue(promptFile)))
+                {
+                    items.Add(new Item(cli with { Prompt = p }, defaultCount, null, null, null));
+                }
             }
 
-            long totalImages = (long)perPrompt * prompts.Count;
+            if (initial is not null && items.Count > 1)
+            {
+                throw new CliException("--latents applies to one prompt; use --prompt.");
+            }
 
-            // Sharded runs: this process renders images [firstImage, firstImage + length) of the run (prompt-major, image k of
-            // a prompt seeded seed + k as in a whole run); PNGs keep their global numbers, .npy and .json get the shard.
+            if (items.FirstOrDefault(i => i.Count is < 1 or > 64) is { } bad)
+            {
+                throw new CliException($"{bad.Where}--count must be 1 to 64 (got {bad.Count}).");
+            }
+
+            if (batchPath is not null && !png)
+            {
+                throw new CliException("--batch-file writes PNGs; give --out FILE.png (the name its lines are numbered from).");
+            }
+
+            long totalImages = items.Sum(i => (long)i.Count);
+
+            // Sharded runs: this process renders images [firstImage, firstImage + length) of the run (item-major, image k of
+            // an item seeded seed + k as in a whole run); PNGs keep their global numbers, .npy and .json get the shard.
             var part = ShardSpec.ForRun(r.GetValue(shard), Environment.GetEnvironmentVariable, totalImages, "image(s)", stderr);
-            if (part.IsPartial && (initial is not null || stepDir is not null))
+            if (part.IsPartial && (initial is not null || stepDir is not null || batchPath is not null))
             {
-                throw new CliException($"shard {part}: a sharded run cannot take --latents or --stepwise-dir (--shard 0/1 renders the whole run).");
+                throw new CliException($"shard {part}: a sharded run cannot take --latents, --stepwise-dir or --batch-file (--shard 0/1 renders the whole run).");
             }
 
             var (firstImage, length) = part.Block(totalImages);
@@ -113,17 +201,38 @@ internal static class GenerateCommand
             var files = new OutputFiles();
             files.Input(r.GetValue(latents));
             files.Input(r.GetValue(promptFile));
+            files.Input(batchPath);
+            files.Input(metaSource);
             files.Input(r.GetValue(solver.SchedulerConfig));
             foreach (string? inputPath in imageInputs.Paths(r))
             {
                 files.Input(inputPath);
             }
 
+            // Each item's images and their paths, declared (checked: folders exist and take files, no clashes) before any work.
             bool numbered = png && totalImages > 1;
-            var paths = numbered ? Enumerable.Range((int)firstImage, (int)length).Select(i => ImageFiles.NumberedPath(outPath, i)).ToList() : [part.Suffixed(outPath)];
-            foreach (string path in paths)
+            var blocks = new List<(Item Item, int Index, long From, long To, long Number, string Base, bool Numbered)>();
+            long offset = 0;
+            for (int i = 0; i < items.Count; offset += items[i].Count, i++)
             {
-                files.Output(path, "--out");
+                long lo = Math.Max(firstImage - offset, 0), hi = Math.Min(firstImage + length - offset, items[i].Count);
+                if (hi <= lo)
+                {
+                    continue;
+                }
+
+                var item = items[i];
+                (long number, string path, bool each) = item.Out is { } own ? (lo, own, item.Count > 1) : (offset + lo, outPath, numbered);
+                blocks.Add((item, i, lo, hi, number, path, each));
+                for (long k = 0; png && k < hi - lo; k++)
+                {
+                    files.Output(each ? ImageFiles.NumberedPath(path, number + k) : part.Suffixed(path), $"{item.Where}--out");
+                }
+            }
+
+            if (!png)
+            {
+                files.Output(part.Suffixed(outPath), "--out");
             }
 
             string? metaPath = r.GetValue(metadata) ? part.Suffixed(Path.ChangeExtension(outPath, ".json")) : null;
@@ -132,56 +241,79 @@ internal static class GenerateCommand
                 files.Output(metaPath, "--metadata");
             }
 
+            string? modelOption = r.GetValue(model) ?? items[0].Model;
+            if (items.Any(i => i.Model != items[0].Model) && r.GetValue(model) is null)
+            {
+                throw new CliException($"--from-metadata '{metaSource}': its runs used several models; give --model.");
+            }
+
             var options = runtime.ReadPipeline(r);
-            using var pipeline = TextToImage.Load(ShippedModels.TextToImageFolder(r.GetValue(model)), options);
+            using var pipeline = TextToImage.Load(ShippedModels.TextToImageFolder(modelOption), options);
+
             bool doubled = pipeline.Folder.PipelineClass is "StableDiffusionPipeline" or "StableDiffusion3Pipeline" or "StableDiffusionXLPipeline"
                 && (r.GetValue(guidance) ?? pipeline.Defaults.GuidanceScale ?? 1) > 1;
-            var estimate = MemoryEstimate.For(pipeline.Folder, r.GetValue(height) ?? pipeline.Defaults.Height, r.GetValue(width) ?? pipeline.Defaults.Width, perPrompt * (doubled ? 2 : 1), options.Memory);
+            int largest = items.Max(i => i.Count);
+            var estimate = MemoryEstimate.For(pipeline.Folder, r.GetValue(height) ?? pipeline.Defaults.Height, r.GetValue(width) ?? pipeline.Defaults.Width, largest * (doubled ? 2 : 1), options.Memory);
             MemoryBudget.Check(estimate.Total, "this run (weights, the denoiser's activations, the runtime)", "--height/--width or --count, or quantize the model (stork quantize)");
-            var results = new List<GenerationResult>();
-            for (int p = 0; p < prompts.Count; p++)
-            {
-                long lo = Math.Max(firstImage - ((long)p * perPrompt), 0), hi = Math.Min(firstImage + length - ((long)p * perPrompt), perPrompt);
-                if (hi <= lo)
-                {
-                    continue;
-                }
 
-                // A seed list renders one image per seed; otherwise one request takes the block, seeded seed + lo onward.
-                foreach (var (from, to) in seeds.Explicit is null ? [(lo, hi)] : Enumerable.Range((int)lo, (int)(hi - lo)).Select(k => ((long)k, (long)k + 1)))
+            // Every request checked (sizes, steps, the solver on this family) before any model loads.
+            var requests = new List<(GenerationRequest Request, int Block)>();
+            for (int b = 0; b < blocks.Count; b++)
+            {
+                var (item, index, lo, hi, _, _, _) = blocks[b];
+                var perImage = seeds.Explicit is not null && item.Line is null ? Enumerable.Range((int)lo, (int)(hi - lo)).Select(k => ((long)k, (long)k + 1)) : [(lo, hi)];
+                foreach (var (from, to) in perImage)
                 {
-                    var request = new GenerationRequest
+                    long seedOf = seeds.Explicit is not null && item.Line is null ? seeds.Of(from) : item.Request.Seed + from;
+                    int prompt1 = index;
+                    var request = item.Request with
                     {
-                        Prompt = prompts[p],
-                        NegativePrompt = r.GetValue(negative),
-                        Steps = r.GetValue(steps),
-                        GuidanceScale = r.GetValue(guidance),
-                        TrueCfgScale = r.GetValue(trueCfg),
-                        Height = r.GetValue(height),
-                        Width = r.GetValue(width),
-                        MaxSequenceLength = r.GetValue(maxSequence),
-                        Seed = seeds.Of(from),
-                        Count = part.IsPartial || seeds.Explicit is not null ? (int)(to - from) : r.GetValue(count),
-                        Latents = initial,
-                        Scheduler = choice,
-                        Image = inputImage,
-                        Mask = inputMask,
-                        ControlImage = controlImage,
-                        Strength = strength,
-                        Stepwise = stepDir is null ? null : (step, images) => ImageFiles.WriteStep(stepDir, prompts.Count > 1 ? p : null, step, images),
+                        Seed = seedOf,
+                        Count = (int)(to - from),
+                        Stepwise = stepDir is null ? null : (step, images) =>
+                        {
+                            foreach (var (path, bytes) in ImageFiles.EncodeStep(stepDir, items.Count > 1 ? prompt1 : null, step, images))
+                            {
+                                files.Output(path, "--stepwise-dir", createFolder: true);
+                                files.Set(path, bytes);
+                            }
+                        },
                     };
-                    var result = Run(pipeline, request, stderr, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root))} [{p + 1}/{prompts.Count}]", cancellationToken);
-                    foreach (string w in result.Warnings)
+                    try
                     {
-                        stderr.WriteLine($"warning: {w}");
+                        pipeline.Check(request);
+                    }
+                    catch (ArgumentException e) when (item.Line is not null)
+                    {
+                        string message = e.ParamName is { } key ? e.Message.Replace($" (Parameter '{key}')", "", StringComparison.Ordinal) : e.Message;
+                        throw new CliException($"--batch-file '{batchPath}' line {item.Line}: {message}");
                     }
 
-                    results.Add(result);
+                    requests.Add((request, b));
                 }
             }
 
+            var results = new List<(GenerationResult Result, int Block)>();
+            string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root));
+            foreach (var (request, b) in requests)
+            {
+                var result = Run(pipeline, request, stderr, $"{name} [{blocks[b].Index + 1}/{items.Count}]", cancellationToken);
+                if (blocks[b].Item.ModelHashes is { } recorded && result.Settings.ModelHashes is { } now && !recorded.OrderBy(kv => kv.Key).SequenceEqual(now.OrderBy(kv => kv.Key)))
+                {
+                    stderr.WriteLine($"warning: the model's graph files differ from those of the recorded run ({metaSource}); the images may differ.");
+                }
+
+                results.Add((result, b));
+            }
+
             var written = new List<string>();
-            foreach (var (path, bytes) in ImageFiles.Encode(results, numbered ? outPath : paths[0], firstImage, numbered))
+            var encoded = !png ? ImageFiles.Encode([.. results.Select(x => x.Result)], part.Suffixed(outPath), 0)
+                : results.SelectMany(x =>
+                {
+                    var blk = blocks[x.Block];
+                    return ImageFiles.Encode([x.Result], blk.Numbered ? blk.Base : part.Suffixed(blk.Base), blk.Number + Done(results, x), blk.Numbered);
+                }).ToList();
+            foreach (var (path, bytes) in encoded)
             {
                 files.Set(path, bytes);
                 written.Add(path);
@@ -189,15 +321,15 @@ internal static class GenerateCommand
 
             if (metaPath is not null)
             {
-                files.SetText(metaPath, ImageFiles.MetadataJson(results, written));
+                files.SetText(metaPath, ImageFiles.MetadataJson([.. results.Select(x => x.Result)], written));
                 written.Add(metaPath);
             }
 
             files.Commit(cancellationToken);
 
-            var first = results[0];
+            var first = results[0].Result;
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {string.Join(", ", written)}: {results.Sum(x => x.Images.Count)} image(s) {first.Images.Width}x{first.Images.Height}, {StepsText(first.Settings)} ({first.Settings.Scheduler}), {results.Sum(x => x.Timings.Total.TotalSeconds):0.0} s."));
+                $"wrote {string.Join(", ", written)}: {results.Sum(x => x.Result.Images.Count)} image(s) {first.Images.Width}x{first.Images.Height}, {StepsText(first.Settings)} ({first.Settings.Scheduler}), {results.Sum(x => x.Result.Timings.Total.TotalSeconds):0.0} s."));
             return Task.FromResult(0);
         });
         return command;
@@ -208,6 +340,23 @@ internal static class GenerateCommand
         settings.StepsRun is { } run && run != settings.Steps
             ? string.Create(CultureInfo.InvariantCulture, $"{settings.Steps} steps, {run} run at strength {settings.Strength:R}")
             : string.Create(CultureInfo.InvariantCulture, $"{settings.Steps} steps");
+
+    /// <summary>One unit of a run: a prompt, a batch line or a recorded run, with its image count and own output name.</summary>
+    private sealed record Item(GenerationRequest Request, int Count, string? Out, string? Model, IReadOnlyDictionary<string, string>? ModelHashes, int? Line = null)
+    {
+        /// <summary>The prefix of its messages (a batch line names itself).</summary>
+        public string Where => Line is { } n ? $"batch line {n}: " : "";
+    }
+
+    /// <summary>Images of the same block rendered before <paramref name="x"/> (a seed list renders one request per image).</summary>
+    private static long Done(List<(GenerationResult Result, int Block)> results, (GenerationResult Result, int Block) x) =>
+        results.TakeWhile(y => !ReferenceEquals(y.Result, x.Result)).Where(y => y.Block == x.Block).Sum(y => (long)y.Result.Images.Count);
+
+    private static IReadOnlyList<ResolvedGeneration> ReadRecords(string path)
+    {
+        InputFile.Check(path, "--from-metadata file", 1L << 30);
+        return ImageFiles.ReadRuns(path);
+    }
 
     private static List<string> ReadPrompts(string? prompt, string? file)
     {
@@ -265,19 +414,29 @@ internal static class GenerateCommand
     {
         GenerationResult? result = null;
         int total = request.Steps ?? pipeline.Defaults.Steps;
-        ProgressDisplay.Run(stderr, label, total, steps =>
+        ProgressDisplay.Run(stderr, label, total, (steps, describe) =>
         {
-            var sink = steps is null ? null : new StageSink(steps);
+            var sink = steps is null ? null : new StageSink(steps, describe, label);
             result = pipeline.Generate(request, sink, cancellationToken);
         });
         return result!;
     }
 
-    private sealed class StageSink(IProgress<StepInfo> steps) : IProgress<GenerationProgress>
+    /// <summary>How the progress bar names a stage: loading, encoding text, the prompt's label while denoising, decoding.</summary>
+    internal static string StageText(GenerationStage stage, string label) => stage switch
+    {
+        GenerationStage.Loading => $"{label}: loading",
+        GenerationStage.EncodingText => $"{label}: encoding text",
+        GenerationStage.Decoding => $"{label}: decoding",
+        _ => label,
+    };
+
+    private sealed class StageSink(IProgress<StepInfo> steps, Action<string>? describe, string label) : IProgress<GenerationProgress>
     {
         public void Report(GenerationProgress value)
         {
-            if (value.Stage == GenerationStage.Denoising)
+            describe?.Invoke(StageText(value.Stage, label));
+            if (value is { Stage: GenerationStage.Denoising, Step: > 0 })
             {
                 steps.Report(new StepInfo(value.Step, value.Steps, value.Time));
             }

@@ -34,6 +34,8 @@ internal sealed class OutputFiles
             throw new CliException($"{option} '{path}': '{folder}' is a file, not a folder.");
         }
 
+        CheckWritable(Directory.Exists(folder) ? folder : NearestFolder(folder), $"{option} '{path}'");
+
         foreach (var (other, shown, otherOption) in _outputs)
         {
             if (InputFile.SamePath(other, full))
@@ -44,6 +46,60 @@ internal sealed class OutputFiles
 
         _outputs.Add((full, path, option));
         CheckAgainstInputs();
+    }
+
+    /// <summary>
+    /// Checks before any work that <paramref name="folder"/> (an output folder such as <c>--stepwise-dir</c>, created on
+    /// commit when missing) can be written: it is no file, and it or the folder it will be made in takes new files.
+    /// </summary>
+    public static void CheckFolder(string folder, string option)
+    {
+        string full = Path.GetFullPath(folder);
+        if (File.Exists(full))
+        {
+            throw new CliException($"{option} '{folder}' is a file, not a folder.");
+        }
+
+        CheckWritable(Directory.Exists(full) ? full : NearestFolder(full), $"{option} '{folder}'");
+    }
+
+    /// <summary>The nearest existing folder at or above <paramref name="folder"/>.</summary>
+    private static string NearestFolder(string folder)
+    {
+        string? f = folder;
+        while (f is not null && !Directory.Exists(f))
+        {
+            f = Path.GetDirectoryName(f);
+        }
+
+        return f ?? ".";
+    }
+
+    /// <summary>Creates and deletes a probe file in <paramref name="folder"/>: a folder that takes no new file fails now, not after the run.</summary>
+    private static void CheckWritable(string folder, string what)
+    {
+        string probe = Path.Combine(folder, $".stork-write-check.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string reason = e is UnauthorizedAccessException ? "permission denied" : "the folder takes no new files";
+            throw new CliException($"{what}: cannot write in the folder '{folder}' ({reason}).");
+        }
+        finally
+        {
+            try
+            {
+                File.Delete(probe);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
     }
 
     /// <summary>Declares a file the command reads (outputs may not replace it).</summary>
@@ -114,7 +170,8 @@ internal sealed class OutputFiles
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    throw new IOException($"cannot write {option} '{shown}': {e.Message}", e);
+                    // The message names the output, never the temporary file.
+                    throw new IOException($"cannot write {option} '{shown}': {e.Message.Replace(temp, shown, StringComparison.Ordinal)}", e);
                 }
             }
 

@@ -12,11 +12,15 @@ internal static class ProgressDisplay
     public static bool IsShown(TextWriter stderr) => ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
 
     /// <summary>Runs <paramref name="work"/> with a progress sink counting <paramref name="total"/> model evaluations.</summary>
-    public static void Run(TextWriter stderr, string description, int total, Action<IProgress<StepInfo>?> work)
+    public static void Run(TextWriter stderr, string description, int total, Action<IProgress<StepInfo>?> work) =>
+        Run(stderr, description, total, (steps, _) => work(steps));
+
+    /// <summary>As <see cref="Run(TextWriter, string, int, Action{IProgress{StepInfo}})"/>, with a callback that renames the bar (a stage: loading, encoding text, ...).</summary>
+    public static void Run(TextWriter stderr, string description, int total, Action<IProgress<StepInfo>?, Action<string>?> work)
     {
         if (!IsShown(stderr) || total < 1)
         {
-            work(null);
+            work(null, null);
             return;
         }
 
@@ -27,7 +31,7 @@ internal static class ProgressDisplay
             .Start(ctx =>
             {
                 var task = ctx.AddTask(Markup.Escape(description), maxValue: total);
-                work(new Sink(task));
+                work(new Sink(task), text => task.Description = Markup.Escape(text));
                 task.Value = task.MaxValue;
             });
     }

@@ -23,7 +23,7 @@ internal sealed class SolverOptionSet
         Pipelines = pipelines;
         string names = string.Join(", ", SolverRegistry.Names);
         Scheduler = pipelines
-            ? new("--scheduler") { Description = $"Solver in place of the model's scheduler_config.json: {names}; it reads the model's scheduler_config.json as diffusers' from_config does (flow models: the pipeline's sigmas)." }
+            ? new("--scheduler") { Description = PipelineHelp.Scheduler }
             : new("--scheduler") { Description = $"Solver: {names}.", DefaultValueFactory = _ => "stork-4" };
         SchedulerConfig = new("--scheduler-config")
         {
@@ -34,7 +34,7 @@ internal sealed class SolverOptionSet
                     + "defaults. It replaces --scheduler and the solver options; --steps, --mu and --stork-variant still apply.",
         };
         _flags = SolverOption.All.Where(o => o.CommandLine && (!pipelines || o.Pipelines))
-            .Select(o => (new Option<string?>("--" + o.Key) { Description = o.Description }, o)).ToList();
+            .Select(o => (new Option<string?>("--" + o.Key) { Description = pipelines ? PipelineHelp.SolverOption(o) : o.Description }, o)).ToList();
     }
 
     /// <summary>Whether this is the pipelines' set (no --steps; the pipeline picks the grid).</summary>

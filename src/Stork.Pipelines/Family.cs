@@ -145,6 +145,9 @@ internal abstract class Family : IDisposable
         }
     }
 
+    /// <summary>Called with true before a component loads and false after (a run's loading stage in progress).</summary>
+    public Action<bool>? Loading { get; set; }
+
     /// <summary>Time spent loading components and tokenizers so far.</summary>
     public TimeSpan LoadTime => _loadTimes.Aggregate(_tokenizerLoadTime, (a, f) => a + f());
 
@@ -161,7 +164,18 @@ internal abstract class Family : IDisposable
     protected ComponentSlot<T> Slot<T>(Func<T> load, string component = "component")
         where T : class, IOnnxComponent
     {
-        var slot = new ComponentSlot<T>(component, load, Options.Memory == MemoryPolicy.High, _loads.Add);
+        var slot = new ComponentSlot<T>(component, () =>
+        {
+            Loading?.Invoke(true);
+            try
+            {
+                return load();
+            }
+            finally
+            {
+                Loading?.Invoke(false);
+            }
+        }, Options.Memory == MemoryPolicy.High, _loads.Add);
         _slots.Add(slot);
         _loadTimes.Add(() => slot.LoadTime);
         _runTimes.Add(() => slot.RunTime);

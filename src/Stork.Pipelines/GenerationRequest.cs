@@ -47,6 +47,12 @@ public sealed record GenerationRequest
     public Action<int, GeneratedImages>? Stepwise { get; init; }
 
     /// <summary>
+    /// Called with each warning when it arises (a truncated prompt before any model loads, an ignored setting), not only
+    /// at the end in <see cref="GenerationResult.Warnings"/>, which lists them all.
+    /// </summary>
+    public Action<string>? OnWarning { get; init; }
+
+    /// <summary>
     /// The input image: img2img on a plain folder, inpainting with <see cref="Mask"/>, FLUX.1 Fill, or FLUX.1 Kontext's
     /// reference image. Resized with PIL's Lanczos filter when its size differs (read files with
     /// <see cref="Stork.Imaging.ImageFile.Read"/>). With it, <see cref="Latents"/> holds the Gaussian noise the pipeline

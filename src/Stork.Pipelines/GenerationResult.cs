@@ -67,8 +67,38 @@ public sealed record ResolvedGeneration
     /// <summary>The dynamic shift, when the scheduler configuration asks for one.</summary>
     public double? Mu { get; init; }
 
-    /// <summary>Model-evaluation times (sigmas for flow models) in the order the loop used them.</summary>
+    /// <summary>
+    /// Model-evaluation times in the order the loop used them, in the unit the network is fed (<see cref="TimesName"/>):
+    /// sigmas for FLUX.1 and Qwen-Image, timesteps for SD3 (1000 sigma) and the discrete UNets (SD1.5/2.x, SDXL).
+    /// </summary>
     public required IReadOnlyList<double> Times { get; init; }
+
+    /// <summary>What <see cref="Times"/> are: <c>sigmas</c> or <c>timesteps</c> (the name of the metadata field).</summary>
+    public string TimesName { get; init; } = "sigmas";
+
+    /// <summary>The registry name of the solver that ran (<c>stork-4</c>; from a configuration, the solver it maps to).</summary>
+    public string? Solver { get; init; }
+
+    /// <summary>
+    /// Every option <see cref="Solver"/> reads, as the run resolved it (the pipeline's defaults applied: STORK's variant,
+    /// sub-steps, derivative order, corrector; orders, grid, shift), keyed by <see cref="Solvers.Catalog.SolverOption.Key"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? SolverOptions { get; init; }
+
+    /// <summary>The scheduler as the request chose it (null: the model folder's configuration); a new request with it runs the same solver.</summary>
+    public SchedulerChoice? SchedulerRequest { get; init; }
+
+    /// <summary>
+    /// <c>sha256:</c> of the model folder's graph files (every <c>.onnx</c> file and its external data) by path in the
+    /// folder; a file in a Hugging Face cache is named by the Hub's sha256 (its blob), which <c>stork pull</c> checked.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ModelHashes { get; init; }
+
+    /// <summary>The Stork.NET version (with its commit) that made the run.</summary>
+    public string? StorkVersion { get; init; }
+
+    /// <summary>The ONNX Runtime version that ran the graphs.</summary>
+    public string? OnnxRuntimeVersion { get; init; }
 
     /// <summary>The diffusers class the run followed (<c>FluxPipeline</c>, <c>FluxImg2ImgPipeline</c>, <c>FluxFillPipeline</c>, ...).</summary>
     public string? Pipeline { get; init; }
@@ -87,6 +117,27 @@ public sealed record ResolvedGeneration
     /// pixels after "W x H\n", so a run records exactly what it saw; null without image inputs.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Inputs { get; init; }
+
+    /// <summary>
+    /// A request that runs these settings again (the same bytes with the same model and inputs): prompt, sizes, steps,
+    /// guidance, seed and count, strength and <see cref="SchedulerRequest"/>. Image inputs and given latents are not
+    /// part of it (<see cref="Inputs"/> holds their hashes): set them on the request again.
+    /// </summary>
+    public GenerationRequest ToRequest() => new()
+    {
+        Prompt = Prompt,
+        NegativePrompt = NegativePrompt,
+        Steps = Steps,
+        GuidanceScale = GuidanceScale,
+        TrueCfgScale = TrueCfgScale,
+        Height = Height,
+        Width = Width,
+        MaxSequenceLength = MaxSequenceLength,
+        Seed = Seed,
+        Count = Count,
+        Scheduler = SchedulerRequest,
+        Strength = Strength,
+    };
 }
 
 /// <summary>Where the time of a run went. <see cref="OnnxRuntime"/> is the part inside ONNX Runtime's <c>Run</c>.</summary>

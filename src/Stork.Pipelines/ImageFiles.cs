@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Stork.Imaging;
 using Stork.IO;
 
@@ -13,7 +14,9 @@ namespace Stork.Pipelines;
 /// </summary>
 public static class ImageFiles
 {
-    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly JsonSerializerOptions CompactJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
     /// Writes <paramref name="result"/>: to <paramref name="path"/> itself when it ends in <c>.npy</c> (float32 [N, H, W, 3])
@@ -150,7 +153,14 @@ public static class ImageFiles
             }
         }
 
-        chunks.Add(new("software", "Stork.NET"));
+        if (s.Solver is { } solver)
+        {
+            chunks.Add(new("solver", SolverSpec.Line(solver, s.SolverOptions ?? new Dictionary<string, string>())));
+        }
+
+        // The whole run for this image, as stork generate --from-metadata reads it back (no timings: the same run, the same bytes).
+        chunks.Add(new(RunChunk, RunJson(result, k).ToJsonString(CompactJson)));
+        chunks.Add(new("software", Software(s)));
         return PngText.Insert(PngFile.Encode(ToRaster(result.Images, k)), chunks);
     }
 
@@ -174,52 +184,252 @@ public static class ImageFiles
     /// </summary>
     public static void WriteStep(string folder, int? prompt, int step, GeneratedImages images)
     {
-        ArgumentNullException.ThrowIfNull(images);
         Directory.CreateDirectory(folder);
+        foreach (var (path, bytes) in EncodeStep(folder, prompt, step, images))
+        {
+            AtomicFile.WriteAllBytes(path, bytes);
+        }
+    }
+
+    /// <summary>The files <see cref="WriteStep"/> writes, without writing them (a caller that writes them only when the run succeeds).</summary>
+    public static List<(string Path, byte[] Bytes)> EncodeStep(string folder, int? prompt, int step, GeneratedImages images)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(images);
+        var files = new List<(string, byte[])>();
         for (int k = 0; k < images.Count; k++)
         {
             string name = prompt is { } p
                 ? string.Create(CultureInfo.InvariantCulture, $"step-{step:D3}-p{p}-{k}.png")
                 : string.Create(CultureInfo.InvariantCulture, $"step-{step:D3}-{k}.png");
-            PngFile.Write(Path.Combine(folder, name), ToRaster(images, k));
+            files.Add((Path.Combine(folder, name), PngFile.Encode(ToRaster(images, k))));
         }
+
+        return files;
     }
 
-    /// <summary>The runs' settings, seeds, sigmas, warnings and timings as indented JSON, with the <paramref name="files"/> written.</summary>
+    /// <summary>
+    /// The runs' settings (<see cref="RunJson"/>) with their warnings and timings as indented JSON, with the
+    /// <paramref name="files"/> written: <c>{"files": [...], "runs": [...]}</c>.
+    /// </summary>
     public static string MetadataJson(IReadOnlyList<GenerationResult> results, IReadOnlyList<string> files)
     {
         ArgumentNullException.ThrowIfNull(results);
-        var runs = results.Select(r => new
+        ArgumentNullException.ThrowIfNull(files);
+        var runs = new JsonArray();
+        foreach (var r in results)
         {
-            prompt = r.Settings.Prompt,
-            negative_prompt = r.Settings.NegativePrompt,
-            model = r.Settings.Model,
-            scheduler = r.Settings.Scheduler,
-            steps = r.Settings.Steps,
-            guidance_scale = r.Settings.GuidanceScale,
-            true_cfg_scale = r.Settings.TrueCfgScale,
-            height = r.Settings.Height,
-            width = r.Settings.Width,
-            max_sequence_length = r.Settings.MaxSequenceLength,
-            seeds = r.Seeds,
-            mu = r.Settings.Mu,
-            sigmas = r.Settings.Times,
-            pipeline = r.Settings.Pipeline,
-            strength = r.Settings.Strength,
-            inputs = r.Settings.Inputs,
-            warnings = r.Warnings,
-            timings_seconds = new
+            var run = RunJson(r);
+            run["warnings"] = new JsonArray([.. r.Warnings.Select(w => JsonValue.Create(w))]);
+            run["timings_seconds"] = new JsonObject
             {
-                total = r.Timings.Total.TotalSeconds,
-                onnx_runtime = r.Timings.OnnxRuntime.TotalSeconds,
-                loading = r.Timings.Loading.TotalSeconds,
-                loads = r.Timings.Loads.Select(l => new { component = l.Component, seconds = l.Time.TotalSeconds }),
-                text_encoding = r.Timings.TextEncoding.TotalSeconds,
-                denoising = r.Timings.Denoising.TotalSeconds,
-                decoding = r.Timings.Decoding.TotalSeconds,
-                overhead_fraction = r.Timings.Overhead,
-            },
-        });
-        return JsonSerializer.Serialize(new { files, runs }, IndentedJson);
+                ["total"] = r.Timings.Total.TotalSeconds,
+                ["onnx_runtime"] = r.Timings.OnnxRuntime.TotalSeconds,
+                ["loading"] = r.Timings.Loading.TotalSeconds,
+                ["loads"] = new JsonArray([.. r.Timings.Loads.Select(l => (JsonNode)new JsonObject { ["component"] = l.Component, ["seconds"] = l.Time.TotalSeconds })]),
+                ["text_encoding"] = r.Timings.TextEncoding.TotalSeconds,
+                ["denoising"] = r.Timings.Denoising.TotalSeconds,
+                ["decoding"] = r.Timings.Decoding.TotalSeconds,
+                ["overhead_fraction"] = r.Timings.Overhead,
+            };
+            runs.Add(run);
+        }
+
+        return new JsonObject { ["files"] = new JsonArray([.. files.Select(f => JsonValue.Create(f))]), ["runs"] = runs }.ToJsonString(IndentedJson);
     }
+
+    /// <summary>The PNG text key of <see cref="RunJson"/>, which <see cref="ReadRuns"/> reads back.</summary>
+    public const string RunChunk = "stork";
+
+    /// <summary>
+    /// Every resolved setting of a run as JSON (snake_case, diffusers' names): prompt, sizes, steps, guidance, seeds, the
+    /// solver with all its resolved options and the scheduler as requested, the times under their name (<c>sigmas</c> or
+    /// <c>timesteps</c>), the model folder with its graph hashes, input hashes and versions. With <paramref name="image"/>,
+    /// that one image's run (its seed, count 1).
+    /// </summary>
+    public static JsonObject RunJson(GenerationResult result, int? image = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var s = result.Settings;
+        long[]? seeds = result.Seeds is { } all && image is { } k ? [all[k]] : result.Seeds;
+        var o = new JsonObject
+        {
+            ["prompt"] = s.Prompt,
+            ["negative_prompt"] = s.NegativePrompt,
+            ["model"] = s.Model,
+            ["model_sha256"] = Strings(s.ModelHashes),
+            ["pipeline"] = s.Pipeline,
+            ["scheduler"] = s.Scheduler,
+            ["solver"] = s.Solver,
+            ["solver_options"] = Strings(s.SolverOptions),
+            ["scheduler_request"] = SchedulerJson(s.SchedulerRequest),
+            ["steps"] = s.Steps,
+            ["guidance_scale"] = s.GuidanceScale,
+            ["true_cfg_scale"] = s.TrueCfgScale,
+            ["height"] = s.Height,
+            ["width"] = s.Width,
+            ["max_sequence_length"] = s.MaxSequenceLength,
+            ["seed"] = seeds?[0] ?? s.Seed,
+            ["count"] = image is null ? s.Count : 1,
+            ["seeds"] = seeds is null ? null : new JsonArray([.. seeds.Select(x => JsonValue.Create(x))]),
+            ["strength"] = s.Strength,
+            ["mu"] = s.Mu,
+            [s.TimesName] = new JsonArray([.. s.Times.Select(t => JsonValue.Create(t))]),
+            ["inputs"] = Strings(s.Inputs),
+            ["versions"] = new JsonObject { ["stork"] = s.StorkVersion, ["onnx_runtime"] = s.OnnxRuntimeVersion },
+        };
+        return o;
+    }
+
+    /// <summary>
+    /// The runs a PNG written by <see cref="EncodePng"/> (its <see cref="RunChunk"/> text) or a <see cref="MetadataJson"/>
+    /// file records, as settings whose <see cref="ResolvedGeneration.ToRequest"/> runs them again. A scheduler
+    /// configuration file recorded by hash must still hash the same. Bad files raise <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static IReadOnlyList<ResolvedGeneration> ReadRuns(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        JsonNode? root;
+        try
+        {
+            if (IsPng(path))
+            {
+                byte[] png = IO.InputFile.ReadAllBytes(path, "metadata image", 1L << 30);
+                string json = PngText.Read(png).FirstOrDefault(c => c.Key == RunChunk).Value
+                    ?? throw new InvalidDataException($"'{path}' holds no Stork.NET run settings (no '{RunChunk}' text); only images written by Stork.NET 0.2 or later do.");
+                root = JsonNode.Parse(json);
+            }
+            else
+            {
+                root = JsonNode.Parse(IO.InputFile.ReadAllText(path, "metadata file", 64L << 20));
+            }
+
+            var runs = root?["runs"] is JsonArray list ? list.ToList() : [root];
+            if (runs.Count == 0 || runs.Any(r => r is not JsonObject))
+            {
+                throw new InvalidDataException($"'{path}' holds no runs.");
+            }
+
+            return runs.Select(r => ReadRun((JsonObject)r!, path)).ToList();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"'{path}' is not Stork.NET run metadata: {e.Message}", e);
+        }
+    }
+
+    private static ResolvedGeneration ReadRun(JsonObject o, string path)
+    {
+        T Need<T>(string key) => o[key] is { } v ? v.GetValue<T>() : throw new InvalidDataException($"'{path}': the run has no '{key}'.");
+        T? Maybe<T>(string key)
+            where T : struct => o[key]?.GetValue<T>();
+        var times = (o["sigmas"] ?? o["timesteps"]) is JsonArray t ? t.Select(x => x!.GetValue<double>()).ToArray() : [];
+        var inputs = o["inputs"] is JsonObject ins ? ins.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>()) : null;
+        var hashes = o["model_sha256"] is JsonObject ms ? ms.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>()) : null;
+        return new ResolvedGeneration
+        {
+            Model = Need<string>("model"),
+            Prompt = Need<string>("prompt"),
+            NegativePrompt = o["negative_prompt"]?.GetValue<string>(),
+            Steps = Need<int>("steps"),
+            GuidanceScale = Maybe<double>("guidance_scale"),
+            TrueCfgScale = Maybe<double>("true_cfg_scale"),
+            Height = Need<int>("height"),
+            Width = Need<int>("width"),
+            MaxSequenceLength = Need<int>("max_sequence_length"),
+            Seed = Need<long>("seed"),
+            Count = Need<int>("count"),
+            Scheduler = o["scheduler"]?.GetValue<string>() ?? "",
+            Solver = o["solver"]?.GetValue<string>(),
+            SchedulerRequest = ReadScheduler(o["scheduler_request"] as JsonObject, path),
+            Mu = Maybe<double>("mu"),
+            Times = times,
+            TimesName = o["timesteps"] is null ? "sigmas" : "timesteps",
+            Pipeline = o["pipeline"]?.GetValue<string>(),
+            Strength = Maybe<double>("strength"),
+            Inputs = inputs,
+            ModelHashes = hashes,
+        };
+    }
+
+    private static JsonObject? SchedulerJson(SchedulerChoice? choice)
+    {
+        if (choice is null)
+        {
+            return null;
+        }
+
+        var o = new JsonObject { ["name"] = choice.Name };
+        if (choice.Settings is { } settings)
+        {
+            o["options"] = Strings(SolverSpec.Requested(settings));
+            if (settings.Times is { } times)
+            {
+                o["times"] = new JsonArray([.. times.Select(x => JsonValue.Create(x))]);
+            }
+        }
+
+        if (choice.ConfigPath is { } config)
+        {
+            o["config"] = config;
+            o["config_sha256"] = File.Exists(config) ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(config))) : null;
+        }
+
+        if (choice.Variant is { } variant)
+        {
+            o["variant"] = variant == Solvers.Stabilized.StorkVariant.Upstream ? "upstream" : "corrected";
+        }
+
+        return o;
+    }
+
+    private static SchedulerChoice? ReadScheduler(JsonObject? o, string path)
+    {
+        if (o is null)
+        {
+            return null;
+        }
+
+        string? name = o["name"]?.GetValue<string>();
+        var options = o["options"] is JsonObject opts ? opts.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>()) : [];
+        var times = o["times"] is JsonArray t ? t.Select(x => x!.GetValue<double>()).ToArray() : null;
+        var variant = o["variant"]?.GetValue<string>() switch
+        {
+            null => (Solvers.Stabilized.StorkVariant?)null,
+            "upstream" => Solvers.Stabilized.StorkVariant.Upstream,
+            "corrected" => Solvers.Stabilized.StorkVariant.Corrected,
+            var v => throw new InvalidDataException($"'{path}': unknown STORK variant '{v}'."),
+        };
+        string? config = o["config"]?.GetValue<string>();
+        if (config is not null && o["config_sha256"]?.GetValue<string>() is { } recorded)
+        {
+            IO.InputFile.Check(config, "scheduler config");
+            string now = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(config)));
+            if (now != recorded)
+            {
+                throw new InvalidDataException($"'{path}': the scheduler config '{config}' has changed since the run (sha256 {now}, recorded {recorded}).");
+            }
+        }
+
+        try
+        {
+            return new SchedulerChoice
+            {
+                Name = name,
+                Settings = name is null ? null : SolverSpec.Settings(name, options, times),
+                ConfigPath = config,
+                Variant = variant,
+            };
+        }
+        catch (OptionException e)
+        {
+            throw new InvalidDataException($"'{path}': {e.Message}", e);
+        }
+    }
+
+    private static JsonObject? Strings(IReadOnlyDictionary<string, string>? map) =>
+        map is null ? null : new JsonObject(map.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
+
+    private static string Software(ResolvedGeneration s) =>
+        s.StorkVersion is null ? "Stork.NET" : $"Stork.NET {s.StorkVersion}; ONNX Runtime {s.OnnxRuntimeVersion}";
 }

@@ -41,8 +41,14 @@ internal enum SchedulerKind
 /// <param name="TimestepScale">What the solver's time is multiplied by for the network.</param>
 /// <param name="InitialNoiseScale">The factor of the initial noise (diffusers' <c>init_noise_sigma</c> in this library's VP state).</param>
 /// <param name="Mu">The dynamic shift, when the configuration asks for one.</param>
-internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec Model, double TimestepScale, double InitialNoiseScale, double? Mu)
+/// <param name="SolverName">The registry name of <paramref name="Solver"/>.</param>
+/// <param name="Settings">The settings it was built with, the pipeline's defaults applied.</param>
+internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec Model, double TimestepScale, double InitialNoiseScale, double? Mu,
+    string SolverName, SolverSettings Settings)
 {
+    /// <summary>Every option the solver reads, as this run resolved it (<see cref="SolverSpec.Resolved"/>).</summary>
+    public Dictionary<string, string> ResolvedOptions(int steps) => SolverSpec.Resolved(SolverName, Settings, Model, steps, Solver);
+
     /// <summary>The model every flow transformer is: velocity on rectified flow.</summary>
     public static readonly ModelSpec Flow = new(Prediction.FlowVelocity, RectifiedFlowSchedule.Instance);
 
@@ -125,7 +131,7 @@ internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec 
         }
 
         var solver = SolverRegistry.Create(name, Flow, steps, settings);
-        return new PipelineScheduler(solver, name, Flow, kind == SchedulerKind.FlowOwnGrid ? 1000.0 : 1.0, 1.0, mu);
+        return new PipelineScheduler(solver, name, Flow, kind == SchedulerKind.FlowOwnGrid ? 1000.0 : 1.0, 1.0, mu, name, settings);
     }
 
     private static PipelineScheduler Discrete(string text, string configPath, SchedulerChoice? choice, int steps)
@@ -172,6 +178,6 @@ internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec 
         var solver = SolverRegistry.Create(name, model, steps, settings);
         // diffusers' Euler and Heun discrete schedulers start from noise of scale init_noise_sigma.
         double initial = solver is EulerSolver or HeunSolver ? StandardGrids.VeInitialNoiseScale(((StandardSolver)solver).Grid, settings.Diffusers) : 1.0;
-        return new PipelineScheduler(solver, name, model, upstream ? config.TrainSteps : 1.0, initial, null);
+        return new PipelineScheduler(solver, name, model, upstream ? config.TrainSteps : 1.0, initial, null, name, settings);
     }
 }

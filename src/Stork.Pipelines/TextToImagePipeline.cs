@@ -14,12 +14,22 @@ namespace Stork.Pipelines;
 internal sealed class TextToImagePipeline : ITextToImagePipeline
 {
     private readonly Family _family;
+    private readonly Lazy<IReadOnlyDictionary<string, string>> _modelHashes;
 
     internal TextToImagePipeline(Family family)
     {
         _family = family;
         Defaults = FolderDefaults.Apply(family.Defaults, family.Folder.Index, family);
+        _modelHashes = new(() => ModelHashes.Of(family.Folder.Root));
     }
+
+    /// <summary>The Stork.NET version with its commit (the informational version of this assembly).</summary>
+    internal static string StorkVersion { get; } =
+        typeof(TextToImagePipeline).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+
+    /// <summary>The ONNX Runtime version in use.</summary>
+    internal static string OnnxRuntimeVersion => Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString();
 
     /// <inheritdoc/>
     public ModelFolder Folder => _family.Folder;
@@ -56,7 +66,10 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Prompt, nameof(request.Prompt));
-        return CheckInputs(request, []).Run;
+        var (r, _) = CheckInputs(request, []);
+        int imageTokens = r.Height / _family.VaeScale / _family.PatchSize * (r.Width / _family.VaeScale / _family.PatchSize);
+        PipelineScheduler.Resolve(Folder.SchedulerConfigPath, request.Scheduler, r.Steps, _family.Scheduler, imageTokens);
+        return r;
     }
 
     /// <summary>
@@ -76,6 +89,59 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
     {
         var family = _family;
         var total = Stopwatch.StartNew();
+        int reported = 0;
+        void Flush()
+        {
+            for (; reported < warnings.Count; reported++)
+            {
+                request.OnWarning?.Invoke(warnings[reported]);
+            }
+        }
+
+        // The checks' and the tokenizers' warnings (a truncated prompt) before any model loads; a loading stage before each component loads.
+        Flush();
+        var tracked = progress is null ? null : new StageProgress(progress, r.Steps);
+        family.Loading = tracked is null ? null : tracked.Loading;
+        try
+        {
+            return RunStages(request, r, guidance, positive, negative, warnings, tracked, Flush, total, cancellationToken);
+        }
+        finally
+        {
+            family.Loading = null;
+        }
+    }
+
+    // Progress that reports a loading stage before each component load, then the stage the run was in again (within
+    // denoising, a stepwise preview's decoder: the next step's report, so that no step is reported twice).
+    private sealed class StageProgress(IProgress<GenerationProgress> inner, int steps) : IProgress<GenerationProgress>
+    {
+        private GenerationProgress _last = new(GenerationStage.EncodingText, 0, steps, 0);
+
+        public void Report(GenerationProgress value)
+        {
+            _last = value;
+            inner.Report(value);
+        }
+
+        public void Loading(bool starting)
+        {
+            if (starting)
+            {
+                inner.Report(new GenerationProgress(GenerationStage.Loading, 0, steps, 0));
+            }
+            else if (_last.Stage != GenerationStage.Denoising)
+            {
+                inner.Report(_last);
+            }
+        }
+    }
+
+    private GenerationResult RunStages(GenerationRequest request, ResolvedGeneration r, GuidanceKind guidance, IReadOnlyDictionary<string, int[]> positive,
+        IReadOnlyDictionary<string, int[]>? negative, List<string> warnings, IProgress<GenerationProgress>? progress, Action flush, Stopwatch total,
+        CancellationToken cancellationToken)
+    {
+        var family = _family;
         var loadBefore = family.LoadTime;
         int loadsBefore = family.Loads.Count;
         var onnxBefore = family.OnnxTime;
@@ -84,7 +150,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
 
         // 2. Encode the prompt (and, guided, the negative prompt), then release the text encoders.
         var stage = Stopwatch.StartNew();
-        progress?.Report(new GenerationProgress(GenerationStage.EncodingText, 0, r.Steps, double.NaN));
+        progress?.Report(new GenerationProgress(GenerationStage.EncodingText, 0, r.Steps, 0));
         var conditions = new List<IReadOnlyList<DenoiserInput>> { family.Encode(positive, r, "the prompt", warnings) };
         if (guidance != GuidanceKind.None)
         {
@@ -92,6 +158,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
         }
 
         family.ReleaseEncoders();
+        flush();
         cancellationToken.ThrowIfCancellationRequested();
         var textTime = stage.Elapsed;
 
@@ -127,6 +194,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
         // step a finite check and progress.
         stage.Restart();
         var graph = family.Denoiser.Get();
+        progress?.Report(new GenerationProgress(GenerationStage.Denoising, 0, solver.Times.Count, solver.Times[0]));
         int[] sampleShape = packed ? [h / 2 * (w / 2), channels * 4] : [channels, h, w];
         double scale = (guidance == GuidanceKind.BatchedCfg ? r.GuidanceScale : r.TrueCfgScale) ?? 1.0;
         var runInputs = family.RunInputs(r, h, w);
@@ -161,6 +229,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
         var images = Decode(x, r.Count, channels, h, w, cancellationToken);
         family.Decoder.Release();
         var decodeTime = stage.Elapsed;
+        flush();
 
         return new GenerationResult
         {
@@ -172,6 +241,13 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
                 Scheduler = scheduler.Name,
                 Mu = scheduler.Mu,
                 Times = solver.Times.Select(t => t * scheduler.TimestepScale).ToArray(),
+                TimesName = family.Scheduler == SchedulerKind.FlowPipelineSigmas ? "sigmas" : "timesteps",
+                Solver = scheduler.SolverName,
+                SolverOptions = scheduler.ResolvedOptions(r.Steps),
+                SchedulerRequest = request.Scheduler,
+                ModelHashes = _modelHashes.Value,
+                StorkVersion = StorkVersion,
+                OnnxRuntimeVersion = OnnxRuntimeVersion,
                 Pipeline = task.Task == ImageTask.None ? Folder.PipelineClass : task.PipelineClass,
                 Strength = task.Strength,
                 StepsRun = image?.StepsRun,
@@ -230,6 +306,15 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
                 sha.AppendData(raster.Pixels);
                 hashes[role] = "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
             }
+        }
+
+        if (request.Latents is { } latents)
+        {
+            // Given latents (or an image run's noise): sha256 of "[shape]\n" and the float32 values, little-endian.
+            using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            sha.AppendData(System.Text.Encoding.ASCII.GetBytes($"[{string.Join(", ", latents.Shape)}]\n"));
+            sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(latents.Values.AsSpan()));
+            hashes["latents"] = "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
         }
 
         return hashes.Count == 0 ? null : hashes;
@@ -406,7 +491,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
     {
         if (_family.MaxSequenceLimit is not { } limit)
         {
-            if (requested is not null)
+            if (requested is not null && requested != Defaults.MaxSequenceLength)
             {
                 warnings.Add($"this model has no T5 encoder; max_sequence_length {requested} is ignored (CLIP takes 77 tokens).");
             }

@@ -96,6 +96,10 @@ internal static class JobJson
         ["pipeline"] = s.Pipeline,
         ["strength"] = s.Strength,
         ["inputs"] = s.Inputs is { } hashes ? new JsonObject(hashes.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))) : null,
+        ["solver"] = s.Solver,
+        ["solver_options"] = s.SolverOptions is { } o ? new JsonObject(o.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) : null,
+        [s.TimesName] = new JsonArray([.. s.Times.Select(t => JsonValue.Create(t))]),
+        ["versions"] = new JsonObject { ["stork"] = s.StorkVersion, ["onnx_runtime"] = s.OnnxRuntimeVersion },
     };
 
     /// <summary>

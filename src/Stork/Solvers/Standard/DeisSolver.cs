@@ -20,6 +20,9 @@ public sealed class DeisSolver : StandardSolver
         _lowerOrderFinal = lowerOrderFinal;
     }
 
+    /// <summary>The solver order (before warm-up and lower-order final steps lower it).</summary>
+    public int Order => _order;
+
     /// <summary>
     /// The order step <paramref name="i"/> uses. A last step to the clean end (rho = 0) is first order, as
     /// DPM-Solver++'s with <c>final_sigmas_type = zero</c>: in log rho that step is infinitely long, and a higher order

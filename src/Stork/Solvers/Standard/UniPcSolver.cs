@@ -37,6 +37,9 @@ public sealed class UniPcSolver : StandardSolver
         _lastOrder = 0;
     }
 
+    /// <summary>The solver order (before warm-up and lower-order final steps lower it).</summary>
+    public int Order => _order;
+
     /// <summary>The predictor order of step <paramref name="i"/>.</summary>
     public int OrderAt(int i)
     {
