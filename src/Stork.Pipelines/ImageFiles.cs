@@ -155,7 +155,7 @@ public static class ImageFiles
 
         if (s.Solver is { } solver)
         {
-            chunks.Add(new("solver", SolverSpec.Line(solver, s.SolverOptions ?? new Dictionary<string, string>())));
+            chunks.Add(new("solver", SolverSettingsText.Line(solver, s.SolverOptions ?? new Dictionary<string, string>())));
         }
 
         // The whole run for this image, as stork generate --from-metadata reads it back (no timings: the same run, the same bytes).
@@ -362,7 +362,7 @@ public static class ImageFiles
         var o = new JsonObject { ["name"] = choice.Name };
         if (choice.Settings is { } settings)
         {
-            o["options"] = Strings(SolverSpec.Requested(settings));
+            o["options"] = Strings(SolverSettingsText.Requested(settings));
             if (settings.Times is { } times)
             {
                 o["times"] = new JsonArray([.. times.Select(x => JsonValue.Create(x))]);
@@ -416,7 +416,7 @@ public static class ImageFiles
             return new SchedulerChoice
             {
                 Name = name,
-                Settings = name is null ? null : SolverSpec.Settings(name, options, times),
+                Settings = name is null ? null : SolverSettingsText.Settings(name, options, times),
                 ConfigPath = config,
                 Variant = variant,
             };

@@ -46,8 +46,8 @@ internal enum SchedulerKind
 internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec Model, double TimestepScale, double InitialNoiseScale, double? Mu,
     string SolverName, SolverSettings Settings)
 {
-    /// <summary>Every option the solver reads, as this run resolved it (<see cref="SolverSpec.Resolved"/>).</summary>
-    public Dictionary<string, string> ResolvedOptions(int steps) => SolverSpec.Resolved(SolverName, Settings, Model, steps, Solver);
+    /// <summary>Every option the solver reads, as this run resolved it (<see cref="SolverSettingsText.Resolved"/>).</summary>
+    public Dictionary<string, string> ResolvedOptions(int steps) => SolverSettingsText.Resolved(SolverName, Settings, Model, steps, Solver);
 
     /// <summary>The model every flow transformer is: velocity on rectified flow.</summary>
     public static readonly ModelSpec Flow = new(Prediction.FlowVelocity, RectifiedFlowSchedule.Instance);

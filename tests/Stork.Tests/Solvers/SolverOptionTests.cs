@@ -30,6 +30,28 @@ public class SolverOptionTests
     }
 
     [Fact]
+    public void EveryOptionFormatsItsValueAsTextItsParserReadsBack()
+    {
+        // Every option set away from its default (the values each parser accepts), then read back from its own text: the
+        // metadata's requested settings are these texts, so an option whose text does not round-trip breaks --from-metadata.
+        string[] texts = ["substeps=7", "derivative-order=3", "stork-variant=upstream", "shift=3.5", "mu=0.25", "time-shift=linear",
+            "shift-terminal=0.02", "sigmas=karras", "stopping-eps=0.005", "corrector=on", "base-sigmas=training", "taylor=time",
+            "solver-order=3", "unipc-variant=bh1", "rtol=0.001", "atol=0.0001", "grid=karras", "tuned=false", "clip=false"];
+        var defaults = new SolverSettings();
+        foreach (var option in SolverOption.All.Where(o => o != SolverOption.GridFile))
+        {
+            string text = Assert.Single(texts, t => t.StartsWith(option.Key + "=", StringComparison.Ordinal))[(option.Key.Length + 1)..];
+            var set = option.Apply(defaults, text);
+            Assert.Equal(text, option.Format(set));
+            Assert.NotEqual(option.Format(defaults), option.Format(set));
+            Assert.Equal(set, option.Apply(defaults, option.Format(set)!));
+        }
+
+        var requested = Stork.Pipelines.SolverSettingsText.Requested(SolverOption.Corrector.Apply(SolverOption.Substeps.Apply(defaults, "7"), "on"));
+        Assert.Equal(["substeps=7", "corrector=on"], requested.Select(kv => $"{kv.Key}={kv.Value}"));
+    }
+
+    [Fact]
     public void SpecKeysAndAliasesComeFromTheTable()
     {
         var defaults = new SolverSettings();

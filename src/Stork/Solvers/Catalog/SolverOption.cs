@@ -28,10 +28,12 @@ public enum OptionModels
 public sealed class SolverOption
 {
     private readonly Func<SolverSettings, string, SolverSettings> _apply;
+    private readonly Func<SolverSettings, string?> _format;
 
     private SolverOption(string key, string[] aliases, string description, OptionModels models, bool commandLine, bool pipelines,
-        Func<SolverSettings, string, SolverSettings> apply)
+        Func<SolverSettings, string?> format, Func<SolverSettings, string, SolverSettings> apply)
     {
+        _format = format;
         Key = key;
         Aliases = aliases;
         Description = description;
@@ -71,6 +73,16 @@ public sealed class SolverOption
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(value);
         return _apply(settings, value.Trim());
+    }
+
+    /// <summary>
+    /// The option's value in <paramref name="settings"/> as the text <see cref="Apply"/> reads back (a choice's first word,
+    /// numbers round-trip), or null where the settings leave it unset (the solver's own default then holds).
+    /// </summary>
+    public string? Format(SolverSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return _format(settings);
     }
 
     /// <summary>Whether the option means anything for <paramref name="model"/>.</summary>
@@ -117,63 +129,63 @@ public sealed class SolverOption
     /// <summary>STORK: stabilised Runge-Kutta stages per step.</summary>
     public static readonly SolverOption Substeps = Int("substeps", ["s"],
         "STORK: stabilised Runge-Kutta stages per step (upstream s; default 50).", OptionModels.Any, 1, int.MaxValue,
-        (s, v) => s with { Substeps = v }, pipelines: true);
+        s => s.Substeps, (s, v) => s with { Substeps = v }, pipelines: true);
 
     /// <summary>STORK: Taylor derivative order of the virtual evaluations.</summary>
     public static readonly SolverOption DerivativeOrder = Int("derivative-order", ["d"],
         "STORK: Taylor derivative order of the virtual evaluations: 1 or 2 upstream (default 1), 1-3 corrected (default 2; 1 in pipelines).",
-        OptionModels.Any, int.MinValue, int.MaxValue, (s, v) => s with { DerivativeOrder = v }, pipelines: true);
+        OptionModels.Any, int.MinValue, int.MaxValue, s => s.DerivativeOrder, (s, v) => s with { DerivativeOrder = v }, pipelines: true);
 
     /// <summary>STORK: which arithmetic.</summary>
     public static readonly SolverOption StorkVariant = Choice("stork-variant", ["variant"],
         "STORK arithmetic: corrected (the method as published; measured best, see README; the default, except for a STORKScheduler "
         + "configuration) or upstream (the authors' code, defects included).", OptionModels.Any,
         [(["upstream"], Stabilized.StorkVariant.Upstream), (["corrected"], Stabilized.StorkVariant.Corrected)],
-        (s, v) => s with { StorkVariant = v }, pipelines: true);
+        s => s.StorkVariant, (s, v) => s with { StorkVariant = v }, pipelines: true);
 
     /// <summary>STORK on noise models: where integration stops.</summary>
     public static readonly SolverOption StoppingEps = Number("stopping-eps", ["eps"],
         "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps; default 1e-2 upstream; corrected 1e-3 from 20 "
-        + "steps, 1e-2 below).", OptionModels.Noise, (s, v) => s with { StoppingEps = v });
+        + "steps, 1e-2 below).", OptionModels.Noise, s => s.StoppingEps, (s, v) => s with { StoppingEps = v });
 
     /// <summary>STORK: the no-cost corrector.</summary>
     public static readonly SolverOption Corrector = Choice("corrector", [],
         "STORK (corrected, derivative order 1 or 2): re-integrate each step with the next model output (UniC-style, no extra evaluation; "
         + "raises the order by one): on, off or auto (default: on from 20 steps on flow models; off in pipelines; see README).", OptionModels.Any,
         [(["on", "true"], CorrectorMode.On), (["off", "false"], CorrectorMode.Off), (["auto"], CorrectorMode.Auto)],
-        (s, v) => s with { Corrector = v }, pipelines: true);
+        s => s.Corrector, (s, v) => s with { Corrector = v }, pipelines: true);
 
     /// <summary>STORK on flow models: the base sigma grid.</summary>
     public static readonly SolverOption BaseSigmas = Choice("base-sigmas", ["base"],
         "STORK on flow models: step (linspace(1, 1/N, N) then 0; corrected default) or training (diffusers' linspace(1, 1/T, N) then 0; "
         + "upstream default).", OptionModels.Flow,
         [(["step", "steps"], FlowSigmaBase.StepSigmas), (["training", "train"], FlowSigmaBase.TrainingSigmas)],
-        (s, v) => s with { FlowSigmas = v });
+        s => s.FlowSigmas, (s, v) => s with { FlowSigmas = v });
 
     /// <summary>STORK on noise models: the Taylor variable.</summary>
     public static readonly SolverOption Taylor = Choice("taylor", [],
         "STORK on noise models: the Taylor variable, time or logsnr (default: logsnr corrected, time upstream).", OptionModels.Any,
         [(["time", "t"], TaylorVariable.Time), (["logsnr", "lambda"], TaylorVariable.LogSnr)],
-        (s, v) => s with { TaylorVariable = v }, commandLine: false);
+        s => s.TaylorVariable, (s, v) => s with { TaylorVariable = v }, commandLine: false);
 
     /// <summary>Multistep solvers: order.</summary>
     public static readonly SolverOption SolverOrder = Int("solver-order", ["order"],
         "Multistep solvers: order (dpm++2m: 2, dpm++3m: 3, unipc: 2, deis: 2 by default; 1 to 3).", OptionModels.Any, 1, 3,
-        (s, v) => s with { SolverOrder = v }, pipelines: true);
+        s => s.SolverOrder, (s, v) => s with { SolverOrder = v }, pipelines: true);
 
     /// <summary>UniPC: B(h).</summary>
     public static readonly SolverOption UniPcVariant = Choice("unipc-variant", ["variant"],
         "UniPC: B(h), bh1 or bh2 (default bh2).", OptionModels.Any,
         [(["bh1"], Standard.UniPcVariant.Bh1), (["bh2"], Standard.UniPcVariant.Bh2)],
-        (s, v) => s with { UniPcVariant = v }, pipelines: true);
+        s => s.UniPcVariant, (s, v) => s with { UniPcVariant = v }, pipelines: true);
 
     /// <summary>RK45: relative tolerance.</summary>
     public static readonly SolverOption RelativeTolerance = Number("rtol", [], "rk45: relative tolerance (default 1e-5).", OptionModels.Any,
-        (s, v) => s with { RelativeTolerance = v });
+        s => s.RelativeTolerance, (s, v) => s with { RelativeTolerance = v });
 
     /// <summary>RK45: absolute tolerance.</summary>
     public static readonly SolverOption AbsoluteTolerance = Number("atol", [], "rk45: absolute tolerance (default 1e-5).", OptionModels.Any,
-        (s, v) => s with { AbsoluteTolerance = v });
+        s => s.AbsoluteTolerance, (s, v) => s with { AbsoluteTolerance = v });
 
     /// <summary>The standard solvers' time grid.</summary>
     public static readonly SolverOption Grid = Choice("grid", [],
@@ -183,40 +195,40 @@ public sealed class SolverOption
         + "(flow) or 0 (discrete VP) or 1e-3 T (continuous VP), then the clean end).", OptionModels.Any,
         [(["native"], GridKind.Native), (["flow"], GridKind.Flow), (["uniform-time", "uniform"], GridKind.UniformTime),
             (["logsnr", "log-snr"], GridKind.LogSnr), (["karras"], GridKind.Karras)],
-        (s, v) => s with { Grid = v });
+        s => s.Grid, (s, v) => s with { Grid = v });
 
     /// <summary>Flow models: static sigma shift.</summary>
     public static readonly SolverOption Shift = Number("shift", [], "Flow models: static sigma shift (diffusers shift / flow_shift; default 1).",
-        OptionModels.Flow, (s, v) => s with { FlowGrid = s.FlowGrid with { Shift = v } });
+        OptionModels.Flow, s => s.FlowGrid.Shift, (s, v) => s with { FlowGrid = s.FlowGrid with { Shift = v } });
 
     /// <summary>Flow models: dynamic shift mu.</summary>
     public static readonly SolverOption Mu = Number("mu", [], "Flow models: dynamic shift mu (enables use_dynamic_shifting).",
-        OptionModels.Flow, (s, v) => s with { FlowGrid = s.FlowGrid with { Mu = v } });
+        OptionModels.Flow, s => s.FlowGrid.Mu, (s, v) => s with { FlowGrid = s.FlowGrid with { Mu = v } });
 
     /// <summary>Flow models: the dynamic shift's form.</summary>
     public static readonly SolverOption TimeShift = Choice("time-shift", [], "Flow models: dynamic shift form, exponential (default) or linear.",
         OptionModels.Flow, [(["exponential"], TimeShiftType.Exponential), (["linear"], TimeShiftType.Linear)],
-        (s, v) => s with { FlowGrid = s.FlowGrid with { TimeShiftType = v } });
+        s => s.FlowGrid.TimeShiftType, (s, v) => s with { FlowGrid = s.FlowGrid with { TimeShiftType = v } });
 
     /// <summary>Flow models: the terminal of the shifted sigmas.</summary>
     public static readonly SolverOption ShiftTerminal = Number("shift-terminal", [], "Flow models: stretch the shifted sigmas to end at this value.",
-        OptionModels.Flow, (s, v) => s with { FlowGrid = s.FlowGrid with { ShiftTerminal = v } });
+        OptionModels.Flow, s => s.FlowGrid.ShiftTerminal, (s, v) => s with { FlowGrid = s.FlowGrid with { ShiftTerminal = v } });
 
     /// <summary>Flow models: sigma spacing.</summary>
     public static readonly SolverOption Sigmas = Choice("sigmas", [], "Flow models: sigma spacing, linear (default), karras, exponential or beta.",
         OptionModels.Flow,
         [(["linear"], SigmaSpacing.Linear), (["karras"], SigmaSpacing.Karras), (["exponential"], SigmaSpacing.Exponential), (["beta"], SigmaSpacing.Beta)],
-        (s, v) => s with { FlowGrid = s.FlowGrid with { Spacing = v } });
+        s => s.FlowGrid.Spacing, (s, v) => s with { FlowGrid = s.FlowGrid with { Spacing = v } });
 
     /// <summary>DDIM: diffusers' clip_sample.</summary>
     public static readonly SolverOption Clip = Choice("clip", [], "DDIM: clip the predicted x0 to the clip range (diffusers clip_sample; default true).",
-        OptionModels.Any, [(["true"], true), (["false"], false)], (s, v) => s with { Diffusers = s.Diffusers with { ClipSample = v } },
+        OptionModels.Any, [(["true"], true), (["false"], false)], s => s.Diffusers.ClipSample, (s, v) => s with { Diffusers = s.Diffusers with { ClipSample = v } },
         commandLine: false);
 
     /// <summary>A tuned time grid file (<c>stork tune</c>): the solver evaluates the model at its times.</summary>
     public static readonly SolverOption GridFile = new("grid-file", [],
         "A tuned grid file (stork tune): the solver evaluates the model at its times (one per step, so the step count must match) and ends at "
-        + "the clean data. Without it a model card's tuned grid for the solver and step count is the default.", OptionModels.Any, true, false,
+        + "the clean data. Without it a model card's tuned grid for the solver and step count is the default.", OptionModels.Any, true, false, _ => null,
         (s, path) =>
         {
             try
@@ -231,7 +243,7 @@ public sealed class SolverOption
 
     /// <summary>Whether a model card's tuned grids are the default.</summary>
     public static readonly SolverOption Tuned = Choice("tuned", [], "Take the model card's tuned grid for the solver and step count (default true; false: the solver's own grid).",
-        OptionModels.Any, [(["true"], true), (["false"], false)], (s, v) => s with { UseModelGrids = v }, commandLine: false);
+        OptionModels.Any, [(["true"], true), (["false"], false)], s => s.UseModelGrids, (s, v) => s with { UseModelGrids = v }, commandLine: false);
 
     /// <summary>Every option, in the order of help texts.</summary>
     public static IReadOnlyList<SolverOption> All { get; } =
@@ -247,8 +259,8 @@ public sealed class SolverOption
     public override string ToString() => Key;
 
     private static SolverOption Int(string key, string[] aliases, string description, OptionModels models, int min, int max,
-        Func<SolverSettings, int, SolverSettings> set, bool pipelines = false) =>
-        new(key, aliases, description, models, true, pipelines, (s, text) =>
+        Func<SolverSettings, int?> get, Func<SolverSettings, int, SolverSettings> set, bool pipelines = false) =>
+        new(key, aliases, description, models, true, pipelines, s => get(s)?.ToString(CultureInfo.InvariantCulture), (s, text) =>
         {
             if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
             {
@@ -259,15 +271,16 @@ public sealed class SolverOption
         });
 
     private static SolverOption Number(string key, string[] aliases, string description, OptionModels models,
-        Func<SolverSettings, double, SolverSettings> set) =>
-        new(key, aliases, description, models, true, false, (s, text) =>
+        Func<SolverSettings, double?> get, Func<SolverSettings, double, SolverSettings> set) =>
+        new(key, aliases, description, models, true, false, s => get(s)?.ToString("R", CultureInfo.InvariantCulture), (s, text) =>
             double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
                 ? set(s, v)
                 : throw new OptionException(key, $"must be a number (got '{text}')."));
 
     private static SolverOption Choice<T>(string key, string[] aliases, string description, OptionModels models, (string[] Words, T Value)[] words,
-        Func<SolverSettings, T, SolverSettings> set, bool commandLine = true, bool pipelines = false) =>
-        new(key, aliases, description, models, commandLine, pipelines, (s, text) =>
+        Func<SolverSettings, object?> get, Func<SolverSettings, T, SolverSettings> set, bool commandLine = true, bool pipelines = false) =>
+        new(key, aliases, description, models, commandLine, pipelines,
+            s => get(s) is { } current ? words.First(w => Equals(w.Value, current)).Words[0] : null, (s, text) =>
         {
             foreach (var (names, value) in words)
             {

@@ -12,7 +12,7 @@ namespace Stork.Pipelines;
 /// settings, so that <see cref="Settings"/> rebuilds them exactly) and what ran (<see cref="Resolved"/>, every option the
 /// solver reads with the pipeline's defaults applied).
 /// </summary>
-internal static class SolverSpec
+internal static class SolverSettingsText
 {
     private static readonly SolverSettings Default = new();
 
@@ -20,64 +20,12 @@ internal static class SolverSpec
     public static Dictionary<string, string> Requested(SolverSettings s)
     {
         var o = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (s.Substeps != Default.Substeps)
+        foreach (var option in SolverOption.All.Except(SolverOption.FlowGrid))
         {
-            o[SolverOption.Substeps.Key] = Int(s.Substeps);
-        }
-
-        if (s.DerivativeOrder is { } d)
-        {
-            o[SolverOption.DerivativeOrder.Key] = Int(d);
-        }
-
-        if (s.StorkVariant != Default.StorkVariant)
-        {
-            o[SolverOption.StorkVariant.Key] = Word(s.StorkVariant);
-        }
-
-        if (s.StoppingEps is { } eps)
-        {
-            o[SolverOption.StoppingEps.Key] = Num(eps);
-        }
-
-        if (s.Corrector is { } c)
-        {
-            o[SolverOption.Corrector.Key] = Word(c);
-        }
-
-        if (s.FlowSigmas is { } f)
-        {
-            o[SolverOption.BaseSigmas.Key] = Word(f);
-        }
-
-        if (s.TaylorVariable is { } t)
-        {
-            o[SolverOption.Taylor.Key] = Word(t);
-        }
-
-        if (s.SolverOrder is { } order)
-        {
-            o[SolverOption.SolverOrder.Key] = Int(order);
-        }
-
-        if (s.UniPcVariant != Default.UniPcVariant)
-        {
-            o[SolverOption.UniPcVariant.Key] = Word(s.UniPcVariant);
-        }
-
-        if (s.Grid != Default.Grid)
-        {
-            o[SolverOption.Grid.Key] = Word(s.Grid);
-        }
-
-        if (s.UseModelGrids != Default.UseModelGrids)
-        {
-            o[SolverOption.Tuned.Key] = s.UseModelGrids ? "true" : "false";
-        }
-
-        if (s.Diffusers.ClipSample != Default.Diffusers.ClipSample)
-        {
-            o[SolverOption.Clip.Key] = s.Diffusers.ClipSample ? "true" : "false";
+            if (option.Format(s) is { } text && text != option.Format(Default))
+            {
+                o[option.Key] = text;
+            }
         }
 
         return o;
@@ -105,14 +53,14 @@ internal static class SolverSpec
         if (reads.Contains(SolverOption.StorkVariant))
         {
             var stork = s.ToStorkOptions(name.EndsWith('2') ? 2 : 4);
-            o[SolverOption.StorkVariant.Key] = Word(stork.Variant);
+            o[SolverOption.StorkVariant.Key] = SolverOption.StorkVariant.Format(s with { StorkVariant = stork.Variant })!;
             o[SolverOption.Substeps.Key] = Int(stork.Substeps);
             o[SolverOption.DerivativeOrder.Key] = Int(stork.DerivativeOrder);
             o[SolverOption.Corrector.Key] = stork.CorrectsAt(steps, flow) ? "on" : "off";
             if (!flow)
             {
                 o[SolverOption.StoppingEps.Key] = Num(stork.StoppingEpsAt(steps));
-                o[SolverOption.Taylor.Key] = Word(stork.TaylorVariable);
+                o[SolverOption.Taylor.Key] = SolverOption.Taylor.Format(s with { TaylorVariable = stork.TaylorVariable })!;
             }
         }
 
@@ -133,12 +81,12 @@ internal static class SolverSpec
 
         if (reads.Contains(SolverOption.UniPcVariant))
         {
-            o[SolverOption.UniPcVariant.Key] = Word(s.UniPcVariant);
+            o[SolverOption.UniPcVariant.Key] = SolverOption.UniPcVariant.Format(s)!;
         }
 
         if (reads.Contains(SolverOption.Clip))
         {
-            o[SolverOption.Clip.Key] = s.Diffusers.ClipSample ? "true" : "false";
+            o[SolverOption.Clip.Key] = SolverOption.Clip.Format(s)!;
         }
 
         if (s.Times is { } times)
@@ -149,15 +97,15 @@ internal static class SolverSpec
         }
         else if (reads.Contains(SolverOption.Grid))
         {
-            o[SolverOption.Grid.Key] = Word(s.Grid);
+            o[SolverOption.Grid.Key] = SolverOption.Grid.Format(s)!;
         }
 
         if (flow)
         {
             var g = s.FlowGrid;
-            o[SolverOption.Shift.Key] = Num(g.Shift);
-            o[SolverOption.TimeShift.Key] = Word(g.TimeShiftType);
-            o[SolverOption.Sigmas.Key] = Word(g.Spacing);
+            o[SolverOption.Shift.Key] = SolverOption.Shift.Format(s)!;
+            o[SolverOption.TimeShift.Key] = SolverOption.TimeShift.Format(s)!;
+            o[SolverOption.Sigmas.Key] = SolverOption.Sigmas.Format(s)!;
             if (g.ShiftTerminal is { } terminal)
             {
                 o[SolverOption.ShiftTerminal.Key] = Num(terminal);
@@ -177,33 +125,4 @@ internal static class SolverSpec
     private static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
 
     private static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-
-    // The first word each option's parser accepts for the value.
-    private static string Word<T>(T value)
-        where T : struct, Enum => value switch
-        {
-            StorkVariant.Upstream => "upstream",
-            StorkVariant.Corrected => "corrected",
-            CorrectorMode.On => "on",
-            CorrectorMode.Off => "off",
-            CorrectorMode.Auto => "auto",
-            FlowSigmaBase.StepSigmas => "step",
-            FlowSigmaBase.TrainingSigmas => "training",
-            TaylorVariable.Time => "time",
-            TaylorVariable.LogSnr => "logsnr",
-            UniPcVariant.Bh1 => "bh1",
-            UniPcVariant.Bh2 => "bh2",
-            GridKind.Native => "native",
-            GridKind.Flow => "flow",
-            GridKind.UniformTime => "uniform-time",
-            GridKind.LogSnr => "logsnr",
-            GridKind.Karras => "karras",
-            Grids.TimeShiftType.Exponential => "exponential",
-            Grids.TimeShiftType.Linear => "linear",
-            Grids.SigmaSpacing.Linear => "linear",
-            Grids.SigmaSpacing.Karras => "karras",
-            Grids.SigmaSpacing.Exponential => "exponential",
-            Grids.SigmaSpacing.Beta => "beta",
-            _ => value.ToString().ToLowerInvariant(),
-        };
 }
