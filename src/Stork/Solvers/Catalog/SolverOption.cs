@@ -133,7 +133,7 @@ public sealed class SolverOption
 
     /// <summary>STORK: Taylor derivative order of the virtual evaluations.</summary>
     public static readonly SolverOption DerivativeOrder = Int("derivative-order", ["d"],
-        "STORK: Taylor derivative order of the virtual evaluations: 1 or 2 upstream (default 1), 1-3 corrected (default 2; 1 in pipelines).",
+        "STORK: Taylor derivative order of the virtual evaluations: 1 or 2 upstream (default 1), 1-3 corrected (default 2; text-to-image pipelines on flow models take 1).",
         OptionModels.Any, int.MinValue, int.MaxValue, s => s.DerivativeOrder, (s, v) => s with { DerivativeOrder = v }, pipelines: true);
 
     /// <summary>STORK: which arithmetic.</summary>
