@@ -59,7 +59,8 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     [Fact]
     public async Task Job_events_stream_progress_previews_and_the_result()
     {
-        var (status, job) = await S.PostJson("/api/jobs", """{"prompt": "a bag", "steps": 5, "preview": true, "count": 2}""");
+        // Long enough to outlive the subscription: a finished job replays its events but not its previews (dropped at the end).
+        var (status, job) = await S.PostJson("/api/jobs", """{"prompt": "a bag", "steps": 20, "preview": true, "count": 2, "width": 256, "height": 256}""");
         Assert.Equal(202, status);
         string id = job!["id"]!.GetValue<string>();
         await using var stream = await S.Client.GetStreamAsync($"/api/jobs/{id}/events");
