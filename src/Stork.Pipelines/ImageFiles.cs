@@ -250,8 +250,20 @@ public static class ImageFiles
     public static JsonObject RunJson(GenerationResult result, int? image = null)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var s = result.Settings;
-        long[]? seeds = result.Seeds is { } all && image is { } k ? [all[k]] : result.Seeds;
+        return image is { } k
+            ? RunSettings(result.Settings, result.Seeds is { } all ? [all[k]] : null, single: true)
+            : RunSettings(result.Settings, result.Seeds, single: false);
+    }
+
+    /// <summary>
+    /// <see cref="RunJson"/> from a run's settings and its seeds (null: given latents), for callers
+    /// that keep those and not the images.
+    /// </summary>
+    public static JsonObject SettingsJson(ResolvedGeneration settings, IReadOnlyList<long>? seeds) => RunSettings(settings, seeds, single: false);
+
+    private static JsonObject RunSettings(ResolvedGeneration s, IReadOnlyList<long>? seeds, bool single)
+    {
+        ArgumentNullException.ThrowIfNull(s);
         var o = new JsonObject
         {
             ["prompt"] = s.Prompt,
@@ -270,7 +282,7 @@ public static class ImageFiles
             ["width"] = s.Width,
             ["max_sequence_length"] = s.MaxSequenceLength,
             ["seed"] = seeds?[0] ?? s.Seed,
-            ["count"] = image is null ? s.Count : 1,
+            ["count"] = single ? 1 : s.Count,
             ["seeds"] = seeds is null ? null : new JsonArray([.. seeds.Select(x => JsonValue.Create(x))]),
             ["strength"] = s.Strength,
             ["mu"] = s.Mu,

@@ -38,7 +38,7 @@ internal static class JobJson
 
         if (job.Output is { } output)
         {
-            o["settings"] = Settings(output.Settings);
+            o["settings"] = ImageFiles.SettingsJson(output.Settings, output.Seeds);
             o["seeds"] = output.Seeds is { } seeds ? new JsonArray([.. seeds.Select(s => JsonValue.Create(s))]) : null;
             o["nfe"] = output.Settings.Times.Count;
             o["seconds"] = Math.Round(output.Timings.Total.TotalSeconds, 3);
@@ -79,36 +79,14 @@ internal static class JobJson
         return o;
     }
 
-    /// <summary>The settings a run used (<see cref="ResolvedGeneration"/>), model shown by name, not by path.</summary>
-    private static JsonObject Settings(ResolvedGeneration s) => new()
-    {
-        ["prompt"] = s.Prompt,
-        ["negative_prompt"] = s.NegativePrompt,
-        ["steps"] = s.Steps,
-        ["guidance_scale"] = s.GuidanceScale,
-        ["true_cfg_scale"] = s.TrueCfgScale,
-        ["height"] = s.Height,
-        ["width"] = s.Width,
-        ["max_sequence_length"] = s.MaxSequenceLength,
-        ["seed"] = s.Seed,
-        ["count"] = s.Count,
-        ["scheduler"] = s.Scheduler,
-        ["pipeline"] = s.Pipeline,
-        ["strength"] = s.Strength,
-        ["inputs"] = s.Inputs is { } hashes ? new JsonObject(hashes.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))) : null,
-        ["solver"] = s.Solver,
-        ["solver_options"] = s.SolverOptions is { } o ? new JsonObject(o.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) : null,
-        [s.TimesName] = new JsonArray([.. s.Times.Select(t => JsonValue.Create(t))]),
-        ["versions"] = new JsonObject { ["stork"] = s.StorkVersion, ["onnx_runtime"] = s.OnnxRuntimeVersion },
-    };
-
     /// <summary>
-    /// Image <paramref name="k"/> of a run as PNG: the library's text chunks (<see cref="ImageFiles.EncodePng"/>) with the
-    /// served model's name in place of its folder, and Automatic1111's one <c>parameters</c> line, which its PNG-info readers show.
+    /// Image <paramref name="k"/> of a run as PNG: the library's text chunks (<see cref="ImageFiles.EncodePng"/>; the result's
+    /// model is the served name) and Automatic1111's one <c>parameters</c> line, which its PNG-info readers show.
     /// </summary>
-    public static byte[] Png(GenerationResult result, int k, string model, string? a1111Sampler)
+    public static byte[] Png(GenerationResult result, int k, string? a1111Sampler)
     {
         var s = result.Settings;
+        string model = s.Model;
         string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         string size = string.Create(CultureInfo.InvariantCulture, $"{s.Width}x{s.Height}");
         string seedText = result.Seeds?[k].ToString(CultureInfo.InvariantCulture) ?? "latents";
@@ -117,6 +95,6 @@ internal static class JobJson
             + $"\nSteps: {s.Steps.ToString(CultureInfo.InvariantCulture)}, Sampler: {a1111Sampler ?? s.Scheduler}"
             + (cfg is { } c ? $", CFG scale: {Num(c)}" : "") + $", Seed: {seedText}, Size: {size}, Model: {model}"
             + (s.Strength is { } strength ? $", Denoising strength: {Num(strength)}" : "");
-        return ImageFiles.EncodePng(result, k, [new("model", model), new("parameters", parameters)]);
+        return ImageFiles.EncodePng(result, k, [new("parameters", parameters)]);
     }
 }

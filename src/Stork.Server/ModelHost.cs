@@ -134,10 +134,12 @@ internal sealed class ModelHost : IDisposable
         try
         {
             var request = job.Preview ? job.Request with { Stepwise = (step, images) => Preview(job, step, images) } : job.Request;
-            var result = Pipeline.Generate(request, new JobProgress(job), job.Token);
+            // Served by name: the folder's path reaches no response, PNG text or settings (the library writes them from this record).
+            var generated = Pipeline.Generate(request, new JobProgress(job), job.Token);
+            var result = generated with { Settings = generated.Settings with { Model = Name } };
             string? sampler = job.Request.Scheduler?.Name is { } n ? SamplerNames.A1111Name(n) : null;
             var pngs = Enumerable.Range(0, result.Images.Count)
-                .Select(k => JobJson.Png(result, k, Name, sampler)).ToList();
+                .Select(k => JobJson.Png(result, k, sampler)).ToList();
             if (_output is not null)
             {
                 for (int k = 0; k < pngs.Count; k++)

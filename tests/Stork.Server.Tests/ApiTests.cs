@@ -44,6 +44,13 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal("7", Text(first, "seed"));
         Assert.Equal("6", Text(first, "steps"));
         Assert.Equal("fashion-flux", Assert.Single(PngText.Read(first), kv => kv.Key == "model").Value);
+
+        // The folder's path reaches neither the PNG's text (the run's JSON included) nor the settings; the served name does.
+        string folder = TestServer.ShippedFluxFolder();
+        Assert.All(PngText.Read(first), kv => Assert.DoesNotContain(folder, kv.Value, StringComparison.Ordinal));
+        Assert.Equal("fashion-flux", System.Text.Json.Nodes.JsonNode.Parse(Text(first, "stork"))!["model"]!.GetValue<string>());
+        Assert.Equal("fashion-flux", job["settings"]!["model"]!.GetValue<string>());
+        Assert.DoesNotContain(folder, job.ToJsonString(), StringComparison.Ordinal);
         Assert.Contains("Steps: 6, Sampler: stork-4", Text(first, "parameters"), StringComparison.Ordinal);
 
         var (_, again) = await S.PostJson("/api/generate", body);
