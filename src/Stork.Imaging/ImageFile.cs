@@ -43,6 +43,17 @@ public static class ImageFile
     /// <summary>Decodes a PNG or JPEG held in memory; <paramref name="name"/> names it in errors.</summary>
     public static Raster Decode(byte[] data, string name = "image")
     {
+        var (pixels, width, height, orientation) = DecodePixels(data, name, ColorComponents.RedGreenBlue);
+        return ExifOrientation.Apply(new Raster(width, height, pixels), orientation);
+    }
+
+    /// <summary>
+    /// The checked decode both <see cref="Decode"/> and <see cref="DecodeWithAlpha"/> use: signature, truncation, the declared
+    /// size against the limits before any allocation, then the decoder's <paramref name="components"/> bytes and the
+    /// file's EXIF orientation (not yet applied).
+    /// </summary>
+    private static (byte[] Pixels, int Width, int Height, int Orientation) DecodePixels(byte[] data, string name, ColorComponents components)
+    {
         ArgumentNullException.ThrowIfNull(data);
         var format = Sniff(data) ?? throw new InvalidDataException($"{name} is neither a PNG nor a JPEG file.");
         if (format == "PNG" && (data.Length < 33 || !data.AsSpan(12, 4).SequenceEqual("IHDR"u8)))
@@ -60,49 +71,25 @@ public static class ImageFile
             throw new InvalidDataException($"{name} is a truncated JPEG file (no end-of-image marker).");
         }
 
-        if (format == "PNG")
-        {
-            // IHDR is the first chunk: width and height at bytes 16 and 20, checked before the decoder sees them.
-            long w = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(16));
-            long h = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(20));
-            CheckSize(w, h, name);
-        }
-
-        ImageInfo? info;
-        try
-        {
-            using var header = new MemoryStream(data, writable: false);
-            info = ImageInfo.FromStream(header);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"{name} is not a readable {format} file: {e.Message}", e);
-        }
-
-        if (info is not { } i)
-        {
-            throw new InvalidDataException($"{name} is not a readable {format} file (its header cannot be read; CMYK JPEGs are not supported).");
-        }
-
-        CheckSize(i.Width, i.Height, name);
+        var (width, height) = HeaderSize(data, name, format);
+        CheckSize(width, height, name);
 
         ImageResult result;
         try
         {
-            result = ImageResult.FromMemory(data, ColorComponents.RedGreenBlue);
+            result = ImageResult.FromMemory(data, components);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new InvalidDataException($"{name} is not a readable {format} file: {e.Message}", e);
         }
 
-        if (result is null || result.Width != i.Width || result.Height != i.Height || result.Data is null || result.Data.Length != i.Width * i.Height * 3)
+        if (result is null || result.Width != width || result.Height != height || result.Data is null || result.Data.Length != width * height * (components == ColorComponents.RedGreenBlue ? 3 : 4))
         {
             throw new InvalidDataException($"{name}: the {format} decoder returned no image of the declared size.");
         }
 
-        var raster = new Raster(result.Width, result.Height, result.Data);
-        return ExifOrientation.Apply(raster, format == "PNG" ? ExifOrientation.OfPng(data) : ExifOrientation.OfJpeg(data));
+        return (result.Data, result.Width, result.Height, format == "PNG" ? ExifOrientation.OfPng(data) : ExifOrientation.OfJpeg(data));
     }
 
     /// <summary>
@@ -114,6 +101,17 @@ public static class ImageFile
     {
         ArgumentNullException.ThrowIfNull(data);
         var format = Sniff(data) ?? throw new InvalidDataException($"{name} is neither a PNG nor a JPEG file.");
+        var (w, h) = HeaderSize(data, name, format);
+        return w is < 1 or > int.MaxValue || h is < 1 or > int.MaxValue
+            ? throw new InvalidDataException($"{name} declares {w} x {h} pixels.")
+            : ((int)w, (int)h);
+    }
+
+    /// <summary>
+    /// The size a PNG's IHDR chunk (the first, read directly) or a JPEG's header declares, unchecked; nothing is decoded.
+    /// </summary>
+    private static (long Width, long Height) HeaderSize(byte[] data, string name, string format)
+    {
         if (format == "PNG")
         {
             if (data.Length < 33 || !data.AsSpan(12, 4).SequenceEqual("IHDR"u8))
@@ -121,11 +119,8 @@ public static class ImageFile
                 throw new InvalidDataException($"{name} is a damaged PNG file (no IHDR chunk first).");
             }
 
-            uint w = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(16));
-            uint h = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(20));
-            return w is < 1 or > int.MaxValue || h is < 1 or > int.MaxValue
-                ? throw new InvalidDataException($"{name} declares {w} x {h} pixels.")
-                : ((int)w, (int)h);
+            return (System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(16)),
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(20)));
         }
 
         ImageInfo? info;
@@ -139,7 +134,8 @@ public static class ImageFile
             throw new InvalidDataException($"{name} is not a readable {format} file: {e.Message}", e);
         }
 
-        return info is { } i ? (i.Width, i.Height) : throw new InvalidDataException($"{name} is not a readable {format} file (its header cannot be read).");
+        return info is { } i ? (i.Width, i.Height)
+            : throw new InvalidDataException($"{name} is not a readable {format} file (its header cannot be read; CMYK JPEGs are not supported).");
     }
 
     /// <summary>
@@ -149,26 +145,25 @@ public static class ImageFile
     /// </summary>
     public static (Raster Image, byte[] Alpha) DecodeWithAlpha(byte[] data, string name = "image")
     {
-        var image = Decode(data, name);
-        ImageResult result;
-        try
+        // One decode to RGBA: RGB is its first three bytes (what convert("RGB") keeps), the alpha a grey image of its own,
+        // both turned upright by the same EXIF orientation.
+        var (rgba, width, height, orientation) = DecodePixels(data, name, ColorComponents.RedGreenBlueAlpha);
+        var rgb = new byte[width * height * 3];
+        var grey = new byte[rgb.Length];
+        for (int p = 0; p < width * height; p++)
         {
-            result = ImageResult.FromMemory(data, ColorComponents.RedGreenBlueAlpha);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"{name} is not a readable file: {e.Message}", e);
-        }
-
-        var alpha = new byte[image.Width * image.Height];
-        if (result?.Data is not { } rgba || rgba.Length != alpha.Length * 4)
-        {
-            throw new InvalidDataException($"{name}: the decoder returned no image of the declared size.");
+            rgb[3 * p] = rgba[4 * p];
+            rgb[(3 * p) + 1] = rgba[(4 * p) + 1];
+            rgb[(3 * p) + 2] = rgba[(4 * p) + 2];
+            grey[3 * p] = grey[(3 * p) + 1] = grey[(3 * p) + 2] = rgba[(4 * p) + 3];
         }
 
+        var image = ExifOrientation.Apply(new Raster(width, height, rgb), orientation);
+        var upright = ExifOrientation.Apply(new Raster(width, height, grey), orientation).Pixels;
+        var alpha = new byte[upright.Length / 3];
         for (int p = 0; p < alpha.Length; p++)
         {
-            alpha[p] = rgba[(4 * p) + 3];
+            alpha[p] = upright[3 * p];
         }
 
         return (image, alpha);

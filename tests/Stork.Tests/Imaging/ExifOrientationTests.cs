@@ -165,6 +165,63 @@ public class ExifOrientationTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    [InlineData(7)]
+    public void The_alpha_turns_upright_with_the_image(int orientation)
+    {
+        // An RGBA PNG whose alpha is the red channel: upright, alpha and red must still agree pixel by pixel.
+        var stored = Stored(orientation);
+        using var raw = new MemoryStream();
+        for (int y = 0; y < stored.Height; y++)
+        {
+            raw.WriteByte(0);
+            for (int x = 0; x < stored.Width; x++)
+            {
+                var c = stored[x, y];
+                raw.Write([c.R, c.G, c.B, c.R]);
+            }
+        }
+
+        using var z = new MemoryStream();
+        using (var zl = new System.IO.Compression.ZLibStream(z, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            raw.Position = 0;
+            raw.CopyTo(zl);
+        }
+
+        byte[] Chunk(string type, byte[] body)
+        {
+            var c = new byte[12 + body.Length];
+            BinaryPrimitives.WriteInt32BigEndian(c, body.Length);
+            System.Text.Encoding.ASCII.GetBytes(type).CopyTo(c, 4);
+            body.CopyTo(c, 8);
+            BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(8 + body.Length), Crc32(c.AsSpan(4, 4 + body.Length)));
+            return c;
+        }
+
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, stored.Width);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), stored.Height);
+        ihdr[8] = 8;
+        ihdr[9] = 6;
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. Chunk("IHDR", ihdr), .. Chunk("eXIf", Tiff(orientation, little: true)),
+            .. Chunk("IDAT", z.ToArray()), .. Chunk("IEND", [])];
+
+        var (image, alpha) = ImageFile.DecodeWithAlpha(png);
+        Assert.Equal((Wv, Hv), (image.Width, image.Height));
+        Assert.Equal(ImageFile.Decode(png).Pixels, image.Pixels);
+        for (int y = 0; y < Hv; y++)
+        {
+            for (int x = 0; x < Wv; x++)
+            {
+                Assert.Equal(Upright(y, x), image[x, y]);
+                Assert.Equal(image[x, y].R, alpha[(y * Wv) + x]);
+            }
+        }
+    }
+
     [Fact]
     public void Without_exif_or_with_a_bad_value_the_pixels_stay_as_stored()
     {
