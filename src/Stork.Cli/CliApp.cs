@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Stork.Sampling;
 
 namespace Stork.Cli;
 

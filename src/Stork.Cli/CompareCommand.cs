@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using Stork.Imaging;
+using Stork.IO;
 using Stork.Onnx;
 using Stork.Pipelines;
 using Stork.Sampling;

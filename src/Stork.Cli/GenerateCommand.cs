@@ -40,7 +40,7 @@ internal static class GenerateCommand
         };
         var metadata = new Option<bool>("--metadata") { Description = "Also write the run's resolved settings (solver options, sigmas or timesteps, model and input hashes, versions), seeds, timings and warnings as JSON beside the output (FILE.json)." };
         var stepwise = new Option<string?>("--stepwise-dir") { Description = "Also write the predicted clean image after every step into this folder (step-NNN-K.png, step-NNN-pP-K.png with several prompts), with the other outputs when the run succeeds." };
-        var shard = ShardSpec.CreateOption();
+        var shard = ShardOption.Create();
         var runtime = new RuntimeOptionSet();
         var solver = new SolverOptionSet(pipelines: true);
         var imageInputs = new ImageInputOptionSet();
@@ -89,7 +89,12 @@ internal static class GenerateCommand
                 OutputFiles.CheckFolder(stepDir, "--stepwise-dir");
             }
 
-            var seeds = SeedList.Parse(r.GetValue(seed), stderr);
+            var seeds = SeedList.Parse(r.GetValue(seed));
+            if (seeds.Drawn)
+            {
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed: {seeds.First} (--seed random; pass --seed {seeds.First} to repeat the run)"));
+            }
+
             if (seeds.Explicit is { } listed && r.GetValue(count) is { } given2 && given2 != listed.Count)
             {
                 throw new CliException($"--seed gives {listed.Count} seeds, one image each; leave --count out (got --count {given2}).");
@@ -189,7 +194,7 @@ internal static class GenerateCommand
 
             // Sharded runs: this process renders images [firstImage, firstImage + length) of the run (item-major, image k of
             // an item seeded seed + k as in a whole run); PNGs keep their global numbers, .npy and .json get the shard.
-            var part = ShardSpec.ForRun(r.GetValue(shard), Environment.GetEnvironmentVariable, totalImages, "image(s)", stderr);
+            var part = ShardOption.ForRun(r.GetValue(shard), Environment.GetEnvironmentVariable, totalImages, "image(s)", stderr);
             if (part.IsPartial && (initial is not null || stepDir is not null || batchPath is not null))
             {
                 throw new CliException($"shard {part}: a sharded run cannot take --latents, --stepwise-dir or --batch-file (--shard 0/1 renders the whole run).");

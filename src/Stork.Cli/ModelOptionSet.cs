@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Stork.IO;
 using Stork.Models;
 using Stork.Onnx;
 

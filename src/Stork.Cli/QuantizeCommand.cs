@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Stork.Onnx.Quantization;
+using Stork.Sampling;
 
 namespace Stork.Cli;
 

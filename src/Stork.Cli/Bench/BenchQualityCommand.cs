@@ -40,7 +40,7 @@ internal static class BenchQualityCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the noise batch (the same for every cell).", DefaultValueFactory = _ => 0 };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier model card with test-set feature statistics (default: the shipped models/fashion-classifier.json)." };
         var outDir = new Option<string>("--out-dir") { Description = "Where quality.csv, quality.md, fd.png, rmse.png and grid.png go.", DefaultValueFactory = _ => "bench-quality" };
-        var shard = ShardSpec.CreateOption();
+        var shard = ShardOption.Create();
         shard.Description = "Run shard i of n (0-based) of every cell: the i-th contiguous block of the run's --chunk blocks of samples; writes quality.shard-i-of-n.json "
             + "(feature sums and outer-product sums, squared errors, time) for `stork bench merge`. Default from JOB_COMPLETION_INDEX + STORK_SHARD_COUNT or SLURM_ARRAY_TASK_ID/COUNT.";
 
@@ -67,7 +67,7 @@ internal static class BenchQualityCommand
                 throw new CliException($"--out-dir '{dir}' is a file, not a folder.");
             }
 
-            var part = ShardSpec.Resolve(r.GetValue(shard), Environment.GetEnvironmentVariable, stderr);
+            var part = ShardOption.Resolve(r.GetValue(shard), Environment.GetEnvironmentVariable, stderr);
             var files = new OutputFiles();
             foreach (string f in part.IsPartial ? [part.Suffixed("quality.json")] : new[] { "quality.md", "fd.png", "rmse.png", "grid.png" })
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Stork.Evaluation;
+using Stork.IO;
 using Stork.Models;
 using Stork.Onnx;
 using Stork.Sampling;

@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using Stork.Cli;
 using Stork.Pipelines.Hub;
+using Stork.Sampling;
 using Stork.Tests.Pipelines;
 
 namespace Stork.Tests.Cli;
@@ -123,14 +124,14 @@ public sealed class NewcomerTests
     public void An_environment_shard_is_announced_with_its_variable()
     {
         var stderr = new StringWriter();
-        var part = ShardSpec.ForRun(null, Env(("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "4")), 8, "image(s)", stderr);
+        var part = ShardOption.ForRun(null, Env(("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "4")), 8, "image(s)", stderr);
         Assert.Equal(new ShardSpec(2, 4), part);
         Assert.Contains("shard 2/4 from SLURM_ARRAY_TASK_ID", stderr.ToString(), StringComparison.Ordinal);
         Assert.Contains("--shard 0/1", stderr.ToString(), StringComparison.Ordinal);
 
         var quiet = new StringWriter();
-        Assert.Equal(ShardSpec.Whole, ShardSpec.ForRun(null, Env(), 8, "image(s)", quiet));
-        Assert.Equal(new ShardSpec(1, 2), ShardSpec.ForRun("1/2", Env(("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "4")), 8, "image(s)", quiet));
+        Assert.Equal(ShardSpec.Whole, ShardOption.ForRun(null, Env(), 8, "image(s)", quiet));
+        Assert.Equal(new ShardSpec(1, 2), ShardOption.ForRun("1/2", Env(("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "4")), 8, "image(s)", quiet));
         Assert.Equal("", quiet.ToString());
     }
 
@@ -138,13 +139,13 @@ public sealed class NewcomerTests
     public void A_job_array_task_with_a_small_run_renders_it_whole_and_says_so()
     {
         var stderr = new StringWriter();
-        var part = ShardSpec.ForRun(null, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_MIN", "0"), ("SLURM_ARRAY_TASK_COUNT", "4")), 1, "image(s)", stderr);
+        var part = ShardOption.ForRun(null, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_MIN", "0"), ("SLURM_ARRAY_TASK_COUNT", "4")), 1, "image(s)", stderr);
         Assert.Equal(ShardSpec.Whole, part);
         Assert.Contains("SLURM_ARRAY_TASK_ID", stderr.ToString(), StringComparison.Ordinal);
         Assert.Contains("whole run", stderr.ToString(), StringComparison.Ordinal);
 
         var k8s = new StringWriter();
-        Assert.Equal(ShardSpec.Whole, ShardSpec.ForRun(null, Env(("JOB_COMPLETION_INDEX", "3")), 8, "image(s)", k8s));
+        Assert.Equal(ShardSpec.Whole, ShardOption.ForRun(null, Env(("JOB_COMPLETION_INDEX", "3")), 8, "image(s)", k8s));
         Assert.Contains("STORK_SHARD_COUNT", k8s.ToString(), StringComparison.Ordinal);
     }
 
@@ -157,9 +158,11 @@ public sealed class NewcomerTests
     public void Every_environment_shard_error_names_the_variable_and_the_way_out(string k1, string v1, string k2, string v2)
     {
         var env = Env((k1, v1), (k2, v2), ("SLURM_ARRAY_TASK_COUNT", "4"));
-        var e = Assert.Throws<CliException>(() => ShardSpec.ForRun(null, env, 100, "image(s)", new StringWriter()));
+        var e = Assert.Throws<OptionException>(() => ShardOption.ForRun(null, env, 100, "image(s)", new StringWriter()));
+        Assert.Equal(ShardSpec.Key, e.Key);
         Assert.Contains(k1, e.Message, StringComparison.Ordinal);
-        Assert.Contains("--shard 0/1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("0/1 for the whole run", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("--", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -171,24 +174,32 @@ public sealed class NewcomerTests
         var (code, _, stderr) = h.Run("generate", "--model", Tiny, "--prompt", "a cat", "--height", "32", "--width", "32", "--shard", "1/2",
             "--out", h.PathOf("x.npy"));
         Assert.Equal(2, code);
-        Assert.Contains("--shard 0/1", stderr, StringComparison.Ordinal);
+        Assert.StartsWith("error: --shard 1/2: the run has 1 image(s)", stderr, StringComparison.Ordinal);
+        Assert.Contains("(0/1 is the whole run)", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Seed_lists_ranges_and_random_seeds()
     {
-        var stderr = new StringWriter();
-        Assert.Equal([1L, 5, 9], SeedList.Parse("1,5,9", stderr).Explicit);
-        Assert.Equal([5L, 6, 7, 8], SeedList.Parse("5..8", stderr).Explicit);
-        Assert.Equal(new SeedList(42, null), SeedList.Parse("42", stderr));
-        Assert.Equal(new SeedList(0, null), SeedList.Parse(null, stderr));
-        Assert.Equal("", stderr.ToString());
-        var drawn = SeedList.Parse("random", stderr);
-        Assert.Contains($"seed: {drawn.First} ", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Equal([1L, 5, 9], SeedList.Parse("1,5,9").Explicit);
+        Assert.Equal([5L, 6, 7, 8], SeedList.Parse("5..8").Explicit);
+        Assert.Equal(new SeedList(42, null), SeedList.Parse("42"));
+        Assert.Equal(new SeedList(0, null), SeedList.Parse(null));
+        Assert.False(SeedList.Parse("42").Drawn);
+        var drawn = SeedList.Parse("random");
+        Assert.True(drawn.Drawn);
+        Assert.Null(drawn.Explicit);
         foreach (string bad in new[] { "x", "1,,2", "9..5", "0..100", "1.5" })
         {
-            Assert.Throws<CliException>(() => SeedList.Parse(bad, stderr));
+            Assert.Equal(SeedList.Key, Assert.Throws<OptionException>(() => SeedList.Parse(bad)).Key);
         }
+
+        using var h = new CliHarness();
+        var random = h.Run("generate", "--model", Tiny, "--prompt", "a cat", "--height", "32", "--width", "32", "--steps", "1", "--seed", "random", "--out", h.PathOf("r.npy"));
+        Assert.True(random.Code == 0, random.Err);
+        Assert.Matches(@"seed: \d+ \(--seed random; pass --seed \d+ to repeat the run\)", random.Err);
+        var wrong = h.Run("generate", "--model", Tiny, "--prompt", "a cat", "--seed", "9..5", "--out", h.PathOf("w.npy"));
+        Assert.Equal("error: --seed 9..5: a range runs upward over 1 to 64 seeds.", wrong.Err.Trim());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Stork.Cli;
 using Stork.IO;
+using Stork.Sampling;
 using Stork.Tests.Pipelines;
 
 namespace Stork.Tests.Cli;
@@ -44,7 +45,7 @@ public sealed class ShardTests
     [InlineData("1/2/3")]
     [InlineData("")]
     public void A_bad_specification_is_one_clear_error(string text) =>
-        Assert.Throws<CliException>(() => ShardSpec.Parse(text));
+        Assert.Equal(ShardSpec.Key, Assert.Throws<OptionException>(() => ShardSpec.Parse(text)).Key);
 
     [Fact]
     public void Defaults_come_from_kubernetes_then_slurm_and_the_option_wins()
@@ -52,16 +53,16 @@ public sealed class ShardTests
         static Func<string, string?> Env(params (string Key, string Value)[] vars) =>
             name => vars.FirstOrDefault(v => v.Key == name).Value;
 
-        Assert.Equal(ShardSpec.Whole, ShardSpec.Resolve(null, Env()));
-        Assert.Equal(new ShardSpec(2, 5), ShardSpec.Resolve(null, Env(("JOB_COMPLETION_INDEX", "2"), ("STORK_SHARD_COUNT", "5"))));
-        Assert.Equal(new ShardSpec(3, 4), ShardSpec.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "4"))));
+        Assert.Equal(ShardSpec.Whole, ShardSpec.Resolve(null, Env()).Part);
+        Assert.Equal(new ShardSpec(2, 5), ShardSpec.Resolve(null, Env(("JOB_COMPLETION_INDEX", "2"), ("STORK_SHARD_COUNT", "5"))).Part);
+        Assert.Equal(new ShardSpec(3, 4), ShardSpec.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "4"))).Part);
         Assert.Equal(new ShardSpec(0, 4), ShardSpec.Resolve(null,
-            Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4"), ("SLURM_ARRAY_TASK_MIN", "1"))));
-        Assert.Equal(new ShardSpec(1, 2), ShardSpec.Resolve("1/2", Env(("JOB_COMPLETION_INDEX", "0"), ("STORK_SHARD_COUNT", "9"))));
+            Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4"), ("SLURM_ARRAY_TASK_MIN", "1"))).Part);
+        Assert.Equal(new ShardSpec(1, 2), ShardSpec.Resolve("1/2", Env(("JOB_COMPLETION_INDEX", "0"), ("STORK_SHARD_COUNT", "9"))).Part);
         // An Indexed Job without STORK_SHARD_COUNT is not sharding (ambiguous: each index may render its own run).
-        Assert.Equal(ShardSpec.Whole, ShardSpec.Resolve(null, Env(("JOB_COMPLETION_INDEX", "1"))));
-        Assert.Throws<CliException>(() => ShardSpec.Resolve(null, Env(("JOB_COMPLETION_INDEX", "5"), ("STORK_SHARD_COUNT", "5"))));
-        Assert.Throws<CliException>(() => ShardSpec.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4"))));
+        Assert.Equal(ShardSpec.Whole, ShardSpec.Resolve(null, Env(("JOB_COMPLETION_INDEX", "1"))).Part);
+        Assert.Throws<OptionException>(() => ShardSpec.Resolve(null, Env(("JOB_COMPLETION_INDEX", "5"), ("STORK_SHARD_COUNT", "5"))));
+        Assert.Throws<OptionException>(() => ShardSpec.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4"))));
     }
 
     [Fact]

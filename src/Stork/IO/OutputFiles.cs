@@ -1,66 +1,74 @@
-using Stork.IO;
-
-namespace Stork.Cli;
+namespace Stork.IO;
 
 /// <summary>
 /// The files a command writes, kept in memory until the whole command has succeeded and then committed together: each
 /// to a temporary sibling first, then every one renamed into place. Declared up front, so that an output that equals an
 /// input or another output, a missing folder or an output that is a folder fails before any work; a failed or
-/// cancelled run leaves every existing file untouched and no temporary file behind.
+/// cancelled run leaves every existing file untouched and no temporary file behind. Each output is declared with the
+/// name its messages give it (<c>name</c>: a command line passes its option, a server its field); a bad output path is
+/// an <see cref="ArgumentException"/> whose message starts with that name, a folder that takes no file an
+/// <see cref="IOException"/>.
 /// </summary>
-internal sealed class OutputFiles
+public sealed class OutputFiles
 {
-    private readonly List<(string Full, string Shown, string Option)> _outputs = [];
+    private readonly List<(string Full, string Shown, string Name)> _outputs = [];
     private readonly List<(string Full, string Shown)> _inputs = [];
     private readonly Dictionary<string, byte[]> _contents = new(StringComparer.Ordinal);
 
-    /// <summary>Declares an output; <paramref name="createFolder"/>: its folder is created on commit if missing.</summary>
-    public void Output(string path, string option, bool createFolder = false)
+    /// <summary>
+    /// Declares an output, named <paramref name="name"/> in messages; <paramref name="createFolder"/>: its folder is
+    /// created on commit if missing.
+    /// </summary>
+    public void Output(string path, string name, bool createFolder = false)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(name);
         string full = InputFile.Canonical(Path.GetFullPath(path));
         if (Directory.Exists(full))
         {
-            throw new CliException($"{option} '{path}' is a folder; give a file name.");
+            throw new ArgumentException($"{name} '{path}' is a folder; give a file name.");
         }
 
         string folder = Path.GetDirectoryName(full) ?? ".";
         if (!createFolder && !Directory.Exists(folder))
         {
-            throw new CliException($"{option} '{path}': the folder '{folder}' does not exist.");
+            throw new ArgumentException($"{name} '{path}': the folder '{folder}' does not exist.");
         }
 
         if (File.Exists(folder))
         {
-            throw new CliException($"{option} '{path}': '{folder}' is a file, not a folder.");
+            throw new ArgumentException($"{name} '{path}': '{folder}' is a file, not a folder.");
         }
 
-        CheckWritable(Directory.Exists(folder) ? folder : NearestFolder(folder), $"{option} '{path}'");
+        CheckWritable(Directory.Exists(folder) ? folder : NearestFolder(folder), $"{name} '{path}'");
 
-        foreach (var (other, shown, otherOption) in _outputs)
+        foreach (var (other, shown, otherName) in _outputs)
         {
             if (InputFile.SamePath(other, full))
             {
-                throw new CliException($"{option} '{path}' is the same file as {otherOption} '{shown}'; give each output its own path.");
+                throw new ArgumentException($"{name} '{path}' is the same file as {otherName} '{shown}'; give each output its own path.");
             }
         }
 
-        _outputs.Add((full, path, option));
+        _outputs.Add((full, path, name));
         CheckAgainstInputs();
     }
 
     /// <summary>
-    /// Checks before any work that <paramref name="folder"/> (an output folder such as <c>--stepwise-dir</c>, created on
-    /// commit when missing) can be written: it is no file, and it or the folder it will be made in takes new files.
+    /// Checks before any work that <paramref name="folder"/> (an output folder, named <paramref name="name"/> in messages,
+    /// created on commit when missing) can be written: it is no file, and it or the folder it will be made in takes new files.
     /// </summary>
-    public static void CheckFolder(string folder, string option)
+    public static void CheckFolder(string folder, string name)
     {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(name);
         string full = Path.GetFullPath(folder);
         if (File.Exists(full))
         {
-            throw new CliException($"{option} '{folder}' is a file, not a folder.");
+            throw new ArgumentException($"{name} '{folder}' is a file, not a folder.");
         }
 
-        CheckWritable(Directory.Exists(full) ? full : NearestFolder(full), $"{option} '{folder}'");
+        CheckWritable(Directory.Exists(full) ? full : NearestFolder(full), $"{name} '{folder}'");
     }
 
     /// <summary>The nearest existing folder at or above <paramref name="folder"/>.</summary>
@@ -88,7 +96,7 @@ internal sealed class OutputFiles
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             string reason = e is UnauthorizedAccessException ? "permission denied" : "the folder takes no new files";
-            throw new CliException($"{what}: cannot write in the folder '{folder}' ({reason}).");
+            throw new IOException($"{what}: cannot write in the folder '{folder}' ({reason}).", e);
         }
         finally
         {
@@ -124,13 +132,13 @@ internal sealed class OutputFiles
 
     private void CheckAgainstInputs()
     {
-        foreach (var (output, shownOutput, option) in _outputs)
+        foreach (var (output, shownOutput, name) in _outputs)
         {
             foreach (var (input, shownInput) in _inputs)
             {
                 if (InputFile.SamePath(output, input))
                 {
-                    throw new CliException($"{option} '{shownOutput}' would overwrite the input '{shownInput}'; write the output elsewhere.");
+                    throw new ArgumentException($"{name} '{shownOutput}' would overwrite the input '{shownInput}'; write the output elsewhere.");
                 }
             }
         }
@@ -139,6 +147,8 @@ internal sealed class OutputFiles
     /// <summary>Sets the content of a declared output.</summary>
     public void Set(string path, byte[] bytes)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(bytes);
         string full = InputFile.Canonical(Path.GetFullPath(path));
         if (!_outputs.Any(o => o.Full == full))
         {
@@ -148,7 +158,8 @@ internal sealed class OutputFiles
         _contents[full] = bytes;
     }
 
-    public void SetText(string path, string text) => Set(path, System.Text.Encoding.UTF8.GetBytes(text));
+    /// <summary>Sets the content of a declared output to <paramref name="text"/> in UTF-8 (no byte-order mark).</summary>
+    public void SetText(string path, string text) => Set(path, System.Text.Encoding.UTF8.GetBytes(text ?? throw new ArgumentNullException(nameof(text))));
 
     /// <summary>Writes every output: all to temporary files, then all renamed into place.</summary>
     public void Commit(CancellationToken cancellationToken)
@@ -157,7 +168,7 @@ internal sealed class OutputFiles
         var temps = new List<(string Temp, string Full)>();
         try
         {
-            foreach (var (full, shown, option) in pending)
+            foreach (var (full, shown, name) in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 string folder = Path.GetDirectoryName(full) ?? ".";
@@ -171,7 +182,7 @@ internal sealed class OutputFiles
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     // The message names the output, never the temporary file.
-                    throw new IOException($"cannot write {option} '{shown}': {e.Message.Replace(temp, shown, StringComparison.Ordinal)}", e);
+                    throw new IOException($"cannot write {name} '{shown}': {e.Message.Replace(temp, shown, StringComparison.Ordinal)}", e);
                 }
             }
 

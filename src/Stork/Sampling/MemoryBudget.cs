@@ -1,16 +1,17 @@
 using System.Globalization;
 
-namespace Stork.Cli;
+namespace Stork.Sampling;
 
 /// <summary>
 /// The memory a run may plan to allocate: half of the memory available to the process
 /// (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>: physical memory or the container's limit), or
-/// <c>STORK_MEMORY_LIMIT</c> (bytes, or with a K, M, G or T suffix, powers of 1024). Commands estimate what a run
-/// allocates (samples, solver history, model batches, images) before allocating it and refuse, naming the option to
-/// change, what exceeds the limit.
+/// <c>STORK_MEMORY_LIMIT</c> (bytes, or with a K, M, G or T suffix, powers of 1024). Front ends estimate what a run
+/// allocates (samples, solver history, model batches, images) before allocating it and refuse what exceeds the limit
+/// (an <see cref="ArgumentException"/> naming, in the caller's words, what to change).
 /// </summary>
-internal static class MemoryBudget
+public static class MemoryBudget
 {
+    /// <summary>The environment variable that sets the limit.</summary>
     public const string Variable = "STORK_MEMORY_LIMIT";
 
     /// <summary>Bytes a solver may hold per sample float: the sample, the model output and up to ten history buffers.</summary>
@@ -27,7 +28,7 @@ internal static class MemoryBudget
                 return Math.Max(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2, 256L << 20);
             }
 
-            return Parse(text.Trim()) ?? throw new CliException(
+            return Parse(text.Trim()) ?? throw new InvalidOperationException(
                 $"{Variable} must be a number of bytes, optionally with a K, M, G or T suffix (got '{text}').");
         }
     }
@@ -57,29 +58,34 @@ internal static class MemoryBudget
     /// </summary>
     public static void Check(double bytes, string what, string change)
     {
+        ArgumentNullException.ThrowIfNull(what);
+        ArgumentNullException.ThrowIfNull(change);
         long limit = Limit;
         if (!(bytes <= limit))
         {
-            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"{what} needs about {Format(bytes)} of memory, more than the limit of {Format(limit)}; lower {change} (or raise {Variable})."));
         }
     }
 
     /// <summary>
-    /// A count of floats that must fit one .NET array: <paramref name="count"/> x <paramref name="size"/>, in 64-bit arithmetic.
+    /// A count of floats that must fit one .NET array: <paramref name="count"/> x <paramref name="size"/>, in 64-bit
+    /// arithmetic; <paramref name="change"/> names what makes it smaller.
     /// </summary>
     public static int Floats(long count, long size, string change)
     {
+        ArgumentNullException.ThrowIfNull(change);
         double n = (double)count * size;
         if (!(n <= Array.MaxLength))
         {
-            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"{count} samples of {size} values are {n:0} values, more than one array holds ({Array.MaxLength}); lower {change}."));
         }
 
         return (int)n;
     }
 
+    /// <summary>A byte count in KiB, MiB, GiB or TiB with one decimal.</summary>
     public static string Format(double bytes) => bytes switch
     {
         >= 1L << 40 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1L << 40):0.#} TiB"),
