@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Stork.Evaluation;
 using Stork.IO;
 using Stork.Onnx;
@@ -78,52 +77,14 @@ internal static class BenchPromptedCommand
             string cardPath = r.GetValue(classifier) ?? ShippedModels.Find("fashion-classifier.json")
                 ?? throw new CliException("no --classifier given and the shipped models/fashion-classifier.json was not found.");
             using var net = OnnxClassifier.Load(cardPath);
-            var (refMean, refCov) = ClassifierFeatures.TestStatistics(net.Card);
-            string[] prompts = net.Card.ClassNames.Select(c => c.ToLowerInvariant().Replace("/", " or ", StringComparison.Ordinal)).ToArray();
-            if (prompts.Length == 0)
-            {
-                throw new CliException($"classifier card '{cardPath}' names no classes.");
-            }
-
             using var pipeline = TextToImage.Load(folder, new PipelineOptions { KeepLoaded = true });
-            long seed0 = r.GetValue(seed);
-            GeneratedImages[] Run(SchedulerChoice scheduler, int steps, double g) => prompts.Select((p, c) => pipeline.Generate(new GenerationRequest
-            {
-                Prompt = p,
-                NegativePrompt = "",
-                TrueCfgScale = g,
-                Steps = steps,
-                Count = n,
-                Seed = seed0 + ((long)c * n),
-                Scheduler = scheduler,
-            }, null, ct).Images).ToArray();
-
-            var rows = new List<(string Solver, int Nfe, double Guidance, double Adherence, double Fd, double Rmse)>();
-            foreach (double g in scales)
-            {
-                var reference = Run(SchedulerChoice.Named("euler"), refSteps, g);
-                foreach (var spec in specs)
-                {
-                    foreach (int steps in counts)
-                    {
-                        var images = Run(SchedulerChoice.Named(spec.Name, spec.Settings), steps, g);
-                        var (adherence, fd) = PromptedScore.Score(net, images, refMean, refCov);
-                        rows.Add((spec.Label, steps, g, adherence, fd, PromptedScore.Rmse(images, reference)));
-                    }
-                }
-            }
-
-            string md = Markdown(rows, counts, scales, n * prompts.Length, refSteps);
+            var bench = new PromptedBench(pipeline, net, n, refSteps, r.GetValue(seed));
+            var rows = bench.Run(specs, counts, scales, ct);
+            string md = bench.Markdown(rows, counts, scales);
             stdout.Write(md);
             if (dir is not null)
             {
-                var csv = new StringBuilder("solver,nfe,guidance,adherence,fd,rmse\n");
-                foreach (var x in rows)
-                {
-                    csv.Append(CultureInfo.InvariantCulture, $"\"{x.Solver}\",{x.Nfe},{x.Guidance},{x.Adherence:R},{x.Fd:R},{x.Rmse:R}\n");
-                }
-
-                files.SetText(Path.Combine(dir, "prompted.csv"), csv.ToString());
+                files.SetText(Path.Combine(dir, "prompted.csv"), PromptedBench.Csv(rows));
                 files.SetText(Path.Combine(dir, "prompted.md"), md);
                 files.Commit(ct);
             }
@@ -131,26 +92,5 @@ internal static class BenchPromptedCommand
             return Task.FromResult(0);
         });
         return command;
-    }
-
-    private static string Markdown(List<(string Solver, int Nfe, double Guidance, double Adherence, double Fd, double Rmse)> rows, int[] counts,
-        double[] scales, int images, int refSteps)
-    {
-        var sb = new StringBuilder();
-        foreach (double g in scales)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"\nTrue CFG {g}: adherence / Frechet distance / RMSE to Euler x {refSteps}, {images} images per cell\n\n");
-            sb.Append("| solver | ").Append(string.Join(" | ", counts.Select(c => $"NFE {c}"))).Append(" |\n|---|");
-            sb.Append(string.Concat(Enumerable.Repeat("---|", counts.Length))).Append('\n');
-            foreach (var solver in rows.Where(x => x.Guidance == g).Select(x => x.Solver).Distinct())
-            {
-                sb.Append("| ").Append(solver).Append(" | ");
-                sb.Append(string.Join(" | ", counts.Select(c => rows.First(x => x.Guidance == g && x.Solver == solver && x.Nfe == c))
-                    .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Adherence:P0} / {x.Fd:0.0} / {x.Rmse:0.00e0}"))));
-                sb.Append(" |\n");
-            }
-        }
-
-        return sb.ToString();
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -89,12 +88,8 @@ internal static class BenchQualityCommand
             using var net = OnnxClassifier.Load(classifierPath, runtime.Read(r));
             files.Input(net.Card.CardPath);
             files.Input(net.Card.OnnxPath);
-            var (refMean, refCov) = ClassifierFeatures.TestStatistics(net.Card);
+            var bench = new QualityBench(denoiser, net, new QualityBenchSettings(n, nr, chunkSize, tol, r.GetValue(seed), range));
             int size = Sampler.SampleSize(denoiser);
-            if (size != net.Card.SampleSize)
-            {
-                throw new CliException($"the classifier takes samples of {net.Card.SampleSize} values, the model makes {size}.");
-            }
 
             // The noise, one cell's samples and the reference, the features, and the solver's buffers for one chunk.
             int floats = MemoryBudget.Floats(n, size, "--samples");
@@ -105,8 +100,7 @@ internal static class BenchQualityCommand
             string title = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}: {n} samples, seed {r.GetValue(seed)}");
             if (part.IsPartial)
             {
-                var run = new BenchShards.ShardRun(part, key, title, n, nr, chunkSize, tol, r.GetValue(seed), range, refMean, refCov);
-                BenchShards.RunShard(run, denoiser, net, specs, counts, settings, files, Path.Combine(dir, part.Suffixed("quality.json")), stdout, stderr, ct);
+                BenchShards.RunShard(bench, part, (key, title, ModelImages.Name(denoiser)), specs, counts, settings, files, Path.Combine(dir, part.Suffixed("quality.json")), stdout, stderr, ct);
                 return Task.FromResult(0);
             }
 
@@ -118,37 +112,30 @@ internal static class BenchQualityCommand
                 stderr.WriteLine($"warning: '{csvPath}' {problem}; rebuilding it.");
             }
 
-            float[] noise = GaussianNoise.Create(floats, r.GetValue(seed));
+            float[] noise = bench.Noise();
             var spec0 = ModelSpec.Of(denoiser);
-
             float[] reference = ReferenceCache.GetOrSolve(Path.Combine(dir, $"reference-{key}.npy"), null, denoiser, noise.AsSpan(0, nr * size).ToArray(), tol, settings, chunkSize,
                 m => stderr.WriteLine($"warning: {m}"), ct);
-            var todo = specs.SelectMany(s => counts.Select(c => (Spec: s, Nfe: c))).Where(c => !done.ContainsKey((c.Spec.Label, SettingsKey(c.Spec), c.Nfe))).ToList();
+            var todo = specs.SelectMany(s => counts.Select(c => (Spec: s, Nfe: c))).Where(c => !done.ContainsKey((c.Spec.Label, c.Spec.SettingsKey, c.Nfe))).ToList();
             long total = todo.Sum(c => (long)c.Spec.PlannedEvaluations(spec0, c.Nfe) * (long)Math.Ceiling((double)n / chunkSize));
             ProgressDisplay.Run(stderr, $"bench quality on {ModelImages.Name(denoiser)}", (int)Math.Min(int.MaxValue, total), progress =>
             {
                 foreach (var (spec, nfe) in todo)
                 {
-                    var x = (float[])noise.Clone();
-                    var clock = Stopwatch.StartNew();
-                    int used = spec.SampleInChunks(denoiser, nfe, x, chunkSize, progress, ct);
-                    double seconds = clock.Elapsed.TotalSeconds;
-                    double rmse = OdeError.Rmse(x.AsSpan(0, nr * size), reference);
-                    Clamp(x, range);
-                    double fd = ClassifierFeatures.FrechetDistance(net, x, n, chunkSize, refMean, refCov, ct);
-                    var row = new QualityRow(spec.Label, SettingsKey(spec), nfe, used, n, fd, rmse, nr, seconds);
+                    var row = bench.Measure(spec, nfe, noise, reference, progress, ct);
                     done[(row.Solver, row.Settings, nfe)] = row;
                     ct.ThrowIfCancellationRequested();
-                    WriteCsv(csvPath, key, done.Values);
+                    AtomicFile.WriteAllText(csvPath, QualityTable.CsvText(key, done.Values)); // the whole cache, atomically: a signal never leaves half a row
                 }
             });
 
-            var rows = specs.SelectMany(s => counts.Select(c => done[(s.Label, SettingsKey(s), c)])).ToList();
+            var rows = specs.SelectMany(s => counts.Select(c => done[(s.Label, s.SettingsKey, c)])).ToList();
             var labels = specs.Select(s => s.Label).ToList();
             string md = QualityTable.Markdown(rows, labels, counts, title);
             files.SetText(Path.Combine(dir, "quality.md"), md);
-            Plots(files, dir, rows, labels, title, nr);
-            files.Set(Path.Combine(dir, "grid.png"), Grid(denoiser, specs, counts, noise.AsSpan(0, Math.Min(8, n) * size).ToArray(), range, title, ct));
+            files.Set(Path.Combine(dir, "fd.png"), QualityCharts.FdPlot(rows, labels, title));
+            files.Set(Path.Combine(dir, "rmse.png"), QualityCharts.RmsePlot(rows, labels, title, nr));
+            files.Set(Path.Combine(dir, "grid.png"), QualityCharts.SampleGrid(denoiser, specs, counts, noise.AsSpan(0, Math.Min(8, n) * size).ToArray(), range, title, ct));
             files.Commit(ct);
             stdout.WriteLine(md);
             return Task.FromResult(0);
@@ -191,46 +178,4 @@ internal static class BenchQualityCommand
         using var stream = InputFile.OpenRead(path, "input", InputFile.MaxBinaryBytes, out _);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
-
-    /// <summary>The resolved settings of a solver spec (command-line defaults included), as a short hash.</summary>
-    internal static string SettingsKey(SolverSpec spec) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            $"{spec.Name}|{spec.Settings}|{spec.Settings.FlowGrid}|{spec.Settings.Diffusers}|{string.Join(",", spec.Settings.Diffusers.DisableCorrector)}|{Stork.Grids.TunedGrid.TimesKey(spec.Settings.Times)}")))[..16];
-
-    internal static void Clamp(float[] x, (double Min, double Max) range)
-    {
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] = (float)Math.Clamp(x[i], range.Min, range.Max);
-        }
-    }
-
-    private static byte[] Grid(IDenoiser denoiser, IReadOnlyList<SolverSpec> specs, int[] counts, float[] noise,
-        (double Min, double Max) range, string title, CancellationToken ct)
-    {
-        var cells = new Raster[specs.Count, counts.Length];
-        for (int i = 0; i < specs.Count; i++)
-        {
-            for (int j = 0; j < counts.Length; j++)
-            {
-                var x = (float[])noise.Clone();
-                specs[i].Sample(denoiser, counts[j], x, null, ct);
-                cells[i, j] = SampleImage.RenderBatch(x, denoiser.SampleShape, range, 1, columns: 4);
-            }
-        }
-
-        return PngFile.Encode(LabelledGrid.Compose(cells, specs.Select(s => s.Label).ToList(), counts.Select(c => $"NFE {c}").ToList(), title));
-    }
-
-    /// <summary>fd.png and rmse.png: Frechet distance and RMSE against NFE, one line per solver.</summary>
-    internal static void Plots(OutputFiles files, string dir, IReadOnlyList<QualityRow> rows, IReadOnlyList<string> labels, string title, int nr)
-    {
-        List<PlotSeries> Series(Func<QualityRow, double> value) =>
-            labels.Select(l => new PlotSeries(l, rows.Where(x => x.Solver == l).Select(x => ((double)x.Nfe, value(x))).ToList())).ToList();
-        files.Set(Path.Combine(dir, "fd.png"), PngFile.Encode(LinePlot.Render($"Frechet distance to test features, {title}", "model evaluations (NFE)", "FD", Series(x => x.Fd))));
-        files.Set(Path.Combine(dir, "rmse.png"), PngFile.Encode(LinePlot.Render($"RMSE to RK45 (first {nr}), {title}", "model evaluations (NFE)", "RMSE", Series(x => x.Rmse))));
-    }
-
-    /// <summary>Rewrites the whole cache atomically (a signal never leaves half a row).</summary>
-    internal static void WriteCsv(string path, string key, IEnumerable<QualityRow> rows) => AtomicFile.WriteAllText(path, QualityTable.CsvText(key, rows));
 }

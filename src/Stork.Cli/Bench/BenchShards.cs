@@ -1,13 +1,11 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Stork.Evaluation;
+using Stork.Imaging;
 using Stork.IO;
-using Stork.Models;
 using Stork.Onnx;
 using Stork.Sampling;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
-using static Stork.Cli.Bench.BenchQualityCommand;
 
 namespace Stork.Cli.Bench;
 
@@ -21,58 +19,21 @@ namespace Stork.Cli.Bench;
 /// </summary>
 internal static class BenchShards
 {
-    internal sealed record ShardRun(ShardSpec Part, string Key, string Title, int Samples, int RmseSamples, int Chunk, double Tolerance, long Seed,
-        (double Min, double Max) Range, double[] RefMean, double[] RefCov);
-
-    public static void RunShard(ShardRun run, IDenoiser denoiser, OnnxClassifier net, IReadOnlyList<SolverSpec> specs, int[] counts,
+    public static void RunShard(QualityBench bench, ShardSpec part, (string Key, string Title, string Model) run, IReadOnlyList<SolverSpec> specs, int[] counts,
         SolverSettings settings, OutputFiles files, string path, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        int n = run.Samples, chunk = run.Chunk, size = Sampler.SampleSize(denoiser);
-        long blocks = (n + (long)chunk - 1) / chunk;
-        run.Part.CheckCovers(blocks, $"blocks of --chunk {chunk} samples");
-        var (firstBlock, blockCount) = run.Part.Block(blocks);
-        int start = (int)(firstBlock * chunk), end = (int)Math.Min((firstBlock + blockCount) * chunk, n);
-        int rmseEnd = Math.Min(end, run.RmseSamples);
-
-        // The whole run's noise, as a single run draws it, then this shard's slice.
-        float[] all = GaussianNoise.Create(n * size, run.Seed);
-        float[] noise = all.AsSpan(start * size, (end - start) * size).ToArray();
+        var (start, end) = bench.ShardSamples(part);
         float[] reference = [];
-        if (rmseEnd > start)
+        if (Math.Min(end, bench.Settings.RmseSamples) > start)
         {
-            var mine = noise.AsSpan(0, (rmseEnd - start) * size).ToArray();
-            ProgressDisplay.Run(stderr, "RK45 reference", 0, _ => reference = OdeError.ReferenceSolution(denoiser, mine, run.Tolerance, settings, chunk, ct));
+            ProgressDisplay.Run(stderr, "RK45 reference", 0, _ => reference = bench.ShardReference(part, settings, ct));
         }
 
-        var cells = new List<QualityShardCell>();
-        ProgressDisplay.Run(stderr, $"bench quality shard {run.Part} on {ModelImages.Name(denoiser)}", 0, progress =>
-        {
-            foreach (var spec in specs)
-            {
-                foreach (int nfe in counts)
-                {
-                    var x = (float[])noise.Clone();
-                    var clock = Stopwatch.StartNew();
-                    int used = spec.SampleInChunks(denoiser, nfe, x, chunk, progress, ct);
-                    double seconds = clock.Elapsed.TotalSeconds;
-                    double sse = 0;
-                    for (int i = 0; i < reference.Length; i++)
-                    {
-                        double d = (double)x[i] - reference[i];
-                        sse += d * d;
-                    }
-
-                    Clamp(x, run.Range);
-                    var moments = ClassifierFeatures.Moments(net, x, x.Length / size, chunk, run.RefMean, ct); // sums about the test mean: no cancellation
-                    cells.Add(new QualityShardCell(spec.Label, SettingsKey(spec), nfe, used, moments, sse, reference.Length, seconds));
-                }
-            }
-        });
-
-        files.SetText(path, QualityShards.ToJson(new QualityShard(run.Key, run.Part.Index, run.Part.Count, n, run.RmseSamples, start, end, run.Title,
-            [.. specs.Select(s => s.Label)], counts, run.RefMean, run.RefCov, cells)));
+        QualityShard shard = null!;
+        ProgressDisplay.Run(stderr, $"bench quality shard {part} on {run.Model}", 0, progress => shard = bench.MeasureShard(part, run.Key, run.Title, specs, counts, reference, progress, ct));
+        files.SetText(path, QualityShards.ToJson(shard));
         files.Commit(ct);
-        stdout.WriteLine($"wrote {path}: shard {run.Part}, samples {start} to {end - 1} of {n}, {cells.Count} cell(s); merge with `stork bench merge`.");
+        stdout.WriteLine($"wrote {path}: shard {part}, samples {start} to {end - 1} of {bench.Settings.Samples}, {shard.Cells.Count} cell(s); merge with `stork bench merge`.");
     }
 
     public static Command CreateMerge(TextWriter stdout)
@@ -109,7 +70,8 @@ internal static class BenchShards
             string md = QualityTable.Markdown(merged.Rows, merged.Labels, merged.Counts, merged.Title);
             files.SetText(Path.Combine(dir, "quality.csv"), QualityTable.CsvText(merged.Key, merged.Rows));
             files.SetText(Path.Combine(dir, "quality.md"), md);
-            Plots(files, dir, merged.Rows, merged.Labels, merged.Title, merged.RmseSamples);
+            files.Set(Path.Combine(dir, "fd.png"), QualityCharts.FdPlot(merged.Rows, merged.Labels, merged.Title));
+            files.Set(Path.Combine(dir, "rmse.png"), QualityCharts.RmsePlot(merged.Rows, merged.Labels, merged.Title, merged.RmseSamples));
             files.Commit(ct);
             stdout.WriteLine(md);
             return Task.FromResult(0);

@@ -80,6 +80,13 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
     public bool IsAdaptive => SolverRegistry.IsAdaptive(Name);
 
     /// <summary>
+    /// The resolved settings (defaults included) as a short hash: what, with <see cref="Label"/>, tells two cells of a
+    /// quality run apart (<see cref="QualityRow.Settings"/>).
+    /// </summary>
+    public string SettingsKey => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+        $"{Name}|{Settings}|{Settings.FlowGrid}|{Settings.Diffusers}|{string.Join(",", Settings.Diffusers.DisableCorrector)}|{Grids.TunedGrid.TimesKey(Settings.Times)}")))[..16];
+
+    /// <summary>
     /// Samples in place from the noise in <paramref name="sample"/>: a fixed-step solver built for <paramref name="nfe"/>
     /// evaluations (<see cref="CreateForNfe"/>), or the adaptive integrator, which ignores <paramref name="nfe"/>.
     /// </summary>
