@@ -15,7 +15,12 @@ internal static class QuantizeCommand
     {
         var folder = new Argument<string>("FOLDER") { Description = "Model folder in the diffusers / Optimum ONNX layout." };
         var to = new Option<string>("--to") { Description = "The new model folder to write (must not exist).", Required = true };
-        var weights = new Option<string>("--weights") { Description = "int8 or int4 (MatMul and Conv weights in blocks with a scale and zero point each), or fp16 (weights stored as float16).", Required = true };
+        var weights = new Option<string>("--weights") { Description = "int8 or int4 (MatMul and Conv weights in blocks with a scale and zero point each), fp16 (weights stored as float16), or fp32 (alias keep: weights unchanged, the attention rewrite alone).", Required = true };
+        var attention = new Option<string>("--attention")
+        {
+            Description = "fused (default: ONNX Runtime's MultiHeadAttention, flash attention on the CPU without the token x token scores) or unfused (the graph's own attention).",
+            DefaultValueFactory = _ => "fused",
+        };
         var blockSize = new Option<int>("--block-size")
         {
             Description = "Weights per quantization block along the input dimension (int8/int4): " + string.Join(", ", QuantizationOptions.BlockSizes) + "; default 32.",
@@ -23,17 +28,23 @@ internal static class QuantizeCommand
         };
         var command = new Command("quantize", "Write a copy of a model folder whose denoiser and text encoders have int8, int4 or float16 weights (ONNX Runtime's MatMulNBits for MatMul weights); the VAE and every other file are copied.")
         {
-            folder, to, weights, blockSize,
+            folder, to, weights, blockSize, attention,
         };
         command.SetAction((r, token) =>
         {
-            var options = new QuantizationOptions { Weights = QuantizationOptions.ParseFormat(r.GetValue(weights)!), BlockSize = r.GetValue(blockSize) };
+            bool fuse = r.GetValue(attention)!.Trim().ToLowerInvariant() switch
+            {
+                "fused" => true,
+                "unfused" => false,
+                var other => throw new ArgumentException($"unknown attention form '{other}' (expected fused or unfused)."),
+            };
+            var options = new QuantizationOptions { Weights = QuantizationOptions.ParseFormat(r.GetValue(weights)!), BlockSize = r.GetValue(blockSize), FuseAttention = fuse };
             options.Validate();
             var graphs = ModelQuantizer.QuantizeFolder(r.GetValue(folder)!, r.GetValue(to)!, options, new Lines(stderr), token);
             foreach (var g in graphs)
             {
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{g.Component}: {MemoryBudget.Format(g.BytesBefore)} -> {MemoryBudget.Format(g.BytesAfter)} ({(double)g.BytesBefore / g.BytesAfter:0.00}x); {g.MatMuls} MatMul, {g.Convs} Conv weights quantized, {g.HalfTensors} float16, {g.KeptFloat32} weights kept float32"));
+                    $"{g.Component}: {MemoryBudget.Format(g.BytesBefore)} -> {MemoryBudget.Format(g.BytesAfter)} ({(double)g.BytesBefore / g.BytesAfter:0.00}x); {g.MatMuls} MatMul, {g.Convs} Conv weights quantized, {g.HalfTensors} float16, {g.KeptFloat32} weights kept float32, {g.FusedAttentions} attentions fused"));
             }
 
             return Task.FromResult(0);

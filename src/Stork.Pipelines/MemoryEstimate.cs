@@ -8,7 +8,7 @@ namespace Stork.Pipelines;
 /// worst phase (which components are loaded together follows the <see cref="MemoryPolicy"/>) and that phase's working
 /// memory (the denoiser's activations, or the VAE decoder's). Weights count as their size on disk times what ONNX
 /// Runtime keeps resident per byte of that format (<see cref="ResidentFactor"/>); the denoiser's activations are
-/// dominated by the unfused attention scores, <see cref="AttentionBytesPerScore"/> bytes per (batch x heads x
+/// dominated (unless its attention is fused) by the attention scores, <see cref="AttentionBytesPerScore"/> bytes per (batch x heads x
 /// tokens^2), the VAE's by its full-resolution feature maps, <see cref="VaeBytesPerPixel"/> per output pixel. All
 /// calibrated on the real-size SD1.5 folder (docs/results/real-size-memory.md).
 /// </summary>
@@ -28,6 +28,13 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
 
     /// <summary>Bytes per latent position and batch item at the denoiser's peak: its feature maps (fit: 67.3 kB).</summary>
     public const double BytesPerPosition = 67_000;
+
+    /// <summary>
+    /// Bytes per latent position and batch item at the peak of a denoiser with fused attention
+    /// (<c>com.microsoft.MultiHeadAttention</c>, <see cref="ModelQuantizer.HasFusedAttention"/>): no attention scores,
+    /// only feature maps (fit on the real-size SD1.5 UNet's fused peaks at 256 and 512: 72-144 kB, taken as 140 kB).
+    /// </summary>
+    public const double FusedBytesPerPosition = 140_000;
 
     /// <summary>Bytes per output pixel at the VAE decoder's peak (one image at a time; real-size SD1.5 VAE at 512 x 512: 3.09 kB).</summary>
     public const double VaeBytesPerPixel = 3100;
@@ -66,7 +73,8 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
         long encoders = Directory.GetDirectories(root, "text_encoder*").Sum(ResidentBytes);
         long vae = Math.Max(ResidentBytes(Path.Combine(root, "vae_decoder")), ResidentBytes(Path.Combine(root, "vae")));
         long denoiserBytes = ResidentBytes(Path.Combine(root, denoiser));
-        long activations = DenoiserActivations(Path.Combine(root, denoiser, "config.json"), denoiser == "unet", height, width, batch);
+        long activations = DenoiserActivations(Path.Combine(root, denoiser, "config.json"), denoiser == "unet", height, width, batch,
+            FusedAttention(Path.Combine(root, denoiser)));
         long vaeActivations = (long)(VaeBytesPerPixel * height * width);
 
         // (weights, working memory) of each phase under the policy; the peak is the phase with the largest sum.
@@ -106,10 +114,15 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
     }
 
     /// <summary>The weight format of a component folder's <c>model.onnx</c> (null: float32, or a graph file over 64 MiB).</summary>
-    private static WeightFormat? Format(string directory)
+    private static WeightFormat? Format(string directory) => SmallGraph(directory) is { } graph ? ModelQuantizer.Detect(graph) : null;
+
+    /// <summary>Whether a component folder's <c>model.onnx</c> has fused attention (false for a graph file over 64 MiB).</summary>
+    private static bool FusedAttention(string directory) => SmallGraph(directory) is { } graph && ModelQuantizer.HasFusedAttention(graph);
+
+    private static string? SmallGraph(string directory)
     {
         string graph = Path.Combine(directory, "model.onnx");
-        return File.Exists(graph) && new FileInfo(graph).Length <= (64L << 20) ? ModelQuantizer.Detect(graph) : null;
+        return File.Exists(graph) && new FileInfo(graph).Length <= (64L << 20) ? graph : null;
     }
 
     /// <summary>
@@ -118,8 +131,22 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
     /// positions at the finest attention level (UNet: height/8 x width/8) plus, for the transformers, the text tokens
     /// (joint attention; 512 assumed). Calibrated on the SD1.5 UNet only.
     /// </summary>
-    public static long DenoiserActivations(string configPath, bool unet, int height, int width, int batch)
+    public static long DenoiserActivations(string configPath, bool unet, int height, int width, int batch) =>
+        DenoiserActivations(configPath, unet, height, width, batch, fusedAttention: false);
+
+    /// <summary>
+    /// As <see cref="DenoiserActivations(string, bool, int, int, int)"/>; with <paramref name="fusedAttention"/> (the
+    /// graph runs ONNX Runtime's MultiHeadAttention: flash attention on the CPU, no scores held) batch x tokens x
+    /// <see cref="FusedBytesPerPosition"/>.
+    /// </summary>
+    public static long DenoiserActivations(string configPath, bool unet, int height, int width, int batch, bool fusedAttention)
     {
+        double positions = unet ? (height / 8.0) * (width / 8.0) : ((height / 16.0) * (width / 16.0)) + 512;
+        if (fusedAttention)
+        {
+            return (long)(FusedBytesPerPosition * batch * positions);
+        }
+
         int heads = 8;
         if (File.Exists(configPath))
         {
@@ -142,7 +169,7 @@ public sealed record MemoryEstimate(long Runtime, long Weights, long Activations
             }
         }
 
-        double tokens = unet ? (height / 8.0) * (width / 8.0) : ((height / 16.0) * (width / 16.0)) + 512;
+        double tokens = positions;
         return (long)((AttentionBytesPerScore * batch * heads * tokens * tokens) + (BytesPerPosition * batch * tokens));
     }
 }

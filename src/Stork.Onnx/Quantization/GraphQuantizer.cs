@@ -35,6 +35,7 @@ internal static class GraphQuantizer
             throw new InvalidDataException($"'{source}' has no graph.");
         }
 
+        int fused = options.FuseAttention ? AttentionFusion.Fuse(model) : 0;
         long before = FileBytes(source) + OnnxTensorData.ExternalFiles(model).Sum(f => FileBytes(Path.Combine(sourceDir, f)));
         var graph = model.Graph;
         var initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
@@ -81,7 +82,7 @@ internal static class GraphQuantizer
 
         foreach (var (name, t) in initializers)
         {
-            if (t.DataType != OnnxTensorData.Float)
+            if (t.DataType != OnnxTensorData.Float || options.Weights == WeightFormat.Float32)
             {
                 continue;
             }
@@ -162,7 +163,7 @@ internal static class GraphQuantizer
 
         graph.Node.Clear();
         graph.Node.AddRange(nodes);
-        if (steps.Count > 0 && options.Weights != WeightFormat.Float16 && !model.OpsetImport.Any(o => o.Domain == MicrosoftDomain))
+        if (steps.Count > 0 && options.Weights is WeightFormat.Int8 or WeightFormat.Int4 && !model.OpsetImport.Any(o => o.Domain == MicrosoftDomain))
         {
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
         }
@@ -170,7 +171,7 @@ internal static class GraphQuantizer
         // Initializers listed as graph inputs (IR < 4) and value infos of replaced weights go with them.
         var removed = steps.Keys.ToHashSet(StringComparer.Ordinal);
         RemoveWhere(graph.Input, v => removed.Contains(v.Name));
-        if (options.Weights != WeightFormat.Float16)
+        if (options.Weights is WeightFormat.Int8 or WeightFormat.Int4)
         {
             RemoveWhere(graph.ValueInfo, v => removed.Contains(v.Name) && steps[v.Name].Kind != StepKind.Conv);
         }
@@ -251,7 +252,7 @@ internal static class GraphQuantizer
             after += new FileInfo(dataPath).Length;
         }
 
-        return new QuantizedGraph(component, before, after, matmuls, convs, halves, kept);
+        return new QuantizedGraph(component, before, after, matmuls, convs, halves, kept) { FusedAttentions = fused };
     }
 
     private const string HalfSuffix = "_fp16";

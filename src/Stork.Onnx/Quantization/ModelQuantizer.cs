@@ -112,19 +112,29 @@ public static class ModelQuantizer
     /// <see cref="WeightFormat.Float16"/> when most initializer bytes are float16, null for float32 (or a graph that
     /// cannot be read). Reads the graph file only (not its external data).
     /// </summary>
-    public static WeightFormat? Detect(string graph)
+    public static WeightFormat? Detect(string graph) => Read(graph) is { } model ? Detect(model) : null;
+
+    /// <summary>
+    /// Whether an ONNX graph file has fused attention (<c>com.microsoft.MultiHeadAttention</c>, as
+    /// <see cref="QuantizationOptions.FuseAttention"/> writes it); false for a graph that cannot be read.
+    /// </summary>
+    public static bool HasFusedAttention(string graph) => Read(graph) is { } model && AttentionFusion.IsFused(model);
+
+    private static Proto.ModelProto? Read(string graph)
     {
-        Proto.ModelProto model;
         try
         {
             using var input = File.OpenRead(graph);
-            model = Proto.ModelProto.Parser.ParseFrom(input);
+            return Proto.ModelProto.Parser.ParseFrom(input);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Google.Protobuf.InvalidProtocolBufferException)
         {
             return null;
         }
+    }
 
+    private static WeightFormat? Detect(Proto.ModelProto model)
+    {
         foreach (var node in model.Graph.Node)
         {
             if (node.OpType == "MatMulNBits" && node.Domain == GraphQuantizer.MicrosoftDomain)

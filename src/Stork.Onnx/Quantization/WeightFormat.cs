@@ -19,6 +19,10 @@ public enum WeightFormat
     /// so the graph's inputs, outputs and arithmetic stay float32.
     /// </summary>
     Float16,
+
+    /// <summary>Weights kept as they are (float32): the graph rewrite alone (<see cref="QuantizationOptions.FuseAttention"/>).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "The format's name in the CLI and the docs, beside Float16.")]
+    Float32,
 }
 
 /// <summary>Options of <see cref="ModelQuantizer"/>.</summary>
@@ -33,12 +37,20 @@ public sealed class QuantizationOptions
     /// <summary>Values per quantization block along a weight's input dimension (int8/int4); default 32.</summary>
     public int BlockSize { get; init; } = 32;
 
-    /// <summary>Code bits of the format (8 or 4; 16 for float16).</summary>
+    /// <summary>
+    /// Whether the graphs' attention (<c>MatMul(Q, K^T) * scale -> Softmax -> MatMul(., V)</c> with its head reshapes)
+    /// is replaced by ONNX Runtime's <c>com.microsoft.MultiHeadAttention</c>, whose CPU kernel runs it as flash attention
+    /// without the [batch, heads, tokens, tokens] scores (the denoiser's peak memory at real resolutions). On by default.
+    /// </summary>
+    public bool FuseAttention { get; init; } = true;
+
+    /// <summary>Code bits of the format (8 or 4; 16 for float16, 32 for float32).</summary>
     public int Bits => Weights switch
     {
         WeightFormat.Int8 => 8,
         WeightFormat.Int4 => 4,
-        _ => 16,
+        WeightFormat.Float16 => 16,
+        _ => 32,
     };
 
     /// <summary>Throws <see cref="ArgumentException"/> for a value out of range.</summary>
@@ -53,15 +65,24 @@ public sealed class QuantizationOptions
         {
             throw new ArgumentException($"block size must be one of {string.Join(", ", BlockSizes)} (got {BlockSize}).");
         }
+
+        if (Weights == WeightFormat.Float32 && !FuseAttention)
+        {
+            throw new ArgumentException("float32 weights without fused attention would write an unchanged copy (add --attention fused, or choose int8, int4 or fp16).");
+        }
     }
 
-    /// <summary>The format named <paramref name="name"/>: <c>int8</c>, <c>int4</c>, <c>fp16</c> (alias <c>float16</c>).</summary>
+    /// <summary>
+    /// The format named <paramref name="name"/>: <c>int8</c>, <c>int4</c>, <c>fp16</c> (alias <c>float16</c>), <c>fp32</c>
+    /// (aliases <c>float32</c>, <c>keep</c>).
+    /// </summary>
     public static WeightFormat ParseFormat(string name) => name.Trim().ToLowerInvariant() switch
     {
         "int8" => WeightFormat.Int8,
         "int4" => WeightFormat.Int4,
         "fp16" or "float16" => WeightFormat.Float16,
-        _ => throw new ArgumentException($"unknown weight format '{name}' (expected int8, int4 or fp16)."),
+        "fp32" or "float32" or "keep" => WeightFormat.Float32,
+        _ => throw new ArgumentException($"unknown weight format '{name}' (expected int8, int4, fp16 or fp32)."),
     };
 
     /// <summary>The name of a format as <see cref="ParseFormat"/> reads it.</summary>
@@ -69,7 +90,8 @@ public sealed class QuantizationOptions
     {
         WeightFormat.Int8 => "int8",
         WeightFormat.Int4 => "int4",
-        _ => "fp16",
+        WeightFormat.Float16 => "fp16",
+        _ => "fp32",
     };
 }
 
@@ -81,4 +103,8 @@ public sealed class QuantizationOptions
 /// <param name="Convs">Conv weights stored quantized.</param>
 /// <param name="HalfTensors">Initializers stored as float16.</param>
 /// <param name="KeptFloat32">Weights left in float32 (shapes the format does not cover, or values outside float16).</param>
-public sealed record QuantizedGraph(string Component, long BytesBefore, long BytesAfter, int MatMuls, int Convs, int HalfTensors, int KeptFloat32);
+public sealed record QuantizedGraph(string Component, long BytesBefore, long BytesAfter, int MatMuls, int Convs, int HalfTensors, int KeptFloat32)
+{
+    /// <summary>Attentions replaced by <c>com.microsoft.MultiHeadAttention</c> (<see cref="QuantizationOptions.FuseAttention"/>).</summary>
+    public int FusedAttentions { get; init; }
+}

@@ -45,7 +45,8 @@ public sealed class MemoryEstimateTests : IDisposable
     }
 
     /// <summary>
-    /// A tiny SD1.5 folder in <paramref name="format"/> (fp32, or quantized with block 16) whose UNet data file has the
+    /// A tiny SD1.5 folder in <paramref name="format"/> (fp32, or quantized with block 16, attention unfused as in the
+    /// measured folders) whose UNet data file has the
     /// size of the real-size SD1.5 UNet in that format (sparse).
     /// </summary>
     private string RealSizeLike(string format)
@@ -54,7 +55,7 @@ public sealed class MemoryEstimateTests : IDisposable
         if (format != "fp32")
         {
             string quantized = Path.Combine(_temp, "tiny-" + format);
-            ModelQuantizer.QuantizeFolder(source, quantized, new QuantizationOptions { Weights = QuantizationOptions.ParseFormat(format), BlockSize = 16 });
+            ModelQuantizer.QuantizeFolder(source, quantized, new QuantizationOptions { Weights = QuantizationOptions.ParseFormat(format), BlockSize = 16, FuseAttention = false });
             source = quantized;
         }
 
@@ -82,6 +83,30 @@ public sealed class MemoryEstimateTests : IDisposable
         // Leaving out the activations or the resident weights' format misses the same peaks.
         Assert.True((estimate.Total - estimate.Activations) / (peakKb * 1024.0) < 0.75 || side == 256);
         Assert.True(estimate.Weights > MemoryEstimate.ComponentBytes(Path.Combine(folder.Root, "unet")) || format == "fp32");
+    }
+
+    /// <summary>
+    /// Peak RSS (kB) of the real-size SD1.5 UNet with fused attention (<c>stork quantize --weights fp32</c>; unetprobe,
+    /// batch 2, arena off): the estimate reads the fusion from the graph. Without it, the 512 estimate is 1.6x the peak.
+    /// </summary>
+    [Theory]
+    [InlineData(256, 3_696_924)]
+    [InlineData(512, 4_702_400)]
+    public void A_fused_folder_estimate_is_within_a_quarter_of_its_real_size_peak(int side, long peakKb)
+    {
+        string tiny = Path.Combine(_temp, "tiny-fused");
+        if (!Directory.Exists(tiny))
+        {
+            ModelQuantizer.QuantizeFolder(Path.Combine(PipelineCase.Root, "models", "sd15"), tiny, new QuantizationOptions { Weights = WeightFormat.Float32 });
+        }
+
+        var folder = ModelFolder.Open(FolderWithUnet(3_438_498_052, tiny));
+        Assert.True(ModelQuantizer.HasFusedAttention(Path.Combine(folder.Root, "unet", "model.onnx")));
+        var estimate = MemoryEstimate.For(folder, side, side, batch: 2, MemoryPolicy.Low);
+        Assert.InRange(estimate.Total / (peakKb * 1024.0), 0.75, 1.25);
+
+        long unfused = MemoryEstimate.DenoiserActivations(Path.Combine(folder.Root, "unet", "config.json"), unet: true, side, side, 2, fusedAttention: false);
+        Assert.True((estimate.Total - estimate.Activations + unfused) / (peakKb * 1024.0) > 1.25 || side == 256);
     }
 
     [Fact]

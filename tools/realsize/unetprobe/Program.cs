@@ -1,5 +1,5 @@
 // unetprobe UNET_DIR|VAE_DECODER_DIR [--ref REF.bin] [--save OUT.bin] [--size 256] [--runs 2] [--arena on|off] [--config key=value]...
-//           [--opt none|basic|extended|all] [--load-only yes]
+//           [--opt none|basic|extended|all] [--load-only yes] [--write-optimized OUT_DIR]
 // Loads UNET_DIR/model.onnx with the project's session options (src/Stork.Onnx/OnnxSessions.cs), runs the SD1.5 UNet on
 // fixed seeded inputs (batch 2, as classifier-free guidance calls it), and prints one JSON line: the session load time,
 // the read time of the same files from the page cache, the time per call, and the output's difference from REF.
@@ -15,6 +15,7 @@ int size = 256, runs = 2;
 bool arena = true, loadOnly = false;
 var level = GraphOptimizationLevel.ORT_ENABLE_ALL;
 var config = new List<(string, string)>();
+string? optimizedDir = null;
 for (int i = 1; i < args.Length; i += 2)
 {
     switch (args[i])
@@ -26,6 +27,7 @@ for (int i = 1; i < args.Length; i += 2)
         case "--arena": arena = args[i + 1] != "off"; break;
         case "--opt": level = args[i + 1] switch { "none" => GraphOptimizationLevel.ORT_DISABLE_ALL, "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC, "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED, _ => GraphOptimizationLevel.ORT_ENABLE_ALL }; break;
         case "--load-only": loadOnly = args[i + 1] == "yes"; break;
+        case "--write-optimized": optimizedDir = args[i + 1]; break;
         case "--config": var kv = args[i + 1].Split('=', 2); config.Add((kv[0], kv[1])); break;
         default: throw new ArgumentException(args[i]);
     }
@@ -64,6 +66,15 @@ using var so = new SessionOptions
 foreach (var (k, v) in config)
 {
     so.AddSessionConfigEntry(k, v);
+}
+
+if (optimizedDir is not null)
+{
+    // ONNX Runtime's offline optimization: the graph as optimized at this level, weights in one external file.
+    Directory.CreateDirectory(optimizedDir);
+    so.OptimizedModelFilePath = Path.Combine(optimizedDir, "model.onnx");
+    so.AddSessionConfigEntry("session.optimized_model_external_initializers_file_name", "model.onnx_data");
+    so.AddSessionConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1024");
 }
 
 var load = Stopwatch.StartNew();
