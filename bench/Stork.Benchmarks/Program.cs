@@ -5,8 +5,11 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using Stork.Benchmarks;
 
-// Usage: dotnet run -c Release --project bench/Stork.Benchmarks [-- --out bench/results/overhead.md] [BenchmarkDotNet args]
+// Usage: dotnet run -c Release --project bench/Stork.Benchmarks [-- --out bench/results/overhead.md] [--inProcess] [BenchmarkDotNet args]
+// --inProcess runs the short job inside this process (no generated project to build: on a loaded machine that build
+// can pass BenchmarkDotNet's two-minute limit).
 string? outPath = null;
+bool inProcess = false;
 var rest = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -14,19 +17,24 @@ for (int i = 0; i < args.Length; i++)
     {
         outPath = args[++i];
     }
+    else if (args[i] == "--inProcess")
+    {
+        inProcess = true;
+    }
     else
     {
         rest.Add(args[i]);
     }
 }
 
-var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(5));
+var job = Job.ShortRun.WithWarmupCount(3).WithIterationCount(5);
+var config = DefaultConfig.Instance.AddJob(inProcess ? job.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance) : job);
 var summary = rest.Count > 0
     ? BenchmarkSwitcher.FromAssembly(typeof(StepBenchmarks).Assembly).Run([.. rest], config).FirstOrDefault()
     : BenchmarkRunner.Run<StepBenchmarks>(config);
-if (summary is null)
+if (summary is null || summary.BenchmarksCases.All(b => b.Descriptor.Type != typeof(StepBenchmarks)))
 {
-    return;
+    return; // the pass table below is StepBenchmarks' (BindingBenchmarks prints BenchmarkDotNet's own table)
 }
 
 // Bytes each step moves, in tensor passes (a pass reads or writes one sample-sized tensor):

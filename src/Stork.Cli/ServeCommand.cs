@@ -34,10 +34,10 @@ internal static class ServeCommand
         var maxPrompt = new Option<int?>("--max-prompt-length") { Description = "Longest prompt in characters (default 2000)." };
         var queue = new Option<int?>("--queue-size") { Description = "Jobs that may wait per model; more are answered 429 (default 16)." };
         var gallery = new Option<int?>("--gallery-size") { Description = "Finished jobs kept in memory for the gallery (default 100)." };
-        var lowMemory = new Option<bool>("--low-memory") { Description = "Load each model component when a job needs it and release it after (peak memory about the largest component, slower jobs)." };
+        var memory = new RuntimeOptionSet(Stork.Pipelines.MemoryPolicy.High);
 
         var command = new Command("serve", "Web page and HTTP APIs (own JSON + server-sent events, Automatic1111 /sdapi/v1/txt2img and img2img, OpenAI /v1/images/generations and edits) for text-to-image models, image inputs included; opens on the shipped fashion-flux.");
-        foreach (Option o in new Option[] { model, config, port, host, apiKey, output, maxPixels, maxSteps, maxCount, maxPrompt, queue, gallery, lowMemory })
+        foreach (Option o in new Option[] { model, config, port, host, apiKey, output, maxPixels, maxSteps, maxCount, maxPrompt, queue, gallery }.Concat(memory.ServeMemory))
         {
             command.Add(o);
         }
@@ -65,7 +65,7 @@ internal static class ServeCommand
                 ApiKey = r.GetValue(apiKey) ?? NonEmpty(Environment.GetEnvironmentVariable(ApiKeyVariable)) ?? file.ApiKey,
                 OutputFolder = r.GetValue(output) ?? (file.Output is { } o ? Path.Combine(file.BaseDirectory, o) : null),
                 Limits = limits,
-                KeepLoaded = !r.GetValue(lowMemory),
+                Memory = memory.ReadMemory(r),
             };
             try
             {

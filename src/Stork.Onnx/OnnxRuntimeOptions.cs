@@ -33,6 +33,35 @@ public sealed record OnnxRuntimeOptions
     /// </summary>
     public bool? CpuArena { get; init; }
 
+    /// <summary>
+    /// Whether a pipeline's denoiser runs through ONNX Runtime's IOBinding (<see cref="OnnxGraph.Prepare(IReadOnlyList{ValueTuple{string, Microsoft.ML.OnnxRuntime.OrtValue}}, IReadOnlyList{ValueTuple{string, Microsoft.ML.OnnxRuntime.OrtValue}}, IReadOnlyCollection{string})"/>):
+    /// the inputs that stay the same over a run (text embeddings, positions, pooled embeddings, guidance) are bound once
+    /// and, on a GPU, copied to the device once; the latents and the timestep are bound again before each call and the
+    /// noise prediction is copied back into host memory. Null: the provider's default (<see cref="UsesIoBinding"/>).
+    /// The images are the same bytes either way on the CPU (tests).
+    /// </summary>
+    public bool? IoBinding { get; init; }
+
+    /// <summary>
+    /// CUDA graphs (<c>cuda</c> only, with IOBinding): the CUDA provider's <c>enable_cuda_graph</c> for the denoiser's
+    /// session, the latents, timestep and output kept at fixed device addresses and copied in and out around each call,
+    /// one graph captured per prepared call (run option <c>gpu_graph_id</c>). For fixed shapes; every node must run on
+    /// the CUDA provider, else ONNX Runtime refuses the session. Off by default.
+    /// </summary>
+    public bool CudaGraph { get; init; }
+
+    /// <summary>
+    /// Test seam: IOBinding keeps the changing inputs and the outputs in tensors of the provider's own allocator and
+    /// copies them in and out around each call (the CUDA-graph layout) on any provider, the CPU included.
+    /// </summary>
+    internal bool ResidentTensors { get; init; }
+
+    /// <summary>
+    /// Whether a denoiser uses IOBinding: <see cref="IoBinding"/> when set, else on for every provider (on the CPU the
+    /// bound path gives the same bytes and was not slower in bench/Stork.Benchmarks' BindingBenchmarks, docs/results/gpu.md).
+    /// </summary>
+    public bool UsesIoBinding => IoBinding ?? true;
+
     /// <summary>Largest batch one network call gets (bigger batches run in chunks), for networks with a dynamic batch axis.</summary>
     public int MaxBatch { get; init; } = 64;
 
@@ -54,9 +83,31 @@ public sealed record OnnxRuntimeOptions
             throw new ArgumentException($"max batch must be at least 1 (got {MaxBatch}).");
         }
 
+        if (CudaGraph && ExecutionProvider != "cuda")
+        {
+            throw new OptionException("cuda-graph", $"needs the cuda provider (got '{ExecutionProvider}').");
+        }
+
+        if (CudaGraph && IoBinding == false)
+        {
+            throw new OptionException("cuda-graph", "needs IOBinding; leave --io-binding on.");
+        }
+
         if (DeviceId < 0)
         {
             throw new ArgumentException($"device id must be non-negative (got {DeviceId}).");
+        }
+    }
+
+    /// <summary>
+    /// Throws <see cref="OptionException"/> (key <c>provider</c>) when this process's ONNX Runtime build lacks the
+    /// provider, naming the package or build switch that has it (the shipped tool carries the CPU build).
+    /// </summary>
+    public void RequireProvider()
+    {
+        if (OnnxSessions.Missing(ExecutionProvider) is { } message)
+        {
+            throw new OptionException("provider", message);
         }
     }
 }

@@ -25,7 +25,51 @@ internal static class OnnxSessions
     /// </summary>
     internal const OrtLoggingLevel LogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
 
-    public static InferenceSession Open(string onnxPath, OnnxRuntimeOptions? options)
+    /// <summary>The build switch of Stork.Onnx.csproj that swaps in each provider's package, where there is one.</summary>
+    private static readonly Dictionary<string, string> BuildSwitches = new()
+    {
+        ["cuda"] = "-p:StorkOnnxRuntime=Gpu",
+    };
+
+    /// <summary>
+    /// Null when this process's ONNX Runtime has <paramref name="provider"/>, else the one sentence that says what to
+    /// install or build instead.
+    /// </summary>
+    internal static string? Missing(string provider)
+    {
+        if (provider == "cpu" || !NativeNames.TryGetValue(provider, out string? native))
+        {
+            return null;
+        }
+
+        string[] available;
+        try
+        {
+            available = OrtEnv.Instance().GetAvailableProviders();
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return $"ONNX Runtime could not be loaded to look for the '{provider}' provider: {FirstLine(e.Message)}";
+        }
+
+        if (available.Contains(native))
+        {
+            return null;
+        }
+
+        string build = BuildSwitches.TryGetValue(provider, out string? flag)
+            ? $"; build stork with {flag} (dotnet publish src/Stork.Cli -c Release {flag}, tools/gpu-check.sh) to get {Packages[provider]}"
+            : $"; reference {Packages[provider]} instead of Microsoft.ML.OnnxRuntime";
+        return $"'{provider}' is not in this ONNX Runtime build (it has: {string.Join(", ", available)}){build}.";
+    }
+
+    /// <param name="onnxPath">The graph.</param>
+    /// <param name="options">Provider, threads, arena.</param>
+    /// <param name="captureGraphs">
+    /// Whether the session may capture CUDA graphs (<see cref="OnnxRuntimeOptions.CudaGraph"/>): only for a graph whose
+    /// every call goes through a prepared IOBinding call with fixed device tensors (a pipeline's denoiser).
+    /// </param>
+    public static InferenceSession Open(string onnxPath, OnnxRuntimeOptions? options, bool captureGraphs = false)
     {
         OrtEnv.Instance().EnvLogLevel = LogLevel;
         options ??= new OnnxRuntimeOptions();
@@ -43,20 +87,25 @@ internal static class OnnxSessions
         {
             if (options.ExecutionProvider != "cpu")
             {
-                string native = NativeNames[options.ExecutionProvider];
-                if (!OrtEnv.Instance().GetAvailableProviders().Contains(native))
+                if (Missing(options.ExecutionProvider) is { } missing)
                 {
-                    throw new InvalidOperationException(
-                        $"execution provider '{options.ExecutionProvider}' is not in this ONNX Runtime build (it has: " +
-                        $"{string.Join(", ", OrtEnv.Instance().GetAvailableProviders())}); reference {Packages[options.ExecutionProvider]} instead of Microsoft.ML.OnnxRuntime.");
+                    throw new InvalidOperationException(missing);
                 }
 
                 if (options.ExecutionProvider == "cuda")
                 {
-                    so.AppendExecutionProvider_CUDA(options.DeviceId);
+                    using var cuda = new OrtCUDAProviderOptions();
+                    cuda.UpdateOptions(new Dictionary<string, string>
+                    {
+                        ["device_id"] = options.DeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        ["enable_cuda_graph"] = captureGraphs && options.CudaGraph ? "1" : "0",
+                    });
+                    so.AppendExecutionProvider_CUDA(cuda);
                 }
                 else if (options.ExecutionProvider == "dml")
                 {
+                    // The DirectML provider runs without memory patterns and sequentially (its documented requirements).
+                    so.EnableMemoryPattern = false;
                     so.AppendExecutionProvider_DML(options.DeviceId);
                 }
                 else

@@ -19,7 +19,7 @@ internal static class DenoiserNetwork
     {
         var inputs = new List<PortSpec> { sample, PortSpec.Of("timestep", "t", "timesteps") };
         inputs.AddRange(conditions);
-        var graph = OnnxGraph.Open(component, path, runtime, inputs, [PortSpec.Of("out_sample", "out_hidden_states", "sample", "noise_pred")]);
+        var graph = OnnxGraph.OpenDenoiser(component, path, runtime, inputs, [PortSpec.Of("out_sample", "out_hidden_states", "sample", "noise_pred")]);
         try
         {
             var x = graph.Input("sample");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Stork.Pipelines;
 
 namespace Stork.Server;
 
@@ -75,8 +76,18 @@ public sealed partial record ServerOptions
     /// <summary>Folder where every finished image is also saved as <c>JOBID-K.png</c>; null: kept in memory only.</summary>
     public string? OutputFolder { get; init; }
 
-    /// <summary>Keep every model component loaded between jobs (faster; memory is the sum of the components).</summary>
-    public bool KeepLoaded { get; init; } = true;
+    /// <summary>
+    /// Which model components stay loaded between jobs (<see cref="MemoryPolicy"/>): <see cref="MemoryPolicy.High"/> by
+    /// default (faster; memory is the sum of the components), <see cref="MemoryPolicy.Low"/> loads each when a job needs it.
+    /// </summary>
+    public MemoryPolicy Memory { get; init; } = MemoryPolicy.High;
+
+    /// <summary>Keep every model component loaded between jobs: <see cref="Memory"/> = <see cref="MemoryPolicy.High"/> (an alias; false is <see cref="MemoryPolicy.Low"/>).</summary>
+    public bool KeepLoaded
+    {
+        get => Memory == MemoryPolicy.High;
+        init => Memory = value ? MemoryPolicy.High : MemoryPolicy.Low;
+    }
 
     /// <summary>The address to bind, or <c>null</c> for <c>localhost</c>.</summary>
     internal IPAddress? Address => Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? null : IPAddress.Parse(Host.Trim('[', ']'));

@@ -102,7 +102,7 @@ public sealed class StorkServer : IAsyncDisposable
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Stork.Server");
         var stopping = new CancellationTokenSource();
         var store = new JobStore(options.Limits.GallerySize);
-        var pipelineOptions = new PipelineOptions { KeepLoaded = options.KeepLoaded };
+        var pipelineOptions = new PipelineOptions { Memory = options.Memory };
         var hosts = new List<ModelHost>();
         try
         {

@@ -18,14 +18,21 @@ public sealed class OnnxGraph : IDisposable
     private readonly Dictionary<string, GraphPort> _outputs;
     private readonly RunOptions _runOptions = new();
     private readonly Stopwatch _clock = new();
+    private readonly OnnxRuntimeOptions _runtime;
+    private readonly bool _capturesGraphs;
+    private int _graphIds;
+    private readonly Dictionary<string, int> _binds = new(StringComparer.Ordinal);
 
-    private OnnxGraph(string component, string path, InferenceSession session, Dictionary<string, GraphPort> inputs, Dictionary<string, GraphPort> outputs)
+    private OnnxGraph(string component, string path, InferenceSession session, Dictionary<string, GraphPort> inputs, Dictionary<string, GraphPort> outputs,
+        OnnxRuntimeOptions? runtime, bool capturesGraphs)
     {
         Component = component;
         Path = path;
         _session = session;
         _inputs = inputs;
         _outputs = outputs;
+        _runtime = runtime ?? new OnnxRuntimeOptions();
+        _capturesGraphs = capturesGraphs && _runtime.CudaGraph;
     }
 
     /// <summary>The component folder name (<c>transformer</c>, <c>text_encoder_2</c>, ...).</summary>
@@ -45,19 +52,30 @@ public sealed class OnnxGraph : IDisposable
     /// <param name="path">The graph.</param>
     /// <param name="runtime">ONNX Runtime options (CPU by default).</param>
     public static OnnxGraph OpenUnbound(string component, string path, OnnxRuntimeOptions? runtime) =>
-        new(component, path, OnnxSessions.Open(path, runtime), new(StringComparer.Ordinal), new(StringComparer.Ordinal));
+        new(component, path, OnnxSessions.Open(path, runtime), new(StringComparer.Ordinal), new(StringComparer.Ordinal), runtime, capturesGraphs: false);
 
     /// <summary>Opens <paramref name="path"/> and binds <paramref name="inputs"/> and <paramref name="outputs"/>.</summary>
-    public static OnnxGraph Open(string component, string path, OnnxRuntimeOptions? runtime, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs)
+    public static OnnxGraph Open(string component, string path, OnnxRuntimeOptions? runtime, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs) =>
+        Open(component, path, runtime, inputs, outputs, capturesGraphs: false);
+
+    /// <summary>
+    /// <see cref="Open(string, string, OnnxRuntimeOptions?, IReadOnlyList{PortSpec}, IReadOnlyList{PortSpec})"/> for a
+    /// pipeline's denoiser, every call of which is prepared with the inputs that change named: the one kind of graph
+    /// whose session captures CUDA graphs under <see cref="OnnxRuntimeOptions.CudaGraph"/>.
+    /// </summary>
+    public static OnnxGraph OpenDenoiser(string component, string path, OnnxRuntimeOptions? runtime, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs) =>
+        Open(component, path, runtime, inputs, outputs, capturesGraphs: true);
+
+    private static OnnxGraph Open(string component, string path, OnnxRuntimeOptions? runtime, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs, bool capturesGraphs)
     {
         Stork.IO.InputFile.Check(path, $"component '{component}' graph");
 
-        var session = OnnxSessions.Open(path, runtime);
+        var session = OnnxSessions.Open(path, runtime, capturesGraphs);
         try
         {
             var boundInputs = Bind(component, "input", session.InputMetadata, inputs, rejectUnknown: true);
             var boundOutputs = Bind(component, "output", session.OutputMetadata, outputs, rejectUnknown: false);
-            return new OnnxGraph(component, path, session, boundInputs, boundOutputs);
+            return new OnnxGraph(component, path, session, boundInputs, boundOutputs, runtime, capturesGraphs);
         }
         catch
         {
@@ -168,27 +186,146 @@ public sealed class OnnxGraph : IDisposable
         }
     }
 
+    /// <summary>How often each input and output (by logical name) was bound through an IOBinding, over every call prepared so far.</summary>
+    internal IReadOnlyDictionary<string, int> Binds => _binds;
+
     /// <summary>A prepared call: input and output names resolved once, values preallocated by the caller.</summary>
     public Call Prepare(IReadOnlyList<(string Logical, OrtValue Value)> inputs, IReadOnlyList<(string Logical, OrtValue Value)> outputs) =>
-        new(this, inputs.Select(i => Input(i.Logical).Name).ToArray(), inputs.Select(i => i.Value).ToArray(),
-            outputs.Select(o => Output(o.Logical).Name).ToArray(), outputs.Select(o => o.Value).ToArray());
+        new(this, [.. inputs.Select(i => (i.Logical, Input(i.Logical).Name, i.Value))], [.. outputs.Select(o => (o.Logical, Output(o.Logical).Name, o.Value))], null);
 
-    /// <summary>A call with its names and preallocated tensors fixed: runs without allocating managed memory.</summary>
-    public sealed class Call
+    /// <summary>
+    /// A prepared call whose inputs other than <paramref name="changing"/> keep their values for the call's life: with
+    /// <see cref="OnnxRuntimeOptions.UsesIoBinding"/> it runs through an IOBinding that binds those once (on a GPU, one
+    /// copy to the device), binds the changing inputs before each run and the outputs once, to the caller's host tensors
+    /// (ONNX Runtime copies a device result into them); under <see cref="OnnxRuntimeOptions.CudaGraph"/> the changing
+    /// inputs and the outputs live in device tensors bound once and copied around each run, and the call has its own
+    /// CUDA graph. Without IOBinding it is <see cref="Prepare(IReadOnlyList{ValueTuple{string, OrtValue}}, IReadOnlyList{ValueTuple{string, OrtValue}})"/>.
+    /// The caller writes new values into the changing inputs' tensors between runs.
+    /// </summary>
+    public Call Prepare(IReadOnlyList<(string Logical, OrtValue Value)> inputs, IReadOnlyList<(string Logical, OrtValue Value)> outputs, IReadOnlyCollection<string> changing)
+    {
+        var unknown = changing.Where(c => !inputs.Any(i => i.Logical == c)).ToArray();
+        if (unknown.Length > 0)
+        {
+            throw new ArgumentException($"{Component}: changing input{(unknown.Length > 1 ? "s" : "")} {string.Join(", ", unknown)} not among the call's inputs.", nameof(changing));
+        }
+
+        return new(this, [.. inputs.Select(i => (i.Logical, Input(i.Logical).Name, i.Value))], [.. outputs.Select(o => (o.Logical, Output(o.Logical).Name, o.Value))],
+            _runtime.UsesIoBinding ? changing.ToHashSet(StringComparer.Ordinal) : null);
+    }
+
+    /// <summary>
+    /// A call with its names and preallocated tensors fixed: runs without allocating managed memory, through
+    /// ONNX Runtime's IOBinding when prepared with the inputs that change.
+    /// </summary>
+    public sealed class Call : IDisposable
     {
         private readonly OnnxGraph graph;
         private readonly string[] inputNames;
         private readonly OrtValue[] inputValues;
         private readonly string[] outputNames;
         private readonly OrtValue[] outputValues;
+        private readonly OrtIoBinding? _binding;
+        private readonly RunOptions? _bindingRunOptions;
+        private readonly (string Logical, string Name, OrtValue Value)[] _changing = [];
+        private readonly OrtValue[] _changingHost = [];
+        private readonly OrtValue[]? _changingResident;
+        private readonly OrtValue[]? _outputsResident;
+        private readonly OrtAllocator? _allocator;
+        private readonly Dictionary<string, int> _binds = new(StringComparer.Ordinal);
 
-        internal Call(OnnxGraph graph, string[] inputNames, OrtValue[] inputValues, string[] outputNames, OrtValue[] outputValues)
+        internal Call(OnnxGraph graph, (string Logical, string Name, OrtValue Value)[] inputs, (string Logical, string Name, OrtValue Value)[] outputs, HashSet<string>? changing)
         {
             this.graph = graph;
-            this.inputNames = inputNames;
-            this.inputValues = inputValues;
-            this.outputNames = outputNames;
-            this.outputValues = outputValues;
+            inputNames = [.. inputs.Select(i => i.Name)];
+            inputValues = [.. inputs.Select(i => i.Value)];
+            outputNames = [.. outputs.Select(o => o.Name)];
+            outputValues = [.. outputs.Select(o => o.Value)];
+            if (changing is null)
+            {
+                return;
+            }
+
+            var runtime = graph._runtime;
+            bool resident = graph._capturesGraphs || runtime.ResidentTensors;
+            try
+            {
+                _binding = graph._session.CreateIoBinding();
+                _bindingRunOptions = new RunOptions();
+                if (graph._capturesGraphs)
+                {
+                    _bindingRunOptions.AddRunConfigEntry("gpu_graph_id", (++graph._graphIds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                _changing = [.. inputs.Where(i => changing.Contains(i.Logical))];
+                _changingHost = [.. _changing.Select(c => c.Value)];
+                foreach (var (logical, name, value) in inputs.Where(i => !changing.Contains(i.Logical)))
+                {
+                    Bind(logical, name, value, output: false);
+                }
+
+                if (resident)
+                {
+                    _allocator = runtime.ExecutionProvider == "cuda"
+                        ? new OrtAllocator(graph._session, new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, runtime.DeviceId, OrtMemType.Default))
+                        : null;
+                    _changingResident = [.. _changing.Select(c => Allocate(c.Value))];
+                    _outputsResident = [.. outputs.Select(o => Allocate(o.Value))];
+                    for (int k = 0; k < _changing.Length; k++)
+                    {
+                        Bind(_changing[k].Logical, _changing[k].Name, _changingResident[k], output: false);
+                    }
+
+                    for (int k = 0; k < outputs.Length; k++)
+                    {
+                        Bind(outputs[k].Logical, outputs[k].Name, _outputsResident[k], output: true);
+                    }
+                }
+                else
+                {
+                    foreach (var (logical, name, value) in outputs)
+                    {
+                        Bind(logical, name, value, output: true);
+                    }
+                }
+            }
+            catch (OnnxRuntimeException e)
+            {
+                Dispose();
+                throw graph.Failed(e);
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Whether the call runs through an IOBinding.</summary>
+        internal bool Bound => _binding is not null;
+
+        /// <summary>How often each input and output (by logical name) was bound so far.</summary>
+        internal IReadOnlyDictionary<string, int> Binds => _binds;
+
+        private OrtValue Allocate(OrtValue like)
+        {
+            var info = like.GetTensorTypeAndShape();
+            return OrtValue.CreateAllocatedTensorValue(_allocator ?? OrtAllocator.DefaultInstance, info.ElementDataType, info.Shape);
+        }
+
+        private void Bind(string logical, string name, OrtValue value, bool output)
+        {
+            if (output)
+            {
+                _binding!.BindOutput(name, value);
+            }
+            else
+            {
+                _binding!.BindInput(name, value);
+            }
+
+            _binds[logical] = _binds.GetValueOrDefault(logical) + 1;
+            graph._binds[logical] = graph._binds.GetValueOrDefault(logical) + 1;
         }
 
         /// <summary>Runs the graph on the call's tensors.</summary>
@@ -197,7 +334,35 @@ public sealed class OnnxGraph : IDisposable
             graph._clock.Start();
             try
             {
-                graph._session.Run(graph._runOptions, inputNames, inputValues, outputNames, outputValues);
+                if (_binding is null)
+                {
+                    graph._session.Run(graph._runOptions, inputNames, inputValues, outputNames, outputValues);
+                }
+                else if (_changingResident is not null)
+                {
+                    bool cuda = _allocator is not null;
+                    for (int k = 0; k < _changingHost.Length; k++)
+                    {
+                        DeviceCopy.Copy(_changingHost[k], _changingResident[k], cuda, toDevice: true);
+                    }
+
+                    graph._session.RunWithBinding(_bindingRunOptions!, _binding);
+                    for (int k = 0; k < outputValues.Length; k++)
+                    {
+                        DeviceCopy.Copy(_outputsResident![k], outputValues[k], cuda, toDevice: false);
+                    }
+                }
+                else
+                {
+                    foreach (var (logical, name, value) in _changing)
+                    {
+                        Bind(logical, name, value, output: false);
+                    }
+
+                    _binding.SynchronizeBoundInputs();
+                    graph._session.RunWithBinding(_bindingRunOptions!, _binding);
+                    _binding.SynchronizeBoundOutputs();
+                }
             }
             catch (OnnxRuntimeException e)
             {
@@ -207,6 +372,19 @@ public sealed class OnnxGraph : IDisposable
             {
                 graph._clock.Stop();
             }
+        }
+
+        /// <summary>Releases the binding and the device tensors (the caller's tensors stay the caller's).</summary>
+        public void Dispose()
+        {
+            foreach (var v in (_changingResident ?? []).Concat(_outputsResident ?? []))
+            {
+                v.Dispose();
+            }
+
+            _allocator?.Dispose();
+            _binding?.Dispose();
+            _bindingRunOptions?.Dispose();
         }
     }
 

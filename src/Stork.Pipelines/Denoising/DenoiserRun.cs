@@ -126,7 +126,8 @@ internal sealed class DenoiserRun : IDenoiser, IDisposable
                     inputs.Add((input.Name, Bind(graph, input, rowPrompts, prompts).Value));
                 }
 
-                call = graph.Prepare(inputs, [(output, _output.Value)]);
+                // The latents and the timestep change every call; the rest is bound once for the run (IOBinding).
+                call = graph.Prepare(inputs, [(output, _output.Value)], [sample, "timestep"]);
                 prepared[key] = call;
             }
 
@@ -243,5 +244,16 @@ internal sealed class DenoiserRun : IDenoiser, IDisposable
         Guidance.Combine(_guidance, _passes[0], _passes[1], _scale, SampleShape[^1], output);
     }
 
-    public void Dispose() => _tensors.Dispose();
+    /// <summary>The distinct prepared calls of a step (tests count their binds).</summary>
+    internal IEnumerable<OnnxGraph.Call> Calls => _calls.Select(c => c.Call).Distinct();
+
+    public void Dispose()
+    {
+        foreach (var call in Calls)
+        {
+            call.Dispose();
+        }
+
+        _tensors.Dispose();
+    }
 }

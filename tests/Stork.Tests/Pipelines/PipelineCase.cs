@@ -86,14 +86,17 @@ internal sealed class PipelineCase
     /// Runs the case through the pipeline of <paramref name="folder"/> (default: the case's model) from the token ids
     /// diffusers fed its text encoders: per tokenizer component, call 0 is the prompt and call 1 (true CFG) the negative prompt.
     /// </summary>
-    public GenerationResult RunFromTokens(string schedulerFolder, string? folder = null, GenerationRequest? request = null)
+    public GenerationResult RunFromTokens(string schedulerFolder, string? folder = null, GenerationRequest? request = null, PipelineOptions? options = null,
+        Action<TextToImagePipeline>? after = null)
     {
-        using var pipeline = (TextToImagePipeline)TextToImage.Load(folder ?? ModelFolder);
+        using var pipeline = (TextToImagePipeline)TextToImage.Load(folder ?? ModelFolder, options);
         (string Graph, string Tokenizer)[] encoders = [("text_encoder", "tokenizer"), ("text_encoder_2", "tokenizer_2"), ("text_encoder_3", "tokenizer_3")];
         var calls = encoders.Select(e => (e.Tokenizer, Calls: TextEncoderCalls(e.Graph))).Where(e => e.Calls.Length > 0).ToList();
         var positive = calls.ToDictionary(e => e.Tokenizer, e => e.Calls[0]);
         var negative = calls.All(e => e.Calls.Length > 1) ? calls.ToDictionary(e => e.Tokenizer, e => e.Calls[1]) : null;
-        return pipeline.GenerateFromTokens(request ?? Request(WriteSchedulerConfig(schedulerFolder)), positive, negative);
+        var result = pipeline.GenerateFromTokens(request ?? Request(WriteSchedulerConfig(schedulerFolder)), positive, negative);
+        after?.Invoke(pipeline);
+        return result;
     }
 
     public GenerationRequest Request(string schedulerConfig)

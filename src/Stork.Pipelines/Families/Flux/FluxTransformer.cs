@@ -62,7 +62,7 @@ internal sealed class FluxTransformer
             inputs.Add(PortSpec.Of("guidance"));
         }
 
-        var graph = OnnxGraph.Open("transformer", path, runtime, inputs, [PortSpec.Of("out_hidden_states", "sample", "latent", "out_sample")]);
+        var graph = OnnxGraph.OpenDenoiser("transformer", path, runtime, inputs, [PortSpec.Of("out_hidden_states", "sample", "latent", "out_sample")]);
         try
         {
             FlowTransformerPorts.RequireFloat(graph.Input("hidden_states"), 3, InChannels);

@@ -39,7 +39,7 @@ internal sealed class QwenImageTransformer
     /// <summary>Opens and checks the graph.</summary>
     public DenoiserGraph Open(string path, OnnxRuntimeOptions runtime)
     {
-        var graph = OnnxGraph.Open("transformer", path, runtime, [.. InputNames.Select(n => PortSpec.Of(n))],
+        var graph = OnnxGraph.OpenDenoiser("transformer", path, runtime, [.. InputNames.Select(n => PortSpec.Of(n))],
             [PortSpec.Of("out_hidden_states", "sample", "out_sample")]);
         try
         {
