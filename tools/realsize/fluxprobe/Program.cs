@@ -1,6 +1,6 @@
 // fluxprobe TRANSFORMER_DIR|T5_DIR [--size 512] [--text 512] [--runs 2] [--save OUT.bin] [--ref REF.bin] [--profile yes]
 //           [--arena on|off]
-//           [--opt none|basic|extended|all]
+//           [--opt none|basic|extended|all] [--spin on|off]
 // Loads DIR/model.onnx with the project's session options (src/Stork.Onnx/OnnxSessions.cs: all graph optimisations,
 // intra-op threads = cores, sequential, CPU arena off), runs it on fixed seeded inputs and prints one JSON line.
 // A FLUX.1 transformer (inputs hidden_states, encoder_hidden_states, ...) gets batch 1 (schnell, no guidance), size/16
@@ -9,6 +9,8 @@
 // With --profile yes ONNX Runtime's profiler times every node; the kernel times are summed per block (node names
 // carry the module path: transformer_blocks.N, single_transformer_blocks.N, encoder/block.N; everything else is
 // "rest") and each run's sums are reported, so a block's cost is read from one graph holding few blocks.
+// cpu_s is the process's CPU time per call; with --spin off (intra-op threads sleep instead of spinning) it counts
+// the work alone and is the figure least affected by other jobs on the machine.
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -19,7 +21,7 @@ using Microsoft.ML.OnnxRuntime;
 string dir = args[0];
 string? reference = null, save = null;
 int size = 512, text = 512, runs = 2;
-bool arena = false, profile = false;
+bool arena = false, profile = false, spin = true;
 var level = GraphOptimizationLevel.ORT_ENABLE_ALL;
 for (int i = 1; i < args.Length; i += 2)
 {
@@ -32,6 +34,7 @@ for (int i = 1; i < args.Length; i += 2)
         case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--arena": arena = args[i + 1] == "on"; break;
         case "--profile": profile = args[i + 1] == "yes"; break;
+        case "--spin": spin = args[i + 1] != "off"; break;
         case "--opt": level = args[i + 1] switch { "none" => GraphOptimizationLevel.ORT_DISABLE_ALL, "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC, "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED, _ => GraphOptimizationLevel.ORT_ENABLE_ALL }; break;
         default: throw new ArgumentException(args[i]);
     }
@@ -48,6 +51,12 @@ using var so = new SessionOptions
     LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
     EnableCpuMemArena = arena,
 };
+if (!spin)
+{
+    // Threads that sleep instead of spin: the process's CPU time then counts work, not waiting (a contention-proof figure).
+    so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+}
+
 string profilePrefix = Path.Combine(Path.GetTempPath(), $"fluxprobe-{Environment.ProcessId}");
 if (profile)
 {
@@ -118,11 +127,17 @@ string outName = session.OutputMetadata.Keys.First();
 using var runOptions = new RunOptions();
 float[] output = [];
 var times = new List<double>();
+var cpu = new List<double>();
+using var self = Process.GetCurrentProcess();
 for (int r = 0; r < runs; r++)
 {
+    self.Refresh();
+    var cpu0 = self.TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     using var outputs = session.Run(runOptions, names, values, [outName]);
     times.Add(sw.Elapsed.TotalSeconds);
+    self.Refresh();
+    cpu.Add((self.TotalProcessorTime - cpu0).TotalSeconds);
     output = outputs[0].GetTensorDataAsSpan<float>().ToArray();
 }
 
@@ -181,4 +196,4 @@ if (profile)
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"dir\": \"{dir}\", \"size\": {size}, \"image_tokens\": {tokens}, \"text_tokens\": {text}, \"bytes\": {bytes}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{string.Join(", ", times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}]{blocks}{diff}}}"));
+    $"{{\"dir\": \"{dir}\", \"size\": {size}, \"image_tokens\": {tokens}, \"text_tokens\": {text}, \"bytes\": {bytes}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{string.Join(", ", times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}], \"cpu_s\": [{string.Join(", ", cpu.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}], \"spin\": {(spin ? "true" : "false")}{blocks}{diff}}}"));
