@@ -111,9 +111,17 @@ public static class CliApp
             return flag is null ? o.Message : $"{flag} {o.Reason}";
         }
 
-        // ArgumentException appends " (Parameter 'key')" to its message; the key is shown as the flag instead.
-        string suffix = $" (Parameter '{key}')", text = a.Message.EndsWith(suffix, StringComparison.Ordinal) ? a.Message[..^suffix.Length] : a.Message;
-        return flag is null ? text : $"{flag}: {text}";
+        return flag is null ? Sentence(a) : $"{flag}: {Sentence(a)}";
+    }
+
+    /// <summary>
+    /// The library's sentence of <paramref name="e"/>: <see cref="ArgumentException.Message"/> without the
+    /// " (Parameter 'key')" that .NET appends to it (the key is shown as the flag instead, or not at all).
+    /// </summary>
+    internal static string Sentence(ArgumentException e)
+    {
+        string suffix = $" (Parameter '{e.ParamName}')";
+        return e.ParamName is not null && e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message[..^suffix.Length] : e.Message;
     }
 
     /// <summary>Writes one line, whatever newlines the message holds.</summary>

@@ -17,9 +17,6 @@ namespace Stork.Cli;
 /// </summary>
 internal static class CompareCommand
 {
-    /// <summary>Most cells (solvers x step counts) one grid may have.</summary>
-    public const int MaxCells = 400;
-
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var models = new ModelOptionSet();
@@ -63,13 +60,10 @@ internal static class CompareCommand
                 SolverRegistry.Require(n);
             }
 
-            int[] counts = ParseList(r.GetValue(steps)!, "--steps").Select(s =>
-                int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1
-                    ? SolverOptionSet.CheckSteps(v, "--steps")
-                    : throw new CliException($"--steps must be a comma-separated list of positive integers up to {SolverOptionSet.MaxSteps} (got '{s}').")).ToArray();
-            if (names.Length * (long)counts.Length > MaxCells)
+            int[] counts = Bench.BenchOdeCommand.ParseInts(r.GetValue(steps)!, "--steps");
+            if (names.Length * (long)counts.Length > SchedulerComparison.MaxCells)
             {
-                throw new CliException($"--schedulers x --steps make {names.Length} x {counts.Length} cells; the grid holds at most {MaxCells}.");
+                throw new CliException($"--schedulers x --steps make {names.Length} x {counts.Length} cells; the grid holds at most {SchedulerComparison.MaxCells}.");
             }
 
             if (r.GetValue(prompt) is { } text)
@@ -113,23 +107,19 @@ internal static class CompareCommand
             solvers.Check(r, names, ModelSpec.Of(denoiser));
             var comparison = SolverComparison.Create(denoiser, names, counts, settings.WithTrainingTimestepsOf(denoiser.Schedule));
             ComparisonCell[,] cells = null!;
-            ProgressDisplay.Run(stderr, $"compare on {ModelImages.Name(denoiser)}", comparison.TotalEvaluations, progress => cells = comparison.Run(noise, progress, ct));
-            var rasters = new Raster[names.Length, counts.Length];
+            ProgressDisplay.Run(stderr, $"compare on {DenoiserImages.Name(denoiser)}", comparison.TotalEvaluations, progress => cells = comparison.Run(noise, progress, ct));
             var table = new Table().AddColumns("scheduler", "steps", "NFE", "seconds");
             for (int i = 0; i < names.Length; i++)
             {
                 for (int j = 0; j < counts.Length; j++)
                 {
-                    rasters[i, j] = SampleImage.RenderBatch(cells[i, j].Samples, shape, range, pixelScale, columns: batchSize);
                     table.AddRow(names[i], counts[j].ToString(CultureInfo.InvariantCulture), cells[i, j].Evaluations.ToString(CultureInfo.InvariantCulture),
                         cells[i, j].Seconds.ToString("F2", CultureInfo.InvariantCulture));
                 }
             }
 
-            string[] columnLabels = counts.Select((c, j) =>
-                Enumerable.Range(0, names.Length).All(i => cells[i, j].Evaluations == c) ? $"NFE {c}" : $"{c} steps").ToArray();
-            string title = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}, seed {r.GetValue(seed)}");
-            files.Set(outPath, PngFile.Encode(LabelledGrid.Compose(rasters, names, columnLabels, title)));
+            string title = string.Create(CultureInfo.InvariantCulture, $"{DenoiserImages.Name(denoiser)}, seed {r.GetValue(seed)}");
+            files.Set(outPath, QualityCharts.ComparisonGrid(cells, names, counts, shape, range, pixelScale, batchSize, title));
             files.Commit(ct);
 
             WriteTable(stdout, table);
@@ -141,13 +131,7 @@ internal static class CompareCommand
 
     private static int CompareFolder(ParseResult r, (SolverOptionSet Solvers, RuntimeOptionSet Runtime, TextWriter Out, TextWriter Err, CancellationToken Token) io, string text, string[] names, int[] counts, string? model, string referenceSpec, long seed, int pixelScale, string outPath)
     {
-        string[] parts = referenceSpec.Split(':');
-        if (parts.Length != 2 || !SolverRegistry.Contains(parts[0]) || SolverRegistry.IsAdaptive(parts[0])
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int referenceSteps) || referenceSteps is < 2 or > SolverOptionSet.MaxSteps)
-        {
-            throw new CliException($"--reference must be SOLVER:STEPS with a fixed-step solver and 2 to {SolverOptionSet.MaxSteps} steps (got '{referenceSpec}').");
-        }
-
+        var (referenceScheduler, referenceSteps) = SchedulerComparison.ParseReference(referenceSpec);
         if (pixelScale is < 1 or > 16)
         {
             throw new CliException($"--scale must be 1 to 16 (got {pixelScale}).");
@@ -166,29 +150,21 @@ internal static class CompareCommand
             Schedulers = names,
             Steps = counts,
             Settings = settings,
-            ReferenceScheduler = parts[0],
+            ReferenceScheduler = referenceScheduler,
             ReferenceSteps = referenceSteps,
         };
         SchedulerComparisonResult result = null!;
-        ProgressDisplay.Run(io.Err, $"compare on {Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}", counts.Sum() * names.Length + referenceSteps + (referenceSteps / 2),
+        ProgressDisplay.Run(io.Err, $"compare on {Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}", SchedulerComparison.TotalSteps(request),
             progress => result = SchedulerComparison.Run(pipeline, request, progress, io.Token));
-        var rasters = new Raster[names.Length, counts.Length];
         var table = new Table().AddColumns("scheduler", "steps", "NFE", "seconds", "RMSE");
-        for (int i = 0; i < names.Length; i++)
+        foreach (var cell in result.Cells)
         {
-            for (int j = 0; j < counts.Length; j++)
-            {
-                var cell = result.Cells[i, j];
-                string seconds = cell.Seconds.ToString("F2", CultureInfo.InvariantCulture), rmse = cell.Rmse.ToString("0.00e0", CultureInfo.InvariantCulture);
-                rasters[i, j] = LabelledGrid.Captioned(ImageFiles.ToRaster(cell.Result.Images, 0), pixelScale,
-                    [$"{seconds} s, NFE {cell.Evaluations}", $"RMSE {rmse}"]);
-                table.AddRow(names[i], counts[j].ToString(CultureInfo.InvariantCulture), cell.Evaluations.ToString(CultureInfo.InvariantCulture), seconds, rmse);
-            }
+            table.AddRow(cell.Scheduler, cell.Steps.ToString(CultureInfo.InvariantCulture), cell.Evaluations.ToString(CultureInfo.InvariantCulture), cell.SecondsText, cell.RmseText);
         }
 
-        string referenceText = string.Create(CultureInfo.InvariantCulture, $"{parts[0]} {referenceSteps} steps (its RMSE to {referenceSteps / 2} steps: {result.ReferenceError:0.00e0})");
-        string title = string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}, seed {seed}, RMSE to {parts[0]} {referenceSteps}");
-        files.Set(outPath, PngFile.Encode(LabelledGrid.Compose(rasters, names, counts.Select(c => $"{c} steps").ToArray(), title)));
+        string referenceText = string.Create(CultureInfo.InvariantCulture, $"{referenceScheduler} {referenceSteps} steps (its RMSE to {referenceSteps / 2} steps: {result.ReferenceError:0.00e0})");
+        string title = string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}, seed {seed}, RMSE to {referenceScheduler} {referenceSteps}");
+        files.Set(outPath, SchedulerComparison.Grid(result, pixelScale, title));
         files.Commit(io.Token);
         WriteTable(io.Out, table);
         io.Out.WriteLine($"reference: {referenceText}.");

@@ -79,7 +79,7 @@ internal static class GenerateCommand
                     throw new CliException("give either --latents or --seed, not both.");
                 }
 
-                initial = ReadLatents(latentsPath);
+                initial = LatentsInput.Read(latentsPath);
             }
 
             var (inputImage, inputMask, controlImage, strength) = imageInputs.Read(r);
@@ -121,7 +121,7 @@ internal static class GenerateCommand
                 OnWarning = w => stderr.WriteLine($"warning: {w}"),
             };
             int defaultCount = seeds.Explicit?.Count ?? r.GetValue(count) ?? (initial is { Shape.Length: > 0 } l ? l.Shape[0] : 1);
-            var items = new List<Item>();
+            var items = new List<GenerationItem>();
             if (records is not null)
             {
                 if (r.GetValue(promptFile) is not null)
@@ -129,30 +129,14 @@ internal static class GenerateCommand
                     throw new CliException("--prompt-file does not combine with --from-metadata (the runs come from the file); --prompt replaces the recorded prompt.");
                 }
 
-                foreach (var rec in records)
+                if (records.Any(rec => rec.Inputs is { } inputs && inputs.ContainsKey("latents")) && initial is null)
                 {
-                    if (rec.Inputs is { } inputs && inputs.ContainsKey("latents") && initial is null)
-                    {
-                        throw new CliException($"--from-metadata '{metaSource}': the run started from given latents or noise (--latents); give the same --latents again.");
-                    }
-
-                    var old = rec.ToRequest();
-                    var request = cli with
-                    {
-                        Prompt = r.GetValue(prompt) ?? old.Prompt,
-                        NegativePrompt = cli.NegativePrompt ?? old.NegativePrompt,
-                        Steps = cli.Steps ?? old.Steps,
-                        GuidanceScale = cli.GuidanceScale ?? old.GuidanceScale,
-                        TrueCfgScale = cli.TrueCfgScale ?? old.TrueCfgScale,
-                        Height = cli.Height ?? old.Height,
-                        Width = cli.Width ?? old.Width,
-                        MaxSequenceLength = cli.MaxSequenceLength ?? old.MaxSequenceLength,
-                        Seed = r.GetValue(seed) is null ? old.Seed : cli.Seed,
-                        Scheduler = choice ?? old.Scheduler,
-                        Strength = cli.Strength ?? old.Strength,
-                    };
-                    items.Add(new Item(request, r.GetValue(seed) is null && r.GetValue(count) is null ? old.Count ?? 1 : defaultCount, null, rec.Model, rec.ModelHashes));
+                    throw new CliException($"--from-metadata '{metaSource}': the run started from given latents or noise (--latents); give the same --latents again.");
                 }
+
+                bool seedGiven = r.GetValue(seed) is not null;
+                int? countGiven = seedGiven || r.GetValue(count) is not null ? defaultCount : null;
+                items.AddRange(records.Select(rec => GenerationItem.Rerun(rec, cli, r.GetValue(prompt), seedGiven ? cli.Seed : null, countGiven) with { Seeds = seeds.Explicit }));
             }
             else if (batchPath is not null)
             {
@@ -162,17 +146,12 @@ internal static class GenerateCommand
                 }
 
                 string text = batchPath is "-" ? ReadStandardInput(16 << 20) : InputFile.ReadAllText(batchPath, "batch file", 16L << 20);
-                foreach (var line in BatchFile.Parse(text, $"--batch-file '{batchPath}'", cli))
-                {
-                    items.Add(new Item(line.Request, line.Request.Count ?? defaultCount, line.Output ?? ImageFiles.NumberedPath(outPath, line.Line), null, null, line.Line));
-                }
+                items.AddRange(BatchFile.Parse(text, $"--batch-file '{batchPath}'", cli).Select(line =>
+                    new GenerationItem(line.Request, line.Request.Count ?? defaultCount) { Output = line.Output ?? ImageFiles.NumberedPath(outPath, line.Line), Line = line.Line }));
             }
             else
             {
-                foreach (string p in ReadPrompts(r.GetValue(prompt), r.GetValue(promptFile)))
-                {
-                    items.Add(new Item(cli with { Prompt = p }, defaultCount, null, null, null));
-                }
+                items.AddRange(ReadPrompts(r.GetValue(prompt), r.GetValue(promptFile)).Select(p => new GenerationItem(cli with { Prompt = p }, defaultCount) { Seeds = seeds.Explicit }));
             }
 
             if (initial is not null && items.Count > 1)
@@ -182,7 +161,7 @@ internal static class GenerateCommand
 
             if (items.FirstOrDefault(i => i.Count is < 1 or > 64) is { } bad)
             {
-                throw new CliException($"{bad.Where}--count must be 1 to 64 (got {bad.Count}).");
+                throw new CliException($"{Where(bad)}--count must be 1 to 64 (got {bad.Count}).");
             }
 
             if (batchPath is not null && !png)
@@ -190,57 +169,30 @@ internal static class GenerateCommand
                 throw new CliException("--batch-file writes PNGs; give --out FILE.png (the name its lines are numbered from).");
             }
 
-            long totalImages = items.Sum(i => (long)i.Count);
-
-            // Sharded runs: this process renders images [firstImage, firstImage + length) of the run (item-major, image k of
-            // an item seeded seed + k as in a whole run); PNGs keep their global numbers, .npy and .json get the shard.
-            var part = ShardOption.ForRun(r.GetValue(shard), Environment.GetEnvironmentVariable, totalImages, "image(s)", stderr);
+            // Sharded runs: this process renders its block of the run's images (item-major, image k of an item seeded as in a
+            // whole run); PNGs keep their global numbers, .npy and .json get the shard.
+            var part = ShardOption.ForRun(r.GetValue(shard), Environment.GetEnvironmentVariable, GenerationPlan.CountImages(items), "image(s)", stderr);
             if (part.IsPartial && (initial is not null || stepDir is not null || batchPath is not null))
             {
                 throw new CliException($"shard {part}: a sharded run cannot take --latents, --stepwise-dir or --batch-file (--shard 0/1 renders the whole run).");
             }
 
-            var (firstImage, length) = part.Block(totalImages);
-            double pixels = (double)length * (r.GetValue(height) ?? 1024) * (r.GetValue(width) ?? 1024) * 3;
+            var plan = new GenerationPlan(items, outPath, part);
+            double pixels = (double)plan.Images * (r.GetValue(height) ?? 1024) * (r.GetValue(width) ?? 1024) * 3;
             MemoryBudget.Check(pixels * 4 * 2, "the images of this run", "--count, --height/--width or the number of prompts");
             var files = new OutputFiles();
-            files.Input(r.GetValue(latents));
-            files.Input(r.GetValue(promptFile));
-            files.Input(batchPath);
-            files.Input(metaSource);
-            files.Input(r.GetValue(solver.SchedulerConfig));
-            foreach (string? inputPath in imageInputs.Paths(r))
+            foreach (string? inputPath in new[] { r.GetValue(latents), r.GetValue(promptFile), batchPath, metaSource, r.GetValue(solver.SchedulerConfig) }.Concat(imageInputs.Paths(r)))
             {
                 files.Input(inputPath);
             }
 
-            // Each item's images and their paths, declared (checked: folders exist and take files, no clashes) before any work.
-            bool numbered = png && totalImages > 1;
-            var blocks = new List<(Item Item, int Index, long From, long To, long Number, string Base, bool Numbered)>();
-            long offset = 0;
-            for (int i = 0; i < items.Count; offset += items[i].Count, i++)
+            // Every output declared (checked: folders exist and take files, no clashes) before any work.
+            foreach (var o in plan.Outputs)
             {
-                long lo = Math.Max(firstImage - offset, 0), hi = Math.Min(firstImage + length - offset, items[i].Count);
-                if (hi <= lo)
-                {
-                    continue;
-                }
-
-                var item = items[i];
-                (long number, string path, bool each) = item.Out is { } own ? (lo, own, item.Count > 1) : (offset + lo, outPath, numbered);
-                blocks.Add((item, i, lo, hi, number, path, each));
-                for (long k = 0; png && k < hi - lo; k++)
-                {
-                    files.Output(each ? ImageFiles.NumberedPath(path, number + k) : part.Suffixed(path), $"{item.Where}--out");
-                }
+                files.Output(o.Path, o.Item is null ? "--out" : $"{Where(o.Item)}--out");
             }
 
-            if (!png)
-            {
-                files.Output(part.Suffixed(outPath), "--out");
-            }
-
-            string? metaPath = r.GetValue(metadata) ? part.Suffixed(Path.ChangeExtension(outPath, ".json")) : null;
+            string? metaPath = r.GetValue(metadata) ? plan.MetadataPath : null;
             if (metaPath is not null)
             {
                 files.Output(metaPath, "--metadata");
@@ -255,70 +207,53 @@ internal static class GenerateCommand
             var options = runtime.ReadPipeline(r);
             using var pipeline = TextToImage.Load(ShippedModels.TextToImageFolder(modelOption), options);
 
-            bool doubled = pipeline.Folder.PipelineClass is "StableDiffusionPipeline" or "StableDiffusion3Pipeline" or "StableDiffusionXLPipeline"
-                && (r.GetValue(guidance) ?? pipeline.Defaults.GuidanceScale ?? 1) > 1;
-            int largest = items.Max(i => i.Count);
-            var estimate = MemoryEstimate.For(pipeline.Folder, r.GetValue(height) ?? pipeline.Defaults.Height, r.GetValue(width) ?? pipeline.Defaults.Width, largest * (doubled ? 2 : 1), options.Memory);
+            var estimate = pipeline.EstimateMemory(r.GetValue(height), r.GetValue(width), items.Max(i => i.Count), r.GetValue(guidance), options.Memory);
             MemoryBudget.Check(estimate.Total, "this run (weights, the denoiser's activations, the runtime)", "--height/--width or --count, or quantize the model (stork quantize)");
 
             // Every request checked (sizes, steps, the solver on this family) before any model loads.
-            var requests = new List<(GenerationRequest Request, int Block)>();
-            for (int b = 0; b < blocks.Count; b++)
+            var requests = new List<GenerationRequest>();
+            foreach (var planned in plan.Requests)
             {
-                var (item, index, lo, hi, _, _, _) = blocks[b];
-                var perImage = seeds.Explicit is not null && item.Line is null ? Enumerable.Range((int)lo, (int)(hi - lo)).Select(k => ((long)k, (long)k + 1)) : [(lo, hi)];
-                foreach (var (from, to) in perImage)
+                var item = items[planned.Item];
+                var request = stepDir is null ? planned.Request : planned.Request with
                 {
-                    long seedOf = seeds.Explicit is not null && item.Line is null ? seeds.Of(from) : item.Request.Seed + from;
-                    int prompt1 = index;
-                    var request = item.Request with
+                    Stepwise = (step, images) =>
                     {
-                        Seed = seedOf,
-                        Count = (int)(to - from),
-                        Stepwise = stepDir is null ? null : (step, images) =>
+                        foreach (var (path, bytes) in ImageFiles.EncodeStep(stepDir, items.Count > 1 ? planned.Item : null, step, images))
                         {
-                            foreach (var (path, bytes) in ImageFiles.EncodeStep(stepDir, items.Count > 1 ? prompt1 : null, step, images))
-                            {
-                                files.Output(path, "--stepwise-dir", createFolder: true);
-                                files.Set(path, bytes);
-                            }
-                        },
-                    };
-                    try
-                    {
-                        pipeline.Check(request);
-                    }
-                    catch (ArgumentException e) when (item.Line is not null)
-                    {
-                        string message = e.ParamName is { } key ? e.Message.Replace($" (Parameter '{key}')", "", StringComparison.Ordinal) : e.Message;
-                        throw new CliException($"--batch-file '{batchPath}' line {item.Line}: {message}");
-                    }
-
-                    requests.Add((request, b));
+                            files.Output(path, "--stepwise-dir", createFolder: true);
+                            files.Set(path, bytes);
+                        }
+                    },
+                };
+                try
+                {
+                    pipeline.Check(request);
                 }
+                catch (ArgumentException e) when (item.Line is not null)
+                {
+                    throw new CliException($"--batch-file '{batchPath}' line {item.Line}: {CliApp.Sentence(e)}");
+                }
+
+                requests.Add(request);
             }
 
-            var results = new List<(GenerationResult Result, int Block)>();
+            var results = new List<GenerationResult>();
             string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(pipeline.Folder.Root));
-            foreach (var (request, b) in requests)
+            for (int i = 0; i < requests.Count; i++)
             {
-                var result = Run(pipeline, request, stderr, $"{name} [{blocks[b].Index + 1}/{items.Count}]", cancellationToken);
-                if (blocks[b].Item.ModelHashes is { } recorded && result.Settings.ModelHashes is { } now && !recorded.OrderBy(kv => kv.Key).SequenceEqual(now.OrderBy(kv => kv.Key)))
+                var item = items[plan.Requests[i].Item];
+                var result = Run(pipeline, requests[i], stderr, $"{name} [{plan.Requests[i].Item + 1}/{items.Count}]", cancellationToken);
+                if (item.ModelHashes is { } recorded && result.Settings.ModelHashes is { } now && !recorded.OrderBy(kv => kv.Key).SequenceEqual(now.OrderBy(kv => kv.Key)))
                 {
                     stderr.WriteLine($"warning: the model's graph files differ from those of the recorded run ({metaSource}); the images may differ.");
                 }
 
-                results.Add((result, b));
+                results.Add(result);
             }
 
             var written = new List<string>();
-            var encoded = !png ? ImageFiles.Encode([.. results.Select(x => x.Result)], part.Suffixed(outPath), 0)
-                : results.SelectMany(x =>
-                {
-                    var blk = blocks[x.Block];
-                    return ImageFiles.Encode([x.Result], blk.Numbered ? blk.Base : part.Suffixed(blk.Base), blk.Number + Done(results, x), blk.Numbered);
-                }).ToList();
-            foreach (var (path, bytes) in encoded)
+            foreach (var (path, bytes) in plan.Encode(results))
             {
                 files.Set(path, bytes);
                 written.Add(path);
@@ -326,15 +261,15 @@ internal static class GenerateCommand
 
             if (metaPath is not null)
             {
-                files.SetText(metaPath, ImageFiles.MetadataJson([.. results.Select(x => x.Result)], written));
+                files.SetText(metaPath, ImageFiles.MetadataJson(results, written));
                 written.Add(metaPath);
             }
 
             files.Commit(cancellationToken);
 
-            var first = results[0].Result;
+            var first = results[0];
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {string.Join(", ", written)}: {results.Sum(x => x.Result.Images.Count)} image(s) {first.Images.Width}x{first.Images.Height}, {StepsText(first.Settings)} ({first.Settings.Scheduler}), {results.Sum(x => x.Result.Timings.Total.TotalSeconds):0.0} s."));
+                $"wrote {string.Join(", ", written)}: {results.Sum(x => x.Images.Count)} image(s) {first.Images.Width}x{first.Images.Height}, {StepsText(first.Settings)} ({first.Settings.Scheduler}), {results.Sum(x => x.Timings.Total.TotalSeconds):0.0} s."));
             return Task.FromResult(0);
         });
         return command;
@@ -346,16 +281,8 @@ internal static class GenerateCommand
             ? string.Create(CultureInfo.InvariantCulture, $"{settings.Steps} steps, {run} run at strength {settings.Strength:R}")
             : string.Create(CultureInfo.InvariantCulture, $"{settings.Steps} steps");
 
-    /// <summary>One unit of a run: a prompt, a batch line or a recorded run, with its image count and own output name.</summary>
-    private sealed record Item(GenerationRequest Request, int Count, string? Out, string? Model, IReadOnlyDictionary<string, string>? ModelHashes, int? Line = null)
-    {
-        /// <summary>The prefix of its messages (a batch line names itself).</summary>
-        public string Where => Line is { } n ? $"batch line {n}: " : "";
-    }
-
-    /// <summary>Images of the same block rendered before <paramref name="x"/> (a seed list renders one request per image).</summary>
-    private static long Done(List<(GenerationResult Result, int Block)> results, (GenerationResult Result, int Block) x) =>
-        results.TakeWhile(y => !ReferenceEquals(y.Result, x.Result)).Where(y => y.Block == x.Block).Sum(y => (long)y.Result.Images.Count);
+    /// <summary>The prefix of an item's messages (a batch line names itself).</summary>
+    private static string Where(GenerationItem item) => item.Line is { } n ? $"batch line {n}: " : "";
 
     private static IReadOnlyList<ResolvedGeneration> ReadRecords(string path)
     {
@@ -363,7 +290,7 @@ internal static class GenerateCommand
         return ImageFiles.ReadRuns(path);
     }
 
-    private static List<string> ReadPrompts(string? prompt, string? file)
+    private static IReadOnlyList<string> ReadPrompts(string? prompt, string? file)
     {
         if ((prompt is null) == (file is null))
         {
@@ -376,13 +303,7 @@ internal static class GenerateCommand
         }
 
         string text = file is "-" or "/dev/stdin" ? ReadStandardInput(16 << 20) : InputFile.ReadAllText(file!, "prompt file", 16L << 20);
-        var lines = text.Split(['\r', '\n']).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
-        if (lines.Count is 0 or > 100_000)
-        {
-            throw new CliException($"prompt file '{file}' must hold 1 to 100000 non-empty lines (has {lines.Count}).");
-        }
-
-        return lines;
+        return BatchFile.Prompts(text, $"prompt file '{file}'");
     }
 
     /// <summary>Standard input for <c>--prompt-file -</c> (a pipe, which the file gate refuses), at most <paramref name="maxChars"/> characters.</summary>
@@ -396,23 +317,6 @@ internal static class GenerateCommand
         }
 
         return n > maxChars ? throw new CliException($"--prompt-file -: standard input holds more than {maxChars} characters.") : new string(buffer, 0, n);
-    }
-
-    private static LatentsInput ReadLatents(string path)
-    {
-        InputFile.Check(path, "latents file");
-        var array = NpyFile.Read(path, floatOnly: true);
-        if (array.Shape.Length is not (3 or 4 or 5) || array.Shape.Any(d => d < 1))
-        {
-            throw new CliException($"latents '{path}' have shape [{string.Join(", ", array.Shape)}]; expected [N, C, h, w], Qwen-Image's [N, C, 1, h, w] or packed [N, S, 64].");
-        }
-
-        if (array.Data.Any(v => !double.IsFinite(v)))
-        {
-            throw new CliException($"latents '{path}' hold non-finite values.");
-        }
-
-        return new LatentsInput(array.ToSingle(), array.Shape);
     }
 
     private static GenerationResult Run(ITextToImagePipeline pipeline, GenerationRequest request, TextWriter stderr, string label, CancellationToken cancellationToken)

@@ -1,12 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Stork.Imaging;
 using Stork.IO;
 using Stork.Models;
 using Stork.Onnx;
 using Stork.Sampling;
-using Stork.Schedules;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
 
@@ -15,8 +13,6 @@ namespace Stork.Cli;
 /// <summary><c>stork sample</c>: run one solver on a model from given or seeded noise and write the samples.</summary>
 internal static class SampleCommand
 {
-    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
-
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var models = new ModelOptionSet();
@@ -73,19 +69,7 @@ internal static class SampleCommand
             models.DeclareInputs(r, files);
 
             var (name, settings, config) = solvers.Resolve(r);
-            // STORK (the solvers that read its variant) walks its continuous noise path; the diffusers solvers alphas_cumprod.
-            var defaults = config is null
-                ? new DenoiserHints { DiscreteNoise = !SolverRegistry.Reads(name).Contains(SolverOption.StorkVariant) }
-                : new DenoiserHints
-                {
-                    DiscreteNoise = !config.ContinuousNoise,
-                    Prediction = config.Prediction,
-                    BetaSchedule = config.BetaSchedule,
-                    BetaStart = config.BetaStart,
-                    BetaEnd = config.BetaEnd,
-                    TrainSteps = config.TrainSteps,
-                };
-            var denoiser = models.Load(r, defaults, runtime.Read(r));
+            var denoiser = models.Load(r, DenoiserHints.For(name, config), runtime.Read(r));
             using var disposeModel = denoiser as IDisposable;
             ModelOptionSet.DeclareInputs(denoiser, files);
             var range = png ? ModelImages.RequireImage(denoiser, outPath) : default;
@@ -103,7 +87,7 @@ internal static class SampleCommand
             }
 
             var run = SamplingRun.Create(denoiser, name, steps, settings);
-            ProgressDisplay.Run(stderr, $"{name} on {ModelImages.Name(denoiser)}", run.PlannedEvaluations, progress => run.Run(x, progress, ct));
+            ProgressDisplay.Run(stderr, $"{name} on {DenoiserImages.Name(denoiser)}", run.PlannedEvaluations, progress => run.Run(x, progress, ct));
             var evaluated = run.Times;
 
             if (x.Any(v => !float.IsFinite(v)))
@@ -117,7 +101,7 @@ internal static class SampleCommand
                 : NpyFile.Encode(outShape, x));
             if (r.GetValue(timesOut) is { } times)
             {
-                files.SetText(times, TimesJson(evaluated, denoiser.Schedule));
+                files.SetText(times, run.TimesJson());
             }
 
             files.Commit(ct);
@@ -126,16 +110,5 @@ internal static class SampleCommand
             return Task.FromResult(0);
         });
         return command;
-    }
-
-    private static string TimesJson(IReadOnlyList<double> times, NoiseSchedule schedule)
-    {
-        var json = new
-        {
-            nfe = times.Count,
-            times,
-            timesteps = times.Select(schedule.DiffusersTimestep).ToArray(),
-        };
-        return JsonSerializer.Serialize(json, IndentedJson);
     }
 }

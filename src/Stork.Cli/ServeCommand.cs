@@ -73,7 +73,7 @@ internal static class ServeCommand
             }
             catch (ArgumentException e)
             {
-                throw new CliException(FlagFor(e.ParamName) + e.Message.Split(" (Parameter", 2)[0]);
+                throw new CliException(FlagFor(e.ParamName) + CliApp.Sentence(e));
             }
 
             StorkServer server;

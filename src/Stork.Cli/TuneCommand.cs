@@ -4,6 +4,7 @@ using Stork.Evaluation;
 using Stork.Grids;
 using Stork.IO;
 using Stork.Models;
+using Stork.Onnx;
 using Stork.Sampling;
 using Stork.Tuning;
 
@@ -64,12 +65,12 @@ internal static class TuneCommand
             var tuner = new GridTuner(denoiser, spec, n);
             int size = Sampler.SampleSize(denoiser);
             string key = string.Create(CultureInfo.InvariantCulture,
-                $"{ModelImages.Name(denoiser)}|{spec.Label}|{n}|{nc}|{nv}|{r.GetValue(seed)}|{tol:R}|{tuner.Steps}");
+                $"{DenoiserImages.Name(denoiser)}|{spec.Label}|{n}|{nc}|{nv}|{r.GetValue(seed)}|{tol:R}|{tuner.Steps}");
             var calibrationNoise = GaussianNoise.Create(nc * size, r.GetValue(seed));
             var validationNoise = GaussianNoise.Create(nv * size, r.GetValue(seed) + 1);
             string referencePath = outPath + ".reference.npy", statePath = outPath + ".state.json";
             // The references depend on the model, the noise and the tolerance only: another solver's cached file serves.
-            string referenceKey = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}|{nc}|{nv}|{r.GetValue(seed)}|{tol:R}");
+            string referenceKey = string.Create(CultureInfo.InvariantCulture, $"{DenoiserImages.Name(denoiser)}|{nc}|{nv}|{r.GetValue(seed)}|{tol:R}");
             var reference = ReferenceCache.GetOrSolve(referencePath, referenceKey, denoiser, [.. calibrationNoise, .. validationNoise], tol, new Solvers.Catalog.SolverSettings(), 64,
                 m => stderr.WriteLine($"warning: {m}"), ct);
             var calibrationReference = reference.AsSpan(0, nc * size).ToArray();
@@ -82,7 +83,7 @@ internal static class TuneCommand
             }
 
             state ??= tuner.Start(calibrationNoise, calibrationReference, options, ct);
-            ProgressDisplay.Run(stderr, $"tune {spec.Label} at NFE {n} on {ModelImages.Name(denoiser)}", evaluations, progress =>
+            ProgressDisplay.Run(stderr, $"tune {spec.Label} at NFE {n} on {DenoiserImages.Name(denoiser)}", evaluations, progress =>
             {
                 var sink = progress is null ? null : new Progress(progress);
                 state = tuner.Search(calibrationNoise, calibrationReference, options, state, s => AtomicFile.WriteAllText(statePath, TuneStateFile.ToJson(key, s)), sink, ct);
@@ -93,7 +94,7 @@ internal static class TuneCommand
             double tunedValidation = tuner.Error(grid.Times, validationNoise, validationReference, cancellationToken: ct);
             var details = new Dictionary<string, object?>
             {
-                ["model"] = ModelImages.Name(denoiser),
+                ["model"] = DenoiserImages.Name(denoiser),
                 ["settings"] = spec.Label,
                 ["method"] = "coordinate search (seeded order, +/- step, step halved after a sweep without improvement) over the softmax logits of the grid's increments "
                     + (denoiser.Schedule.IsFlowMatching ? "in sigma" : "in log-SNR") + ", from the solver's default grid; objective: RMSE to RK45 from the same noise",

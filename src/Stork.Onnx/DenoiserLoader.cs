@@ -59,6 +59,23 @@ public sealed record DenoiserHints
 
     /// <summary>The configuration's training timesteps.</summary>
     public int? TrainSteps { get; init; }
+
+    /// <summary>
+    /// What sampling with <paramref name="solver"/> implies: STORK (the solvers that read its variant) walks its
+    /// continuous noise path, the diffusers solvers alphas_cumprod; a scheduler <paramref name="config"/> says instead
+    /// (its noise kind, prediction type and betas).
+    /// </summary>
+    public static DenoiserHints For(string solver, Solvers.Diffusers.SchedulerConfig? config) => config is null
+        ? new DenoiserHints { DiscreteNoise = !Solvers.Catalog.SolverRegistry.Reads(solver).Contains(Solvers.Catalog.SolverOption.StorkVariant) }
+        : new DenoiserHints
+        {
+            DiscreteNoise = !config.ContinuousNoise,
+            Prediction = config.Prediction,
+            BetaSchedule = config.BetaSchedule,
+            BetaStart = config.BetaStart,
+            BetaEnd = config.BetaEnd,
+            TrainSteps = config.TrainSteps,
+        };
 }
 
 /// <summary>

@@ -41,6 +41,19 @@ public static class BatchFile
     };
 
     /// <summary>
+    /// A plain prompt list: one prompt per non-empty line of <paramref name="text"/> (trimmed), 1 to
+    /// <see cref="MaxLines"/> of them (an <see cref="InvalidDataException"/> naming <paramref name="source"/> otherwise).
+    /// </summary>
+    public static IReadOnlyList<string> Prompts(string text, string source)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var lines = text.Split(['\r', '\n']).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        return lines.Count is 0 or > MaxLines
+            ? throw new InvalidDataException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{source} must hold 1 to {MaxLines} non-empty lines (has {lines.Count})."))
+            : lines;
+    }
+
+    /// <summary>
     /// The batch in <paramref name="text"/> (named <paramref name="source"/> in messages), each line's settings over
     /// <paramref name="defaults"/> (whose prompt is replaced).
     /// </summary>

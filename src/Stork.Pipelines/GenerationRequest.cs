@@ -1,3 +1,5 @@
+using Stork.IO;
+
 namespace Stork.Pipelines;
 
 /// <summary>
@@ -71,4 +73,26 @@ public sealed record GenerationRequest
 }
 
 /// <summary>Initial latents: values (C order) and their shape.</summary>
-public sealed record LatentsInput(float[] Values, int[] Shape);
+public sealed record LatentsInput(float[] Values, int[] Shape)
+{
+    /// <summary>
+    /// Latents from a .npy file (float32 or float64): [N, C, h, w], Qwen-Image's [N, C, 1, h, w] or packed [N, S, 64],
+    /// every value finite (an <see cref="InvalidDataException"/> otherwise).
+    /// </summary>
+    public static LatentsInput Read(string path)
+    {
+        InputFile.Check(path, "latents file");
+        var array = NpyFile.Read(path, floatOnly: true);
+        if (array.Shape.Length is not (3 or 4 or 5) || array.Shape.Any(d => d < 1))
+        {
+            throw new InvalidDataException($"latents '{path}' have shape [{string.Join(", ", array.Shape)}]; expected [N, C, h, w], Qwen-Image's [N, C, 1, h, w] or packed [N, S, 64].");
+        }
+
+        if (array.Data.Any(v => !double.IsFinite(v)))
+        {
+            throw new InvalidDataException($"latents '{path}' hold non-finite values.");
+        }
+
+        return new LatentsInput(array.ToSingle(), array.Shape);
+    }
+}

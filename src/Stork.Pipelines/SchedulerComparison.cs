@@ -1,3 +1,4 @@
+using Stork.Imaging;
 using Stork.Sampling;
 using Stork.Solvers.Catalog;
 
@@ -42,8 +43,7 @@ public static class SchedulerComparison
             throw new ArgumentException($"step counts must be positive and the reference's at least 2 (got {string.Join(", ", steps)}; {request.ReferenceSteps}).", nameof(request));
         }
 
-        int total = steps.Sum() * names.Count + request.ReferenceSteps + (request.ReferenceSteps / 2);
-        var sink = progress is null ? null : new Steps(progress, total);
+        var sink = progress is null ? null : new Steps(progress, TotalSteps(request));
         GenerationResult Generate(string scheduler, int n) => pipeline.Generate(request.Generation with
         {
             Scheduler = SchedulerChoice.Named(scheduler, request.Settings),
@@ -65,6 +65,49 @@ public static class SchedulerComparison
         }
 
         return new SchedulerComparisonResult(cells, reference, Rmse(half.Images.Pixels, reference.Images.Pixels));
+    }
+
+    /// <summary>The denoising steps a comparison runs: every cell's, the reference's and its half-step check's.</summary>
+    public static int TotalSteps(SchedulerComparisonRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return (request.Steps.Sum() * request.Schedulers.Count) + request.ReferenceSteps + (request.ReferenceSteps / 2);
+    }
+
+    /// <summary>
+    /// The reference run written <c>SOLVER:STEPS</c> (a fixed-step solver, 2 to 10000 steps); an
+    /// <see cref="OptionException"/> keyed <c>reference</c> otherwise.
+    /// </summary>
+    public static (string Scheduler, int Steps) ParseReference(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string[] parts = text.Split(':');
+        return parts.Length == 2 && SolverRegistry.Contains(parts[0]) && !SolverRegistry.IsAdaptive(parts[0])
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int steps) && steps is >= 2 and <= 10_000
+            ? (parts[0], steps)
+            : throw new OptionException("reference", $"must be SOLVER:STEPS with a fixed-step solver and 2 to 10000 steps (got '{text}').");
+    }
+
+    /// <summary>
+    /// The grid of <paramref name="result"/>: rows schedulers, columns step counts, each cell its image
+    /// (<paramref name="scale"/> pixels per pixel) captioned with its denoising seconds, NFE and RMSE to the reference.
+    /// </summary>
+    public static byte[] Grid(SchedulerComparisonResult result, int scale, string title)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        int rows = result.Cells.GetLength(0), columns = result.Cells.GetLength(1);
+        var rasters = new Raster[rows, columns];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < columns; j++)
+            {
+                var cell = result.Cells[i, j];
+                rasters[i, j] = LabelledGrid.Captioned(ImageFiles.ToRaster(cell.Result.Images, 0), scale, [$"{cell.SecondsText} s, NFE {cell.Evaluations}", $"RMSE {cell.RmseText}"]);
+            }
+        }
+
+        return PngFile.Encode(LabelledGrid.Compose(rasters, [.. Enumerable.Range(0, rows).Select(i => result.Cells[i, 0].Scheduler)],
+            [.. Enumerable.Range(0, columns).Select(j => $"{result.Cells[0, j].Steps} steps")], title));
     }
 
     /// <summary>Root mean square difference of two images of the same size.</summary>
@@ -130,6 +173,12 @@ public sealed record SchedulerCell(string Scheduler, int Steps, GenerationResult
 
     /// <summary>Seconds the denoising loop took (text encoding and decoding left out: the same for every cell).</summary>
     public double Seconds => Result.Timings.Denoising.TotalSeconds;
+
+    /// <summary><see cref="Seconds"/> as the grid and a table show it (two decimals).</summary>
+    public string SecondsText => Seconds.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary><see cref="Rmse"/> as the grid and a table show it (three significant digits).</summary>
+    public string RmseText => Rmse.ToString("0.00e0", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>The cells (rows schedulers, columns step counts), the reference run and the reference's estimated error.</summary>

@@ -76,10 +76,7 @@ internal static class BenchOdeCommand
             {
                 files.SetText(Path.Combine(dir, "ode.md"), md);
                 files.SetText(Path.Combine(dir, "ode.csv"), OdeError.Csv(results));
-                var series = results.GroupBy(x => x.Solver)
-                    .Select(g => new PlotSeries(g.Key, g.Select(m => ((double)m.Nfe, m.Rmse)).Where(p => double.IsFinite(p.Item2) && p.Item2 > 0).ToList()))
-                    .ToList();
-                files.Set(Path.Combine(dir, "ode.png"), PngFile.Encode(LinePlot.Render(r.GetValue(title) ?? "exact-ODE error", "model evaluations (NFE)", "RMSE", series)));
+                files.Set(Path.Combine(dir, "ode.png"), QualityCharts.OdePlot(results, r.GetValue(title) ?? "exact-ODE error"));
                 files.Commit(ct);
             }
 

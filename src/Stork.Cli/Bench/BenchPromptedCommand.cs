@@ -45,7 +45,7 @@ internal static class BenchPromptedCommand
             }
             catch (ArgumentException e)
             {
-                throw new CliException($"--solvers: {e.Message}");
+                throw new CliException($"--solvers: {CliApp.Sentence(e)}");
             }
 
             if (specs.FirstOrDefault(s => SolverRegistry.IsAdaptive(s.Name)) is { } adaptive)

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Stork.Evaluation;
 using Stork.Imaging;
 using Stork.IO;
@@ -97,10 +95,10 @@ internal static class BenchQualityCommand
             MemoryBudget.Check(bytes, $"--samples {n} ({size} values each, --chunk {chunkSize})", "--samples or --chunk");
 
             string key = RunKey(r, models, denoiser, net, n, nr, tol, chunkSize);
-            string title = string.Create(CultureInfo.InvariantCulture, $"{ModelImages.Name(denoiser)}: {n} samples, seed {r.GetValue(seed)}");
+            string title = string.Create(CultureInfo.InvariantCulture, $"{DenoiserImages.Name(denoiser)}: {n} samples, seed {r.GetValue(seed)}");
             if (part.IsPartial)
             {
-                BenchShards.RunShard(bench, part, (key, title, ModelImages.Name(denoiser)), specs, counts, settings, files, Path.Combine(dir, part.Suffixed("quality.json")), stdout, stderr, ct);
+                BenchShards.RunShard(bench, part, (key, title, DenoiserImages.Name(denoiser)), specs, counts, settings, files, Path.Combine(dir, part.Suffixed("quality.json")), stdout, stderr, ct);
                 return Task.FromResult(0);
             }
 
@@ -118,7 +116,7 @@ internal static class BenchQualityCommand
                 m => stderr.WriteLine($"warning: {m}"), ct);
             var todo = specs.SelectMany(s => counts.Select(c => (Spec: s, Nfe: c))).Where(c => !done.ContainsKey((c.Spec.Label, c.Spec.SettingsKey, c.Nfe))).ToList();
             long total = todo.Sum(c => (long)c.Spec.PlannedEvaluations(spec0, c.Nfe) * (long)Math.Ceiling((double)n / chunkSize));
-            ProgressDisplay.Run(stderr, $"bench quality on {ModelImages.Name(denoiser)}", (int)Math.Min(int.MaxValue, total), progress =>
+            ProgressDisplay.Run(stderr, $"bench quality on {DenoiserImages.Name(denoiser)}", (int)Math.Min(int.MaxValue, total), progress =>
             {
                 foreach (var (spec, nfe) in todo)
                 {
@@ -149,33 +147,10 @@ internal static class BenchQualityCommand
     /// </summary>
     private static string RunKey(ParseResult r, ModelOptionSet models, IDenoiser denoiser, OnnxClassifier net, int n, int nr, double tol, int chunk)
     {
-        var sb = new StringBuilder();
-        string? model = r.GetValue(models.Model);
-        model = model is null ? null : DenoiserLoader.FileOf(model);
-
+        string? model = r.GetValue(models.Model) is { } m ? DenoiserLoader.FileOf(m) : null;
         var modelFiles = denoiser is OnnxDenoiser o ? [o.Card.CardPath, o.Card.OnnxPath] : model is null ? Array.Empty<string>() : [model];
-        foreach (string f in modelFiles.Concat([net.Card.CardPath, net.Card.OnnxPath]).Concat(net.Card.TestStats.Values))
-        {
-            sb.Append("file ").AppendLine(FileHash(f));
-        }
-
-        foreach (var grid in denoiser.TunedGrids)
-        {
-            sb.Append("grid ").AppendLine(grid.Key);
-        }
-
-        foreach (var option in models.All)
-        {
-            sb.Append(option.Name).Append('=').AppendLine(Convert.ToString(r.GetResult(option)?.GetValueOrDefault<object?>(), CultureInfo.InvariantCulture));
-        }
-
-        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"seed={r.GetValue<long>("--seed")} samples={n} rmse={nr} tol={tol:R} chunk={chunk}"));
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..32];
-    }
-
-    private static string FileHash(string path)
-    {
-        using var stream = InputFile.OpenRead(path, "input", InputFile.MaxBinaryBytes, out _);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        var settings = models.All.Select(option => $"{option.Name}={Convert.ToString(r.GetResult(option)?.GetValueOrDefault<object?>(), CultureInfo.InvariantCulture)}")
+            .Append(string.Create(CultureInfo.InvariantCulture, $"seed={r.GetValue<long>("--seed")} samples={n} rmse={nr} tol={tol:R} chunk={chunk}"));
+        return QualityTable.RunKey(modelFiles.Concat([net.Card.CardPath, net.Card.OnnxPath]).Concat(net.Card.TestStats.Values), denoiser.TunedGrids.Select(g => g.Key), settings);
     }
 }

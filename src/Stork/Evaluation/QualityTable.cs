@@ -22,6 +22,36 @@ public static class QualityTable
     /// <summary>The first line of the cache: the format and the key of the run whose cells it holds.</summary>
     public const string KeyLine = "# stork bench quality cache v2, key ";
 
+    /// <summary>
+    /// The key of a run's cache (32 hex digits of SHA-256): what determines its cells besides the solver, namely the
+    /// contents of its <paramref name="files"/> (each hashed), its tuned <paramref name="grids"/> (their keys) and its
+    /// <paramref name="settings"/> (lines such as <c>seed=0</c>).
+    /// </summary>
+    public static string RunKey(IEnumerable<string> files, IEnumerable<string> grids, IEnumerable<string> settings)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(grids);
+        ArgumentNullException.ThrowIfNull(settings);
+        var sb = new StringBuilder();
+        foreach (string f in files)
+        {
+            using var stream = IO.InputFile.OpenRead(f, "input", IO.InputFile.MaxBinaryBytes, out _);
+            sb.Append("file ").Append(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))).Append('\n');
+        }
+
+        foreach (string grid in grids)
+        {
+            sb.Append("grid ").Append(grid).Append('\n');
+        }
+
+        foreach (string line in settings)
+        {
+            sb.Append(line).Append('\n');
+        }
+
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..32];
+    }
+
     /// <summary>The text of the cache: the key line, the header and one line per cell.</summary>
     public static string CsvText(string key, IEnumerable<QualityRow> rows)
     {

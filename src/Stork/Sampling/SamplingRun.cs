@@ -11,6 +11,7 @@ namespace Stork.Sampling;
 /// </summary>
 public sealed class SamplingRun
 {
+    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
     private readonly IDenoiser _denoiser;
     private readonly ISolver? _solver;
     private readonly IAdaptiveIntegrator? _integrator;
@@ -47,6 +48,17 @@ public sealed class SamplingRun
             ? new SamplingRun(denoiser, solver, null, SolverRegistry.CreateIntegrator(solver, spec, settings))
             : new SamplingRun(denoiser, solver, SolverRegistry.Create(solver, spec, steps, settings), null);
     }
+
+    /// <summary>
+    /// The model-evaluation times as indented JSON: <c>nfe</c>, <c>times</c> (schedule units) and <c>timesteps</c> (the
+    /// model's, as diffusers numbers them).
+    /// </summary>
+    public string TimesJson() => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        nfe = Times.Count,
+        times = Times,
+        timesteps = Times.Select(_denoiser.Schedule.DiffusersTimestep).ToArray(),
+    }, IndentedJson);
 
     /// <summary>
     /// Runs from the initial noise in <paramref name="sample"/> (batch x sample size), leaving the samples there; reports
