@@ -14,6 +14,7 @@ Writes OUT/gpu-check.md and OUT/gpu-check.json.
 import argparse
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -116,7 +117,7 @@ def run(stork, args, log):
     return p.returncode, (p.stderr.strip().splitlines() or [""])[-1]
 
 
-def parity(stork, repo, device, work, log, deadline):
+def parity(stork, repo, device, work, log, deadline, only=None):
     root = os.path.join(repo, "tests", "Stork.Tests", "Data", "pipelines")
     cases = sorted(f[:-5] for f in os.listdir(root) if f.endswith(".json"))
     rows, seen = [], set()
@@ -124,6 +125,8 @@ def parity(stork, repo, device, work, log, deadline):
                 ("flux-dev-euler-n6-g3.5", "flux-dev", {"transformer/model.onnx": "flux-dev-transformer-fp16-io.onnx",
                                                        "vae_decoder/model.onnx": "flux-dev-vae_decoder-fp16-io.onnx"})]
     jobs = [(c, None) for c in cases] + [(c, (family, files)) for c, family, files in variants]
+    if only:
+        jobs = [j for j in jobs if any(j[0].startswith(p) for p in only)]
     for name, variant in jobs:
         if time.time() > deadline:
             rows.append({"case": name, "status": "not run (time)"})
@@ -146,7 +149,7 @@ def parity(stork, repo, device, work, log, deadline):
         seen.add(case["model"])
         outs, row = {}, {"case": label, "tolerance": tol}
         for mode, extra in modes:
-            out = os.path.join(work, f"{label.replace(' ', '_').replace('(', '').replace(')', '')}.{mode.replace(' ', '-')}.png")
+            out = os.path.join(work, re.sub(r"[^A-Za-z0-9.+-]+", "_", f"{label}.{mode}") + ".png")
             code, err = run(stork, args + extra + ["--out", out], log)
             if code != 0:
                 row[mode] = f"failed: {err}"
@@ -207,12 +210,13 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--count", type=int, default=8)
     ap.add_argument("--size", type=int, default=0)
+    ap.add_argument("--cases", nargs="*", default=None, help="only the golden cases whose name starts with one of these")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="stork-gpu-check-")
     log = open(os.path.join(a.out, "gpu-check.log"), "a")
     result = {"device": a.device, "tolerance_levels": {"float32": TOL_FP32, "float16": TOL_FP16}}
-    result["parity"] = parity(a.stork, a.repo, a.device, work, log, time.time() + a.parity_seconds)
+    result["parity"] = parity(a.stork, a.repo, a.device, work, log, time.time() + a.parity_seconds, a.cases)
     result["timing"] = {}
     for folder in [os.path.join(a.repo, "models", "fashion-flux"), *a.time_folder]:
         result["timing"][folder] = timing(a.stork, folder, a.device, work, log, a.steps, a.count, a.size)

@@ -57,10 +57,12 @@ public sealed record OnnxRuntimeOptions
     internal bool ResidentTensors { get; init; }
 
     /// <summary>
-    /// Whether a denoiser uses IOBinding: <see cref="IoBinding"/> when set, else on for every provider (on the CPU the
-    /// bound path gives the same bytes and was not slower in bench/Stork.Benchmarks' BindingBenchmarks, docs/results/gpu.md).
+    /// Whether a denoiser uses IOBinding: <see cref="IoBinding"/> when set, else on for the GPU providers and off on the
+    /// CPU. On the CPU the bound path gives the same bytes but was not faster: bench/Stork.Benchmarks' BindingBenchmarks
+    /// measured one call of the tiny SD1.5 UNet at 1.11x and 1.32x the unbound call's time, the tiny FLUX.1 transformer's
+    /// at 0.99x and 0.91x (docs/results/gpu.md).
     /// </summary>
-    public bool UsesIoBinding => IoBinding ?? true;
+    public bool UsesIoBinding => IoBinding ?? ExecutionProvider != "cpu";
 
     /// <summary>Largest batch one network call gets (bigger batches run in chunks), for networks with a dynamic batch axis.</summary>
     public int MaxBatch { get; init; } = 64;
@@ -90,7 +92,7 @@ public sealed record OnnxRuntimeOptions
 
         if (CudaGraph && IoBinding == false)
         {
-            throw new OptionException("cuda-graph", "needs IOBinding; leave --io-binding on.");
+            throw new OptionException("cuda-graph", "needs IOBinding, which is set off.");
         }
 
         if (DeviceId < 0)

@@ -41,10 +41,13 @@ public sealed class IoBindingTests : IDisposable
     }
 
     [Fact]
-    public void The_default_on_the_cpu_is_the_bound_path()
+    public void Io_binding_is_the_default_on_gpus_and_not_on_the_cpu()
     {
-        Assert.True(new OnnxRuntimeOptions().UsesIoBinding);
-        Assert.False(Unbound.UsesIoBinding);
+        Assert.False(new OnnxRuntimeOptions().UsesIoBinding);
+        Assert.True(new OnnxRuntimeOptions { ExecutionProvider = "cuda" }.UsesIoBinding);
+        Assert.True(new OnnxRuntimeOptions { ExecutionProvider = "directml" }.UsesIoBinding);
+        Assert.False(new OnnxRuntimeOptions { ExecutionProvider = "cuda", IoBinding = false }.UsesIoBinding);
+        Assert.True(Bound.UsesIoBinding);
     }
 
     [Theory]
