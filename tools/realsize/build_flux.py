@@ -222,11 +222,14 @@ class T5EncoderIO(nn.Module):
         super().__init__()
         self.shared = nn.Embedding(c["vocab_size"], c["d_model"])
         self.encoder = T5Stack(c, n)
-        with torch.no_grad():  # T5's init: embedding N(0, 1), attention and FF weights N(0, d^-1/2)-scaled
+        with torch.no_grad():  # transformers' T5 _init_weights (factor 1): embedding N(0, 1), q N(0, (d_model d_kv)^-1/2),
+            # k, v, wi_0, wi_1 N(0, d_model^-1/2), o N(0, (heads d_kv)^-1/2), wo N(0, d_ff^-1/2), bias table N(0, d_model^-1/2)
             self.shared.weight.normal_(0, 1.0)
-            for mod in self.modules():
+            for name, mod in self.named_modules():
                 if isinstance(mod, nn.Linear):
-                    mod.weight.normal_(0, mod.in_features ** -0.5)
+                    scale = c["d_kv"] ** -0.5 if name.endswith(".q") else 1.0
+                    mod.weight.normal_(0, mod.in_features ** -0.5 * scale)
+            self.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight.mul_(c["d_model"] ** -0.5)
 
     def forward(self, input_ids):
         x = self.shared(input_ids)
