@@ -66,7 +66,8 @@ def _unflatten(self, dim, sizes):
 
 torch.Tensor.unflatten = _unflatten
 
-# ... and exports an affine-free LayerNorm (FLUX's AdaLayerNorm) as LayerNormalization without its required scale input:
+# ... and exports an affine-free LayerNorm (FLUX's AdaLayerNorm) as LayerNormalization without its required scale input
+# (the checker refuses it; given a constant scale instead, ONNX Runtime 1.31 crashed at ORT_ENABLE_EXTENDED/ALL):
 # write that one out (the same function; ONNX Runtime fuses it back into LayerNormalization)
 _layer_norm = F.layer_norm
 
@@ -86,7 +87,7 @@ F.layer_norm = _layer_norm_with_scale
 def rope_1d(dim, pos, theta=10000.0, use_real=False, linear_factor=1.0, ntk_factor=1.0, repeat_interleave_real=True,
             freqs_dtype=torch.float32):
     """diffusers' get_1d_rotary_pos_embed for FLUX (use_real, repeat_interleave_real), with the interleave written as a
-    stack + reshape: torch 1.13 exports repeat_interleave over a dynamic length as a Loop that ONNX Runtime crashes on."""
+    stack + reshape: torch 1.13 exports repeat_interleave over a dynamic length as a Loop over sequences per axis."""
     assert use_real and repeat_interleave_real and dim % 2 == 0
     freqs = 1.0 / ((theta * ntk_factor) ** (torch.arange(0, dim, 2, dtype=freqs_dtype) / dim)) / linear_factor
     freqs = pos.to(freqs_dtype)[:, None] * freqs[None, :]  # torch.outer(pos, freqs)
@@ -222,11 +223,14 @@ class T5EncoderIO(nn.Module):
         super().__init__()
         self.shared = nn.Embedding(c["vocab_size"], c["d_model"])
         self.encoder = T5Stack(c, n)
-        with torch.no_grad():  # T5's init: embedding N(0, 1), attention and FF weights N(0, d^-1/2)-scaled
+        with torch.no_grad():  # transformers' T5 _init_weights (factor 1): embedding N(0, 1), q N(0, (d_model d_kv)^-1/2),
+            # k, v, wi_0, wi_1 N(0, d_model^-1/2), o N(0, (heads d_kv)^-1/2), wo N(0, d_ff^-1/2), bias table N(0, d_model^-1/2)
             self.shared.weight.normal_(0, 1.0)
-            for mod in self.modules():
+            for name, mod in self.named_modules():
                 if isinstance(mod, nn.Linear):
-                    mod.weight.normal_(0, mod.in_features ** -0.5)
+                    scale = c["d_kv"] ** -0.5 if name.endswith(".q") else 1.0
+                    mod.weight.normal_(0, mod.in_features ** -0.5 * scale)
+            self.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight.mul_(c["d_model"] ** -0.5)
 
     def forward(self, input_ids):
         x = self.shared(input_ids)

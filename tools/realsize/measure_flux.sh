@@ -20,6 +20,8 @@ RUNS=${RUNS:-2}
 TEXT=${TEXT:-512}
 SPIN=${SPIN:-off}
 LOG=$OUT/flux-probe.jsonl
+TMP=$(mktemp -d)  # per invocation: two runs on one OUT must not share their time/probe files
+trap 'rm -rf "$TMP"' EXIT
 for f in $FORMATS; do
   if [ "$f" != fp32 ] && [ ! -d "$OUT/flux-$f" ]; then
     /usr/bin/time -f "quantize $f: %e s, %M kB" nice -n 10 dotnet "$STORK" quantize "$OUT/flux-real" --to "$OUT/flux-$f" --weights "$f"
@@ -31,12 +33,13 @@ for r in $(seq 1 "$ROUNDS"); do
       for f in $FORMATS; do
         dir=$OUT/flux-$f/$part; [ "$f" = fp32 ] && dir=$OUT/flux-real/$part
         ref=$OUT/ref-$part-$size-$TEXT.bin; [ "$part" = text_encoder_2 ] && ref=$OUT/ref-$part-$TEXT.bin
-        if [ "$f" = fp32 ]; then extra=(--save "$ref"); else extra=(--ref "$ref"); fi
+        if [ "$f" = fp32 ]; then extra=(--save "$ref"); elif [ -f "$ref" ]; then extra=(--ref "$ref"); else extra=(); fi
         before=$(cut -d' ' -f1-3 /proc/loadavg)
-        /usr/bin/time -f '%M %e' -o "$OUT/time.tmp" nice -n 10 dotnet "$PROBE" "$dir" --size "$size" --text "$TEXT" \
-          --runs "$RUNS" --spin "$SPIN" --profile yes "${extra[@]}" > "$OUT/probe.tmp"
-        line="{\"round\": $r, \"text\": $TEXT, \"part\": \"$part\", \"format\": \"$f\", \"size\": $size, \"load_before\": \"$before\", \"load_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"peak_kb\": $(cut -d' ' -f1 "$OUT/time.tmp"), \"wall_s\": $(cut -d' ' -f2 "$OUT/time.tmp"), \"probe\": $(cat "$OUT/probe.tmp")}"
-        echo "$line" | tee -a "$LOG"
+        /usr/bin/time -f '%M %e' -o "$TMP/time" nice -n 10 dotnet "$PROBE" "$dir" --size "$size" --text "$TEXT" \
+          --runs "$RUNS" --spin "$SPIN" --profile yes "${extra[@]}" > "$TMP/probe"
+        line="{\"round\": $r, \"text\": $TEXT, \"part\": \"$part\", \"format\": \"$f\", \"size\": $size, \"load_before\": \"$before\", \"load_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"peak_kb\": $(cut -d' ' -f1 "$TMP/time"), \"wall_s\": $(cut -d' ' -f2 "$TMP/time"), \"probe\": $(cat "$TMP/probe")}"
+        echo "$line" >> "$LOG"
+        echo "$line"
       done
     done
   done

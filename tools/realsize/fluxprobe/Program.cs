@@ -60,8 +60,8 @@ if (!spin)
 string profilePrefix = Path.Combine(Path.GetTempPath(), $"fluxprobe-{Environment.ProcessId}");
 if (profile)
 {
+    so.ProfileOutputPathPrefix = profilePrefix; // read when EnableProfiling is set: first
     so.EnableProfiling = true;
-    so.ProfileOutputPathPrefix = profilePrefix;
 }
 
 var load = Stopwatch.StartNew();
