@@ -75,7 +75,7 @@ public sealed class QuantizationOptions
 
         if (Weights == WeightFormat.Float32 && !FuseAttention && !RuntimeOptimized)
         {
-            throw new ArgumentException("float32 weights without fused attention would write an unchanged copy (add --attention fused or --runtime-optimized, or choose int8, int4 or fp16).");
+            throw new ArgumentException("float32 weights with neither fused attention nor the runtime-optimized graph would write an unchanged copy (fuse the attention, or choose int8, int4 or fp16).");
         }
     }
 
