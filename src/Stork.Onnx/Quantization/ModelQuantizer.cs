@@ -72,6 +72,12 @@ public static class ModelQuantizer
                 progress?.Report(component);
                 string output = Path.Combine(staging, component, "model.onnx");
                 results.Add(GraphQuantizer.Run(graph, output, component, options, cancellationToken));
+                if (options.RuntimeOptimized)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    WriteRuntimeOptimized(output);
+                }
+
                 skip.Add(graph);
                 foreach (string external in ExternalFiles(graph))
                 {
@@ -157,6 +163,49 @@ public static class ModelQuantizer
         }
 
         return half > single ? WeightFormat.Float16 : null;
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="graph"/> (and its <c>model.onnx_data</c>) by the graph as ONNX Runtime optimizes it for
+    /// this CPU at ORT_ENABLE_ALL (the project's session level), written by ONNX Runtime itself
+    /// (<c>SessionOptions.OptimizedModelFilePath</c>, weights of 1 KiB or more in one external file beside it).
+    /// </summary>
+    private static void WriteRuntimeOptimized(string graph)
+    {
+        string dir = Path.GetDirectoryName(graph)!;
+        string optimized = dir + ".optimized";
+        Directory.CreateDirectory(optimized);
+        using (var so = new Microsoft.ML.OnnxRuntime.SessionOptions
+        {
+            GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL,
+            EnableCpuMemArena = false,
+            LogSeverityLevel = OnnxSessions.LogLevel,
+            OptimizedModelFilePath = Path.Combine(optimized, "model.onnx"),
+        })
+        {
+            so.AddSessionConfigEntry("session.optimized_model_external_initializers_file_name", "model.onnx_data");
+            so.AddSessionConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1024");
+            Microsoft.ML.OnnxRuntime.OrtEnv.Instance().EnvLogLevel = OnnxSessions.LogLevel;
+            try
+            {
+                using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(graph, so);
+            }
+            catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+            {
+                throw new InvalidDataException($"ONNX Runtime cannot optimize '{graph}': {e.Message.Split('\n')[0].Trim()}", e);
+            }
+        }
+
+        foreach (string name in (string[])["model.onnx", "model.onnx_data"])
+        {
+            File.Delete(Path.Combine(dir, name));
+            if (File.Exists(Path.Combine(optimized, name)))
+            {
+                File.Move(Path.Combine(optimized, name), Path.Combine(dir, name));
+            }
+        }
+
+        Directory.Delete(optimized, recursive: true);
     }
 
     private static List<string> ExternalFiles(string graph)

@@ -108,6 +108,30 @@ public sealed class AttentionFusionTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(WeightFormat.Float32, QuantizationOptions.ParseFormat("keep"));
     }
 
+    /// <summary>
+    /// <c>--runtime-optimized</c>: the graph ONNX Runtime writes after its own optimisation (constant folding, fusions)
+    /// replaces the converted one and generates the same image (bit for bit on these two; asserted within <see cref="Tolerance"/>).
+    /// </summary>
+    [Theory]
+    [InlineData("sd15-", WeightFormat.Float32)]
+    [InlineData("flux-schnell-", WeightFormat.Int8)]
+    public void A_runtime_optimized_folder_generates_the_same_image(string family, WeightFormat weights)
+    {
+        var c = PipelineCase.Load(PipelineCase.Names(family).First());
+        string plain = Path.Combine(_temp, "plain");
+        string optimized = Path.Combine(_temp, "optimized");
+        ModelQuantizer.QuantizeFolder(c.ModelFolder, plain, new QuantizationOptions { Weights = weights, BlockSize = 16 });
+        ModelQuantizer.QuantizeFolder(c.ModelFolder, optimized, new QuantizationOptions { Weights = weights, BlockSize = 16, RuntimeOptimized = true });
+        int before = ReadGraph(Denoiser(plain)).Graph.Node.Count, after = ReadGraph(Denoiser(optimized)).Graph.Node.Count;
+        Assert.True(after < before, $"the optimized graph has {after} nodes, the converted one {before}");
+        Assert.True(ModelQuantizer.HasFusedAttention(Denoiser(optimized)));
+        Assert.Empty(Directory.GetDirectories(optimized, "*.optimized", SearchOption.AllDirectories));
+
+        double abs = MaxAbs(Generate(c, plain), Generate(c, optimized));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{family} {weights}: runtime-optimized vs converted image max abs difference {abs:E3}"));
+        Assert.True(abs <= Tolerance, $"{abs:E3} > {Tolerance:E1}");
+    }
+
     private string Fuse(string source, string name)
     {
         string folder = Path.Combine(_temp, name);
