@@ -157,7 +157,7 @@ internal static class BenchQualityCommand
     }
 
     /// <summary>
-    /// What determines a cache's content besides the solver: the model's and the classifier's files (SHA-256), the model's tuned grids (their times), the
+    /// What determines a cache's content besides the solver: the model's and the classifier's files (SHA-256), the model's tuned grids (their times) and solver options, the
     /// model options, the seed, the sample counts, the reference tolerance and the chunk size.
     /// </summary>
     private static string RunKey(ParseResult r, ModelOptionSet models, IDenoiser denoiser, OnnxClassifier net, int n, int nr, double tol, int chunk)
@@ -175,6 +175,11 @@ internal static class BenchQualityCommand
         foreach (var grid in denoiser.TunedGrids)
         {
             sb.Append("grid ").AppendLine(grid.Key);
+        }
+
+        foreach (var (solver, options) in denoiser.SolverOptions.OrderBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            sb.Append("options ").Append(solver).Append('[').Append(options).AppendLine("]");
         }
 
         foreach (var option in models.All)
