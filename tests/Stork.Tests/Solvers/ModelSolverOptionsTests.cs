@@ -43,6 +43,17 @@ public class ModelSolverOptionsTests
         Assert.False(((StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings { UseModelGrids = false })).Options.LowerOrderFinal);
     }
 
+    [Fact]
+    public void TheShippedEpsilonCardStopsStorkAtFiveHundredthsExceptWhereItsTunedGridRules()
+    {
+        var card = ModelCard.Load(TestData.Shipped("fashion-eps-unet.json"));
+        var model = new ModelSpec(Prediction.Epsilon, card.NoiseSchedule) { SolverOptions = card.SolverOptions, TunedGrids = card.TunedGrids };
+        Assert.Equal(0.05, SolverRegistry.Create("stork-4", model, 20, new SolverSettings()).Times[^1], 12);
+        Assert.Equal(1e-3, SolverRegistry.Create("stork-4", model, 20, new SolverSettings { UseModelGrids = false }).Times[^1], 12);
+        var tuned = card.TunedGrids.Single(g => g.Solver == "stork-4" && g.Times.Count == 10);
+        Assert.Equal(tuned.Times, SolverRegistry.Create("stork-4", model, 10, new SolverSettings()).Times);
+    }
+
     [Theory]
     [InlineData("{\"nosuch\": \"s=3\"}", "nosuch")]
     [InlineData("{\"stork-4\": \"nosuch=3\"}", "nosuch")]
