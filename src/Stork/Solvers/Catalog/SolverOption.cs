@@ -116,6 +116,41 @@ public sealed class SolverOption
         }
     }
 
+    /// <summary>
+    /// <paramref name="settings"/> with the options of <paramref name="args"/> (<c>key=value,...</c>, a spec's bracket text)
+    /// applied for <paramref name="solver"/>; a malformed pair, an unknown key, an option the solver does not read or a
+    /// bad value raises an <see cref="ArgumentException"/> that names <paramref name="context"/> (the spec text).
+    /// </summary>
+    public static SolverSettings ApplyAll(string solver, string args, SolverSettings settings, string context)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var s = settings;
+        foreach (string pair in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"solver '{context}': '{pair}' is not key=value.");
+            }
+
+            string key = pair[..eq].Trim();
+            var option = Find(key, solver) ?? throw new ArgumentException(
+                $"solver '{context}': unknown option '{key}' (expected one of: {string.Join(", ", All.Select(o => o.Aliases.Count == 0 ? o.Key : $"{o.Key} ({string.Join(", ", o.Aliases)})"))}).");
+            try
+            {
+                option.CheckApplies([solver], null);
+                s = option.Apply(s, pair[(eq + 1)..]);
+            }
+            catch (OptionException e)
+            {
+                // In a spec the option is a key of the text, not a front end's option: the message keeps the key.
+                throw new ArgumentException($"solver '{context}': {e.Message}", e);
+            }
+        }
+
+        return s;
+    }
+
     /// <summary>The option named <paramref name="key"/> (or an alias) that <paramref name="solver"/> reads, else the only one so named; null if none.</summary>
     public static SolverOption? Find(string key, string? solver = null)
     {

@@ -144,7 +144,7 @@ public static class SolverRegistry
         }
 
         var empty = new SolverSettings();
-        var carried = Evaluation.SolverSpec.Parse($"{name}[{text}]", empty).Settings;
+        var carried = SolverOption.ApplyAll(name, text, empty, $"{name}[{text}]");
         foreach (var option in Reads(name))
         {
             if (option.Format(carried) is { } value && option.Format(empty) is null && option.Format(settings) is null)
