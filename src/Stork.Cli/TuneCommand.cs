@@ -70,8 +70,12 @@ internal static class TuneCommand
             var validationNoise = GaussianNoise.Create(nv * size, r.GetValue(seed) + 1);
             string referencePath = outPath + ".reference.npy", statePath = outPath + ".state.json";
             // The references depend on the model, the noise and the tolerance only: another solver's cached file serves.
-            string referenceKey = string.Create(CultureInfo.InvariantCulture, $"{DenoiserImages.Name(denoiser)}|{nc}|{nv}|{r.GetValue(seed)}|{tol:R}");
-            var reference = ReferenceCache.GetOrSolve(referencePath, referenceKey, denoiser, [.. calibrationNoise, .. validationNoise], tol, new Solvers.Catalog.SolverSettings(), 64,
+            // A solver that stops early (stopping-eps on a noise model) is measured against the solution that stops there.
+            double end = tuner.Parametrisation.EndTime;
+            string referenceKey = string.Create(CultureInfo.InvariantCulture, $"{DenoiserImages.Name(denoiser)}|{nc}|{nv}|{r.GetValue(seed)}|{tol:R}")
+                + (spec.Settings.StoppingEps is not null ? string.Create(CultureInfo.InvariantCulture, $"|end {end:R}") : "");
+            var referenceSettings = new Solvers.Catalog.SolverSettings { StoppingEps = denoiser.Schedule.IsFlowMatching ? null : spec.Settings.StoppingEps };
+            var reference = ReferenceCache.GetOrSolve(referencePath, referenceKey, denoiser, [.. calibrationNoise, .. validationNoise], tol, referenceSettings, 64,
                 m => stderr.WriteLine($"warning: {m}"), ct);
             var calibrationReference = reference.AsSpan(0, nc * size).ToArray();
             var validationReference = reference.AsSpan(nc * size).ToArray();
@@ -102,6 +106,7 @@ internal static class TuneCommand
                 ["calibration_samples"] = nc,
                 ["validation_samples"] = nv,
                 ["reference_tol"] = tol,
+                ["reference_end"] = denoiser.Schedule.IsFlowMatching ? null : end,
                 ["objective_evaluations"] = state.Evaluations,
                 ["calibration_rmse_default"] = state.DefaultLoss,
                 ["calibration_rmse_tuned"] = state.Loss,

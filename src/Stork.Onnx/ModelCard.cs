@@ -88,6 +88,12 @@ public sealed class ModelCard
     /// <summary>Denoisers: the grids tuned for this model (<c>tuned_grids</c>), each its solver's default at its step count.</summary>
     public IReadOnlyList<TunedGrid> TunedGrids { get; private init; } = [];
 
+    /// <summary>
+    /// Denoisers: solver options per solver name (<c>solver_options</c>, spec text such as <c>stopping-eps=0.05</c>), each
+    /// solver's default on this model where its settings leave the option unset.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SolverOptions { get; private init; } = new Dictionary<string, string>();
+
     /// <summary>Classifier: accuracy on the held-out test set, if the card gives it.</summary>
     public double? TestAccuracy { get; private init; }
 
@@ -204,6 +210,7 @@ public sealed class ModelCard
                 Schedule = schedule,
                 TimeInput = timeInput,
                 TunedGrids = ReadTunedGrids(json, dir, schedule),
+                SolverOptions = ReadSolverOptions(json, schedule),
             };
         }
 
@@ -280,6 +287,48 @@ public sealed class ModelCard
         }
 
         return [.. grids];
+    }
+
+    /// <summary>
+    /// The card's <c>solver_options</c>: an object from solver name to spec options (<c>key=value,...</c>); an unknown
+    /// solver, an unknown option or one that does not apply to the model is a card error.
+    /// </summary>
+    private static Dictionary<string, string> ReadSolverOptions(JsonConfig json, CardSchedule schedule)
+    {
+        var section = json.Section("solver_options");
+        if (section is null)
+        {
+            return new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        }
+
+        var options = new Dictionary<string, string>(section.Strings(), StringComparer.OrdinalIgnoreCase);
+        var model = new Stork.Solvers.ModelSpec(Stork.Predictions.Prediction.Epsilon, schedule.Schedule);
+        foreach (var (solver, text) in options)
+        {
+            try
+            {
+                var spec = Stork.Evaluation.SolverSpec.Parse($"{solver}[{text}]", new Stork.Solvers.Catalog.SolverSettings());
+                var empty = new Stork.Solvers.Catalog.SolverSettings();
+                foreach (var option in Stork.Solvers.Catalog.SolverRegistry.Reads(spec.Name))
+                {
+                    string? set = option.Format(spec.Settings), unset = option.Format(empty);
+                    if (set != unset)
+                    {
+                        option.CheckApplies([spec.Name], model);
+                        if (unset is not null)
+                        {
+                            throw new ArgumentException($"{option.Key} cannot be a model's default (only options a solver leaves unset can).");
+                        }
+                    }
+                }
+            }
+            catch (ArgumentException e)
+            {
+                throw json.Error($"solver_options '{solver}': {e.Message}");
+            }
+        }
+
+        return options;
     }
 
     /// <summary>A file named in the card, relative to the card's folder; a name no file system accepts is a card error.</summary>

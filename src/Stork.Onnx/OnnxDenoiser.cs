@@ -63,6 +63,9 @@ public sealed class OnnxDenoiser : IDenoiser, IDisposable
     public IReadOnlyList<Stork.Grids.TunedGrid> TunedGrids => Card.TunedGrids;
 
     /// <inheritdoc />
+    public IReadOnlyDictionary<string, string> SolverOptions => Card.SolverOptions;
+
+    /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
     {
         int size = Card.SampleSize;

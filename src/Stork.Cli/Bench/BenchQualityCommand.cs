@@ -142,14 +142,15 @@ internal static class BenchQualityCommand
     }
 
     /// <summary>
-    /// What determines a cache's content besides the solver: the model's and the classifier's files (SHA-256), the model's tuned grids (their times), the
+    /// What determines a cache's content besides the solver: the model's and the classifier's files (SHA-256), the model's tuned grids (their times) and solver options, the
     /// model options, the seed, the sample counts, the reference tolerance and the chunk size.
     /// </summary>
     private static string RunKey(ParseResult r, ModelOptionSet models, IDenoiser denoiser, OnnxClassifier net, int n, int nr, double tol, int chunk)
     {
         string? model = r.GetValue(models.Model) is { } m ? DenoiserLoader.FileOf(m) : null;
         var modelFiles = denoiser is OnnxDenoiser o ? [o.Card.CardPath, o.Card.OnnxPath] : model is null ? Array.Empty<string>() : [model];
-        var settings = models.All.Select(option => $"{option.Name}={Convert.ToString(r.GetResult(option)?.GetValueOrDefault<object?>(), CultureInfo.InvariantCulture)}")
+        var options = denoiser.SolverOptions.OrderBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase).Select(kv => $"options {kv.Key}[{kv.Value}]");
+        var settings = options.Concat(models.All.Select(option => $"{option.Name}={Convert.ToString(r.GetResult(option)?.GetValueOrDefault<object?>(), CultureInfo.InvariantCulture)}"))
             .Append(string.Create(CultureInfo.InvariantCulture, $"seed={r.GetValue<long>("--seed")} samples={n} rmse={nr} tol={tol:R} chunk={chunk}"));
         return QualityTable.RunKey(modelFiles.Concat([net.Card.CardPath, net.Card.OnnxPath]).Concat(net.Card.TestStats.Values), denoiser.TunedGrids.Select(g => g.Key), settings);
     }

@@ -49,30 +49,7 @@ public sealed record SolverSpec(string Name, SolverSettings Settings, string Lab
         }
 
         SolverRegistry.Require(name);
-        var s = defaults;
-        foreach (string pair in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            int eq = pair.IndexOf('=');
-            if (eq <= 0)
-            {
-                throw new ArgumentException($"solver '{text}': '{pair}' is not key=value.");
-            }
-
-            string key = pair[..eq].Trim();
-            var option = SolverOption.Find(key, name) ?? throw new ArgumentException(
-                $"solver '{text}': unknown option '{key}' (expected one of: {string.Join(", ", SolverOption.All.Select(o => o.Aliases.Count == 0 ? o.Key : $"{o.Key} ({string.Join(", ", o.Aliases)})"))}).");
-            try
-            {
-                option.CheckApplies([name], null);
-                s = option.Apply(s, pair[(eq + 1)..]);
-            }
-            catch (OptionException e)
-            {
-                // In a spec the option is a key of the text, not a front end's option: the message keeps the key.
-                throw new ArgumentException($"solver '{text}': {e.Message}", e);
-            }
-        }
-
+        var s = SolverOption.ApplyAll(name, args, defaults, text);
         return new SolverSpec(name.ToLowerInvariant(), s, text.Trim());
     }
 

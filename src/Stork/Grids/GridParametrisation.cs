@@ -17,6 +17,16 @@ public sealed class GridParametrisation
 
     /// <summary>The parametrisation of <paramref name="steps"/>-step grids on <paramref name="schedule"/>.</summary>
     public GridParametrisation(NoiseSchedule schedule, int steps)
+        : this(schedule, steps, null)
+    {
+    }
+
+    /// <summary>
+    /// The parametrisation of <paramref name="steps"/>-step grids on <paramref name="schedule"/> ending at
+    /// <paramref name="endTime"/> on noise models (where the solver stops and takes the data prediction; null: the
+    /// schedule's default end).
+    /// </summary>
+    public GridParametrisation(NoiseSchedule schedule, int steps, double? endTime)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         if (steps < 1)
@@ -28,8 +38,18 @@ public sealed class GridParametrisation
         Steps = steps;
         Flow = schedule.IsFlowMatching;
         _u0 = U(schedule.TMax);
-        _uEnd = U(Flow ? schedule.TMin : schedule.DefaultEndTime);
+        double end = Flow ? schedule.TMin : endTime ?? schedule.DefaultEndTime;
+        if (!Flow && !(end >= schedule.TMin && end < schedule.TMax))
+        {
+            throw new ArgumentException($"the end time {end} must lie in [{schedule.TMin}, {schedule.TMax}).", nameof(endTime));
+        }
+
+        EndTime = end;
+        _uEnd = U(end);
     }
+
+    /// <summary>Where the grids end (flow: the data end; noise: where the solver stops and takes the data prediction).</summary>
+    public double EndTime { get; }
 
     /// <summary>Number of steps (evaluation times), also the number of logits.</summary>
     public int Steps { get; }

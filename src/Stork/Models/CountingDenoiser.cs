@@ -22,6 +22,9 @@ public sealed class CountingDenoiser(IDenoiser inner) : IDenoiser
     public IReadOnlyList<Grids.TunedGrid> TunedGrids => inner.TunedGrids;
 
     /// <inheritdoc />
+    public IReadOnlyDictionary<string, string> SolverOptions => inner.SolverOptions;
+
+    /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> samples, double time, Span<float> output)
     {
         Evaluations++;

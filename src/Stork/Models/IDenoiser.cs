@@ -22,6 +22,9 @@ public interface IDenoiser
     /// <summary>Time grids tuned for this model per solver and step count (<see cref="Grids.TunedGrid"/>); none by default.</summary>
     IReadOnlyList<Grids.TunedGrid> TunedGrids => [];
 
+    /// <summary>Solver options the model carries per solver name (<see cref="Solvers.ModelSpec.SolverOptions"/>); none by default.</summary>
+    IReadOnlyDictionary<string, string> SolverOptions => new Dictionary<string, string>();
+
     /// <summary>
     /// Evaluates the model on <paramref name="samples"/> (batch x sample size, C order) at <paramref name="time"/>
     /// and writes the output (same layout) to <paramref name="output"/>.

@@ -71,7 +71,9 @@ public sealed class GridTuner
         Steps = nodes.Length;
         DefaultTimes = nodes;
         DefaultTimes[0] = _model.Schedule.TMax;
-        Parametrisation = new GridParametrisation(_model.Schedule, Steps);
+        // A solver told where to stop on a noise model (stopping-eps) is tuned for grids that end there.
+        Parametrisation = new GridParametrisation(_model.Schedule, Steps,
+            _spec.Settings.StoppingEps is { } eps && !_model.Schedule.IsFlowMatching ? eps * _model.Schedule.TMax : null);
     }
 
     /// <summary>The model evaluations the grid is tuned for.</summary>

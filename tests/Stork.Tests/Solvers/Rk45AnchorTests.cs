@@ -43,4 +43,28 @@ public class Rk45AnchorTests
 
         Assert.True(Count(1e-3) < Count(1e-7));
     }
+
+    /// <summary>
+    /// rk45 takes stopping-eps as its end time on noise models (the reference of a solver that stops there) and returns
+    /// the data prediction there: the same as integrating to that time and converting by hand.
+    /// </summary>
+    [Fact]
+    public void StoppingEpsSetsTheEndTimeOnNoiseModels()
+    {
+        var mixture = GaussianMixture.Load(Golden.PathOf("anchors", "gmm8.json"));
+        var schedule = new VpLinearSchedule(0.1, 20);
+        var denoiser = new GaussianMixtureDenoiser(mixture, schedule, Prediction.Epsilon);
+        var model = ModelSpec.Of(denoiser);
+        var settings = new Stork.Solvers.Catalog.SolverSettings { StoppingEps = 0.05, RelativeTolerance = 1e-6, AbsoluteTolerance = 1e-6 };
+        var integrator = (Rk45Integrator)Stork.Solvers.Catalog.SolverRegistry.CreateIntegrator("rk45", model, settings);
+        Assert.Equal(0.05, integrator.EndTime, 15);
+        Assert.Equal(schedule.DefaultEndTime, ((Rk45Integrator)Stork.Solvers.Catalog.SolverRegistry.CreateIntegrator("rk45", model, settings with { StoppingEps = null })).EndTime);
+        var noise = IO.NpyFile.Read(Golden.PathOf("anchors", "gmm8-eps.noise.npy")).ToSingle();
+        var x = (float[])noise.Clone();
+        Sampler.Integrate(denoiser, integrator, x);
+        var direct = (float[])noise.Clone();
+        Sampler.Integrate(denoiser, new Rk45Integrator(model, 1e-6, 1e-6, 0.05), direct);
+        Assert.Equal(direct, x);
+        Assert.Equal(0.05, integrator.Times[^1], 15);
+    }
 }

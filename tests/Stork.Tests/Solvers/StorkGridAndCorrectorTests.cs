@@ -150,4 +150,49 @@ public class StorkGridAndCorrectorTests
         Assert.NotEqual(db[1], da[1], 5);
         Assert.Equal(3, corrected.BufferCount); // d + 2 stored outputs
     }
+
+    /// <summary>
+    /// Flow path with <see cref="StorkOptions.LowerOrderFinal"/>: the earlier steps are unchanged and the last one returns
+    /// the data prediction at the last evaluation, x - sigma v on rectified flow (as the diffusers solvers end); without
+    /// it the last step integrates to sigma 0 with the Taylor-extrapolated velocity, which differs. With the corrector
+    /// the prediction is taken from the corrected sample (the correction of the step before is small, not zero).
+    /// </summary>
+    [Theory]
+    [InlineData(8, CorrectorMode.Off)]
+    [InlineData(20, CorrectorMode.Off)]
+    [InlineData(20, CorrectorMode.On)]
+    public void OnAFlowModelTheLowerOrderFinalStepReturnsTheDataPrediction(int steps, CorrectorMode corrector)
+    {
+        var denoiser = new GaussianMixtureDenoiser(Mixture, RectifiedFlowSchedule.Instance, Prediction.FlowVelocity);
+        var model = ModelSpec.Of(denoiser);
+        var final = new Stork4(model, steps, new StorkOptions { LowerOrderFinal = true, Corrector = corrector });
+        var plain = new Stork4(model, steps, new StorkOptions { Corrector = corrector });
+        float[] a = [0.9f, -1.1f, 0.3f, 0.2f], b = (float[])a.Clone(), v = new float[4];
+        for (int i = 0; i < steps - 1; i++)
+        {
+            denoiser.Predict(a, final.Times[i], v);
+            plain.Step(v, b);
+            final.Step(v, a);
+            Assert.Equal(b, a);
+        }
+
+        double sigma = final.Times[^1];
+        denoiser.Predict(a, sigma, v);
+        var dataPrediction = a.Select((x, j) => x - (sigma * v[j])).ToArray();
+        plain.Step(v, b);
+        final.Step(v, a);
+        Assert.NotEqual(b, a);
+        for (int j = 0; j < 4; j++)
+        {
+            if (corrector == CorrectorMode.Off)
+            {
+                Assert.Equal(dataPrediction[j], a[j], 5);
+            }
+            else
+            {
+                Assert.NotEqual(dataPrediction[j], a[j], 6);
+                Assert.Equal(dataPrediction[j], a[j], 1);
+            }
+        }
+    }
 }

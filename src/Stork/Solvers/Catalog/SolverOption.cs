@@ -116,6 +116,41 @@ public sealed class SolverOption
         }
     }
 
+    /// <summary>
+    /// <paramref name="settings"/> with the options of <paramref name="args"/> (<c>key=value,...</c>, a spec's bracket text)
+    /// applied for <paramref name="solver"/>; a malformed pair, an unknown key, an option the solver does not read or a
+    /// bad value raises an <see cref="ArgumentException"/> that names <paramref name="context"/> (the spec text).
+    /// </summary>
+    public static SolverSettings ApplyAll(string solver, string args, SolverSettings settings, string context)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var s = settings;
+        foreach (string pair in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"solver '{context}': '{pair}' is not key=value.");
+            }
+
+            string key = pair[..eq].Trim();
+            var option = Find(key, solver) ?? throw new ArgumentException(
+                $"solver '{context}': unknown option '{key}' (expected one of: {string.Join(", ", All.Select(o => o.Aliases.Count == 0 ? o.Key : $"{o.Key} ({string.Join(", ", o.Aliases)})"))}).");
+            try
+            {
+                option.CheckApplies([solver], null);
+                s = option.Apply(s, pair[(eq + 1)..]);
+            }
+            catch (OptionException e)
+            {
+                // In a spec the option is a key of the text, not a front end's option: the message keeps the key.
+                throw new ArgumentException($"solver '{context}': {e.Message}", e);
+            }
+        }
+
+        return s;
+    }
+
     /// <summary>The option named <paramref name="key"/> (or an alias) that <paramref name="solver"/> reads, else the only one so named; null if none.</summary>
     public static SolverOption? Find(string key, string? solver = null)
     {
@@ -146,7 +181,7 @@ public sealed class SolverOption
     /// <summary>STORK on noise models: where integration stops.</summary>
     public static readonly SolverOption StoppingEps = Number("stopping-eps", ["eps"],
         "STORK on noise models: stop integrating at this fraction of T (upstream stopping_eps; default 1e-2 upstream; corrected 1e-3 from 20 "
-        + "steps, 1e-2 below).", OptionModels.Noise, s => s.StoppingEps, (s, v) => s with { StoppingEps = v });
+        + "steps, 1e-2 below); rk45: its end time (default t_min). Both then return the data prediction there.", OptionModels.Noise, s => s.StoppingEps, (s, v) => s with { StoppingEps = v });
 
     /// <summary>STORK: the no-cost corrector.</summary>
     public static readonly SolverOption Corrector = Choice("corrector", [],
@@ -161,6 +196,12 @@ public sealed class SolverOption
         + "upstream default).", OptionModels.Flow,
         [(["step", "steps"], FlowSigmaBase.StepSigmas), (["training", "train"], FlowSigmaBase.TrainingSigmas)],
         s => s.FlowSigmas, (s, v) => s with { FlowSigmas = v });
+
+    /// <summary>STORK on flow models: the last step first order (the data prediction at the last evaluation).</summary>
+    public static readonly SolverOption LowerOrderFinal = Choice("lower-order-final", [],
+        "STORK on flow models: the last step, to sigma 0, first order: the sample is the data prediction at the last evaluation, as "
+        + "diffusers' multistep solvers end (true or false; default false).", OptionModels.Flow,
+        [(["true", "on"], true), (["false", "off"], false)], s => s.LowerOrderFinal, (s, v) => s with { LowerOrderFinal = v }, commandLine: false);
 
     /// <summary>STORK on noise models: the Taylor variable.</summary>
     public static readonly SolverOption Taylor = Choice("taylor", [],
@@ -249,7 +290,7 @@ public sealed class SolverOption
     public static IReadOnlyList<SolverOption> All { get; } =
     [
         Substeps, DerivativeOrder, StorkVariant, Shift, Mu, TimeShift, ShiftTerminal, Sigmas, StoppingEps, Corrector, BaseSigmas, Taylor,
-        SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, GridFile, Tuned, Clip,
+        LowerOrderFinal, SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, GridFile, Tuned, Clip,
     ];
 
     /// <summary>The options of the flow sigma grid (<see cref="SolverSettings.FlowGrid"/>).</summary>

@@ -13,7 +13,8 @@ public static class SolverRegistry
 {
     private static readonly SolverOption[] StorkReads =
         [.. SolverOption.FlowGrid, SolverOption.StorkVariant, SolverOption.Substeps, SolverOption.DerivativeOrder, SolverOption.StoppingEps,
-            SolverOption.Grid, SolverOption.Corrector, SolverOption.BaseSigmas, SolverOption.Taylor, SolverOption.GridFile, SolverOption.Tuned];
+            SolverOption.Grid, SolverOption.Corrector, SolverOption.BaseSigmas, SolverOption.Taylor, SolverOption.GridFile, SolverOption.Tuned,
+            SolverOption.LowerOrderFinal];
 
     private static readonly SolverOption[] StandardReads = [.. SolverOption.FlowGrid, SolverOption.Grid, SolverOption.GridFile, SolverOption.Tuned];
 
@@ -48,8 +49,9 @@ public static class SolverRegistry
         ["deis"] = new("DEIS multistep, order 1-3 (DEISMultistepScheduler)", MultistepReads,
             (m, n, s) => new DeisSolver(m, Grid(SolverFamily.Deis, m, n, s), s.SolverOrder ?? 2, s.Diffusers.LowerOrderFinal)),
         ["rk45"] = new("adaptive Dormand-Prince RK45 (relative and absolute tolerance): the accuracy reference; ignores the step count",
-            [SolverOption.RelativeTolerance, SolverOption.AbsoluteTolerance], null,
-            (m, s) => new Rk45Integrator(m, s.RelativeTolerance, s.AbsoluteTolerance)),
+            [SolverOption.RelativeTolerance, SolverOption.AbsoluteTolerance, SolverOption.StoppingEps], null,
+            (m, s) => new Rk45Integrator(m, s.RelativeTolerance, s.AbsoluteTolerance,
+                s.StoppingEps is { } eps && !m.Schedule.IsFlowMatching ? eps * m.Schedule.TMax : null)),
     };
 
     // On flow models STORK walks the flow sigmas (shift, mu, terminal, spacing); a noise-grid override has no meaning there.
@@ -112,6 +114,7 @@ public static class SolverRegistry
     /// </summary>
     private static SolverSettings WithModelGrid(string name, ModelSpec model, int steps, SolverSettings settings)
     {
+        settings = WithModelOptions(name, model, settings);
         if (settings.Times is not null || !settings.UseModelGrids || settings.Grid != GridKind.Native)
         {
             return settings;
@@ -119,6 +122,38 @@ public static class SolverRegistry
 
         var tuned = model.TunedGrids.FirstOrDefault(g => string.Equals(g.Solver, name, StringComparison.OrdinalIgnoreCase) && g.Times.Count == steps);
         return tuned is null ? settings : settings with { Times = tuned.Times };
+    }
+
+    /// <summary>
+    /// The settings with the options the model carries for <paramref name="name"/> (<see cref="ModelSpec.SolverOptions"/>)
+    /// where the settings leave them unset, when the settings take model defaults (<see cref="SolverSettings.UseModelGrids"/>).
+    /// </summary>
+    public static SolverSettings WithModelOptions(string name, ModelSpec model, SolverSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!settings.UseModelGrids || model.SolverOptions.Count == 0)
+        {
+            return settings;
+        }
+
+        var text = model.SolverOptions.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+        if (text is null)
+        {
+            return settings;
+        }
+
+        var empty = new SolverSettings();
+        var carried = SolverOption.ApplyAll(name, text, empty, $"{name}[{text}]");
+        foreach (var option in Reads(name))
+        {
+            if (option.Format(carried) is { } value && option.Format(empty) is null && option.Format(settings) is null)
+            {
+                settings = option.Apply(settings, value);
+            }
+        }
+
+        return settings;
     }
 
     /// <summary>Builds an adaptive integrator (<see cref="IsAdaptive"/>); other names raise <see cref="ArgumentException"/>.</summary>

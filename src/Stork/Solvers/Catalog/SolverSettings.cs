@@ -32,6 +32,9 @@ public sealed record SolverSettings
     /// <summary>STORK: the no-cost corrector (null: the variant's default, auto corrected, off upstream).</summary>
     public CorrectorMode? Corrector { get; init; }
 
+    /// <summary>STORK on flow models: the last step first order, to the data prediction (null: the solver's default).</summary>
+    public bool? LowerOrderFinal { get; init; }
+
     /// <summary>STORK on flow models without pipeline sigmas: the base sigma grid (null: the variant's default).</summary>
     public FlowSigmaBase? FlowSigmas { get; init; }
 
@@ -100,6 +103,7 @@ public sealed record SolverSettings
         options = Corrector is { } c ? options with { Corrector = c } : options;
         options = FlowSigmas is { } f ? options with { FlowSigmas = f } : options;
         options = TaylorVariable is { } tv ? options with { TaylorVariable = tv } : options;
+        options = LowerOrderFinal is { } lof ? options with { LowerOrderFinal = lof } : options;
         return StoppingEps is { } eps ? options with { StoppingEps = eps } : options;
     }
 }

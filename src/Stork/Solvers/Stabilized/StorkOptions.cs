@@ -95,6 +95,13 @@ public sealed record StorkOptions
         init => _corrector = value;
     }
 
+    /// <summary>
+    /// Flow models: the last step, to sigma 0, is first order: the sample is the model's data prediction at the last
+    /// evaluation (as diffusers' multistep solvers end with lower_order_final and final sigma zero, and as the noise path
+    /// always ends). False: the last step integrates to sigma 0 like the others. Default false.
+    /// </summary>
+    public bool LowerOrderFinal { get; init; }
+
     /// <summary>The step count from which <see cref="CorrectorMode.Auto"/> turns the corrector on (measured; see the README).</summary>
     public const int AutoCorrectorSteps = 20;
 

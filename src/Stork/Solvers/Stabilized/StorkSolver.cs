@@ -20,6 +20,7 @@ public abstract class StorkSolver : ISolver
     private readonly double[] _times;
     private readonly double _terminal;
     private readonly bool _driftPath;
+    private readonly bool _finalToData;
     private readonly Prediction _target;
     private readonly Rock4Coefficients? _rock4;
     private readonly StageField _field;
@@ -114,6 +115,7 @@ public abstract class StorkSolver : ISolver
             }
         }
 
+        _finalToData = _driftPath || (options.LowerOrderFinal && _terminal == 0.0);
         _correct = options.CorrectsAt(_times.Length, !_driftPath);
         _rock4 = options.Order == 4 ? Rock4Table.Default.Select(options.Substeps) : null;
         _plan = new double[_times.Length * MaxBasis];
@@ -195,7 +197,7 @@ public abstract class StorkSolver : ISolver
         double h = tNext - t;
         int available = Math.Min(i - BeginIndex + 1, ring);
         int depth = Options.DerivativeOrder;
-        bool final = _driftPath && i == _times.Length - 1;
+        bool final = _finalToData && i == _times.Length - 1;
         if (!final && Upstream && (i == BeginIndex || (depth == 2 && i == BeginIndex + 1)))
         {
             PredictionConverter.Convert(_model.Prediction, _target, _model.Schedule, t, sample, modelOutput, u0);
@@ -249,12 +251,25 @@ public abstract class StorkSolver : ISolver
     }
 
     /// <summary>
-    /// Noise path, last evaluation: x0 = (x - sigma eps) / alpha (upstream omits the division by alpha), with the
-    /// correction of step i - 1 added to x first when the corrector runs.
+    /// Last evaluation, to the clean end: the data prediction there, x0 = (x - sigma eps) / alpha on the noise path
+    /// (upstream omits the division by alpha), x0 = cx x + cp v on the flow path (<see cref="StorkOptions.LowerOrderFinal"/>:
+    /// the first-order step to sigma 0), with the correction of step i - 1 added to x first when the corrector runs.
     /// </summary>
     private void PlanFinal(int i, double t)
     {
-        double sigma = _model.Schedule.Sigma(t), alpha = Upstream ? 1.0 : _model.Schedule.Alpha(t);
+        // Noise path: x0 = (x - sigma eps) / alpha, written as divisions (the bytes of the published runs).
+        double alpha, cp;
+        if (_driftPath)
+        {
+            alpha = Upstream ? 1.0 : _model.Schedule.Alpha(t);
+            cp = -_model.Schedule.Sigma(t) / alpha;
+        }
+        else
+        {
+            (double cx, cp) = PredictionConverter.Weights(_target, Prediction.Sample, _model.Schedule, t);
+            alpha = 1.0 / cx;
+        }
+
         var plan = _plan.AsSpan(i * MaxBasis, MaxBasis);
         plan.Clear();
         plan[0] = 1.0 / alpha;
@@ -268,7 +283,7 @@ public abstract class StorkSolver : ISolver
             }
         }
 
-        plan[StageField.CurrentIndex] -= sigma / alpha;
+        plan[StageField.CurrentIndex] += cp;
         Planned(i, t, depth);
     }
 

@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+using Stork.Models;
+using Stork.Onnx;
+using Stork.Predictions;
+using Stork.Schedules;
+using Stork.Solvers;
+using Stork.Solvers.Catalog;
+using Stork.Solvers.Stabilized;
+
+namespace Stork.Tests.Solvers;
+
+/// <summary>
+/// A model card's <c>solver_options</c>: per solver, spec options that become that solver's defaults on the model where
+/// the settings leave them unset; explicit settings and <c>tuned=false</c> win; bad entries are card errors.
+/// </summary>
+public class ModelSolverOptionsTests
+{
+    private static readonly GaussianMixture Mixture = new([0.6, 0.4], [[0.5, -0.3], [-0.6, 0.4]], [0.3, 0.4]);
+
+    private static ModelSpec Eps(Dictionary<string, string> options) =>
+        ModelSpec.Of(new GaussianMixtureDenoiser(Mixture, new VpLinearSchedule(0.1, 20), Prediction.Epsilon)) with { SolverOptions = options };
+
+    [Fact]
+    public void CarriedOptionsAreDefaultsThatExplicitSettingsAndTunedFalseOverride()
+    {
+        var model = Eps(new() { ["STORK-4"] = "stopping-eps=0.05" });
+        var carried = (StorkSolver)SolverRegistry.Create("stork-4", model, 10, new SolverSettings());
+        Assert.Equal(0.05, carried.Times[^1], 12);
+        var explicitly = (StorkSolver)SolverRegistry.Create("stork-4", model, 10, new SolverSettings { StoppingEps = 0.02 });
+        Assert.Equal(0.02, explicitly.Times[^1], 12);
+        var untuned = (StorkSolver)SolverRegistry.Create("stork-4", model, 10, new SolverSettings { UseModelGrids = false });
+        Assert.Equal(1e-2, untuned.Times[^1], 12);
+        var other = (StorkSolver)SolverRegistry.Create("stork-2", model, 10, new SolverSettings());
+        Assert.Equal(1e-2, other.Times[^1], 12);
+    }
+
+    [Fact]
+    public void TheShippedFlowCardCarriesLowerOrderFinalForStork()
+    {
+        var card = ModelCard.Load(TestData.Shipped("fashion-flow-unet.json"));
+        var model = new ModelSpec(Prediction.FlowVelocity, card.NoiseSchedule) { SolverOptions = card.SolverOptions };
+        Assert.True(((StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings())).Options.LowerOrderFinal);
+        Assert.False(((StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings { UseModelGrids = false })).Options.LowerOrderFinal);
+    }
+
+    [Fact]
+    public void TheShippedEpsilonCardStopsStorkAtFiveHundredthsExceptWhereItsTunedGridRules()
+    {
+        var card = ModelCard.Load(TestData.Shipped("fashion-eps-unet.json"));
+        var model = new ModelSpec(Prediction.Epsilon, card.NoiseSchedule) { SolverOptions = card.SolverOptions, TunedGrids = card.TunedGrids };
+        Assert.Equal(0.05, SolverRegistry.Create("stork-4", model, 20, new SolverSettings()).Times[^1], 12);
+        Assert.Equal(1e-3, SolverRegistry.Create("stork-4", model, 20, new SolverSettings { UseModelGrids = false }).Times[^1], 12);
+        var tuned = card.TunedGrids.Single(g => g.Solver == "stork-4" && g.Times.Count == 10);
+        Assert.Equal(tuned.Times, SolverRegistry.Create("stork-4", model, 10, new SolverSettings()).Times);
+    }
+
+    [Theory]
+    [InlineData("{\"nosuch\": \"s=3\"}", "nosuch")]
+    [InlineData("{\"stork-4\": \"nosuch=3\"}", "nosuch")]
+    [InlineData("{\"stork-4\": \"stopping-eps=0.05\"}", "flow")]
+    [InlineData("{\"stork-4\": \"substeps=7\"}", "substeps")]
+    [InlineData("{\"stork-4\": 3}", "solver_options")]
+    public void ABadEntryIsACardError(string options, string expected)
+    {
+        using var h = new Cli.CliHarness();
+        string models = Path.GetDirectoryName(TestData.Shipped("fashion-flow-unet.json"))!;
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(models, "fashion-flow-unet.json")))!.AsObject();
+        json["onnx"] = Path.Combine(models, "fashion-flow-unet.onnx");
+        json.Remove("tuned_grids");
+        json.Remove("fixture");
+        json["solver_options"] = JsonNode.Parse(options);
+        string path = h.PathOf("card.json");
+        File.WriteAllText(path, json.ToJsonString());
+        var e = Assert.Throws<InvalidDataException>(() => ModelCard.Load(path));
+        Assert.Contains(expected, e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+}
