@@ -374,6 +374,11 @@ internal static class GraphQuantizer
         node.Attribute.Add(IntAttribute("N", n));
         node.Attribute.Add(IntAttribute("bits", o.Bits));
         node.Attribute.Add(IntAttribute("block_size", o.BlockSize));
+        if (o.AccuracyLevel > 0)
+        {
+            node.Attribute.Add(IntAttribute("accuracy_level", o.AccuracyLevel));
+        }
+
         if (!bias)
         {
             return [node];

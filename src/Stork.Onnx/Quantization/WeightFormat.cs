@@ -51,6 +51,14 @@ public sealed class QuantizationOptions
     /// </summary>
     public bool RuntimeOptimized { get; init; }
 
+    /// <summary>
+    /// ONNX Runtime's <c>accuracy_level</c> of the <c>MatMulNBits</c> nodes (int8/int4): the lowest precision the kernel
+    /// may compute the activations in. 0 (default) writes no attribute (float32 activations), 1 float32, 2 float16,
+    /// 3 bfloat16, 4 int8 (activations quantized per block: on the real-width FLUX.1 transformer int8 weights then run at
+    /// about float32's speed instead of 2.6x slower, at 1.8x the output error; docs/results/flux-real-size.md).
+    /// </summary>
+    public int AccuracyLevel { get; init; }
+
     /// <summary>Code bits of the format (8 or 4; 16 for float16, 32 for float32).</summary>
     public int Bits => Weights switch
     {
@@ -71,6 +79,11 @@ public sealed class QuantizationOptions
         if (!BlockSizes.Contains(BlockSize))
         {
             throw new ArgumentException($"block size must be one of {string.Join(", ", BlockSizes)} (got {BlockSize}).");
+        }
+
+        if (AccuracyLevel is < 0 or > 4)
+        {
+            throw new ArgumentException($"accuracy level must be 0 to 4 (got {AccuracyLevel}).");
         }
 
         if (Weights == WeightFormat.Float32 && !FuseAttention && !RuntimeOptimized)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Stork.Onnx.Quantization;
+using Stork.Onnx.Quantization.Proto;
 using Stork.Pipelines;
 using Stork.Pipelines.Flux;
 using Stork.Pipelines.QwenImage;
@@ -62,6 +63,32 @@ public sealed class QuantizedPipelineTests(ITestOutputHelper output) : IDisposab
         Assert.True(abs > 0, "the quantized folder gave the float32 image bit for bit: nothing was quantized");
     }
 
+    [Theory]
+    [InlineData("sd15-", "int8")]
+    [InlineData("flux-dev-", "int8")]
+    [InlineData("flux-dev-", "int4")]
+    public void Accuracy_level_4_is_written_on_every_MatMulNBits_and_stays_within_the_format_tolerance(string family, string format)
+    {
+        var c = PipelineCase.Load(PipelineCase.Names(family).First());
+        var weights = QuantizationOptions.ParseFormat(format);
+        string folder = Path.Combine(_temp, "q4");
+        ModelQuantizer.QuantizeFolder(c.ModelFolder, folder, new QuantizationOptions { Weights = weights, BlockSize = 16, AccuracyLevel = 4 });
+        string denoiser = Path.Combine(folder, Directory.Exists(Path.Combine(folder, "transformer")) ? "transformer" : "unet", "model.onnx");
+        ModelProto model;
+        using (var input = File.OpenRead(denoiser))
+        {
+            model = ModelProto.Parser.ParseFrom(input);
+        }
+
+        var nodes = model.Graph.Node.Where(n => n.OpType == "MatMulNBits").ToList();
+        Assert.NotEmpty(nodes);
+        Assert.All(nodes, n => Assert.Equal(4, n.Attribute.Single(a => a.Name == "accuracy_level").I));
+
+        double abs = Generate(c, c.ModelFolder).Zip(Generate(c, folder), (a, b) => Math.Abs(a - b)).Max();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{family} {format} accuracy level 4: image max abs difference from float32 {abs:E3}"));
+        Assert.True(abs <= Tolerance(weights), $"{abs:E3} > {Tolerance(weights):E1}");
+    }
+
     [Fact]
     public void Quantize_command_writes_a_folder_that_generate_runs()
     {
@@ -82,6 +109,7 @@ public sealed class QuantizedPipelineTests(ITestOutputHelper output) : IDisposab
     [Theory]
     [InlineData("--weights", "int3", "unknown weight format")]
     [InlineData("--block-size", "48", "block size must be one of")]
+    [InlineData("--accuracy-level", "5", "accuracy level must be 0 to 4")]
     [InlineData("FOLDER", "missing", "does not exist")]
     [InlineData("--to", "EXISTS", "already exists")]
     public void Bad_input_is_one_error_line_and_no_output(string flag, string value, string message)
@@ -91,9 +119,9 @@ public sealed class QuantizedPipelineTests(ITestOutputHelper output) : IDisposab
         string source = flag == "FOLDER" ? h.PathOf(value) : c.ModelFolder;
         string to = flag == "--to" ? h.Directory : h.PathOf("out");
         var args = new List<string> { "quantize", source, "--to", to, "--weights", flag == "--weights" ? value : "int8" };
-        if (flag == "--block-size")
+        if (flag is "--block-size" or "--accuracy-level")
         {
-            args.AddRange(["--block-size", value]);
+            args.AddRange([flag, value]);
         }
 
         var (code, stdout, err) = h.Run([.. args]);
