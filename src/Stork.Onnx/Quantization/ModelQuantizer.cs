@@ -79,6 +79,7 @@ public static class ModelQuantizer
                 }
 
                 skip.Add(graph);
+                skip.Add(Path.Combine(Path.GetDirectoryName(graph)!, OnnxSessions.RuntimeOptimizedMarker));
                 foreach (string external in ExternalFiles(graph))
                 {
                     skip.Add(external);
@@ -206,6 +207,7 @@ public static class ModelQuantizer
         }
 
         Directory.Delete(optimized, recursive: true);
+        File.WriteAllText(Path.Combine(dir, OnnxSessions.RuntimeOptimizedMarker), OnnxSessions.RuntimeOptimizedStamp());
     }
 
     private static List<string> ExternalFiles(string graph)

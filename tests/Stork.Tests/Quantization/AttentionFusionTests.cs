@@ -126,6 +126,14 @@ public sealed class AttentionFusionTests(ITestOutputHelper output) : IDisposable
         Assert.True(after < before, $"the optimized graph has {after} nodes, the converted one {before}");
         Assert.True(ModelQuantizer.HasFusedAttention(Denoiser(optimized)));
         Assert.Empty(Directory.GetDirectories(optimized, "*.optimized", SearchOption.AllDirectories));
+        var cpu = new Stork.Onnx.OnnxRuntimeOptions();
+        Assert.Equal(Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_DISABLE_ALL, Stork.Onnx.OnnxSessions.OptimizationLevel(Denoiser(optimized), cpu));
+        Assert.Equal(Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL, Stork.Onnx.OnnxSessions.OptimizationLevel(Denoiser(plain), cpu));
+        string marker = Path.Combine(Path.GetDirectoryName(Denoiser(optimized))!, Stork.Onnx.OnnxSessions.RuntimeOptimizedMarker);
+        string stamp = File.ReadAllText(marker);
+        File.WriteAllText(marker, "onnxruntime 0.0.0 cpu\n");
+        Assert.Equal(Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL, Stork.Onnx.OnnxSessions.OptimizationLevel(Denoiser(optimized), cpu));
+        File.WriteAllText(marker, stamp);
 
         double abs = MaxAbs(Generate(c, plain), Generate(c, optimized));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{family} {weights}: runtime-optimized vs converted image max abs difference {abs:E3}"));
