@@ -121,7 +121,9 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     [Fact]
     public async Task A_watcher_that_disconnects_cancels_its_job()
     {
-        var (_, job) = await S.PostJson("/api/jobs", """{"prompt": "a shirt", "steps": 100, "count": 4, "width": 512, "height": 512}""");
+        // Long enough to be running when the watcher leaves (100 steps), short per step (256 x 256, 2 images: well under a
+        // second idle) so that the cancellation, seen between steps, lands within the poll even on a heavily loaded machine.
+        var (_, job) = await S.PostJson("/api/jobs", """{"prompt": "a shirt", "steps": 100, "count": 2, "width": 256, "height": 256}""");
         string id = job!["id"]!.GetValue<string>();
         using (var cts = new CancellationTokenSource())
         {
