@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Stork.Imaging;
+using Stork.Tests.Shared;
 
 namespace Stork.Server.Tests;
 
@@ -94,35 +95,7 @@ public static class TestImages
 
     private static byte[] Png(params (string Type, byte[] Data)[] chunks)
     {
-        var png = new MemoryStream();
-        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        foreach (var (type, data) in chunks)
-        {
-            var head = new byte[8];
-            BinaryPrimitives.WriteUInt32BigEndian(head, (uint)data.Length);
-            Encoding.ASCII.GetBytes(type, head.AsSpan(4));
-            png.Write(head);
-            png.Write(data);
-            var crc = new byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. head[4..], .. data]));
-            png.Write(crc);
-        }
-
-        return png.ToArray();
+        return [.. PngChunk.Signature, .. chunks.SelectMany(c => PngChunk.Of(c.Type, c.Data))];
     }
 
-    private static uint Crc32(byte[] bytes)
-    {
-        uint c = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            c ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            }
-        }
-
-        return c ^ 0xFFFFFFFF;
-    }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using StbImageWriteSharp;
 using Stork.Imaging;
+using Stork.Tests.Shared;
 
 namespace Stork.Tests.Imaging;
 
@@ -106,29 +107,11 @@ public class ExifOrientationTests
     {
         byte[] png = PngFile.Encode(Stored(orientation));
         byte[] tiff = Tiff(orientation, little: orientation % 2 == 1);
-        var chunk = new byte[12 + tiff.Length];
-        BinaryPrimitives.WriteInt32BigEndian(chunk, tiff.Length);
-        "eXIf"u8.CopyTo(chunk.AsSpan(4));
-        tiff.CopyTo(chunk, 8);
-        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + tiff.Length), Crc32(chunk.AsSpan(4, 4 + tiff.Length)));
+        byte[] chunk = PngChunk.Of("eXIf", tiff);
         const int afterHeader = 8 + 25;
         return [.. png[..afterHeader], .. chunk, .. png[afterHeader..]];
     }
 
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint c = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            c ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            }
-        }
-
-        return ~c;
-    }
 
     [Theory]
     [InlineData(1)]
@@ -191,23 +174,13 @@ public class ExifOrientationTests
             raw.CopyTo(zl);
         }
 
-        byte[] Chunk(string type, byte[] body)
-        {
-            var c = new byte[12 + body.Length];
-            BinaryPrimitives.WriteInt32BigEndian(c, body.Length);
-            System.Text.Encoding.ASCII.GetBytes(type).CopyTo(c, 4);
-            body.CopyTo(c, 8);
-            BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(8 + body.Length), Crc32(c.AsSpan(4, 4 + body.Length)));
-            return c;
-        }
-
         var ihdr = new byte[13];
         BinaryPrimitives.WriteInt32BigEndian(ihdr, stored.Width);
         BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), stored.Height);
         ihdr[8] = 8;
         ihdr[9] = 6;
-        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. Chunk("IHDR", ihdr), .. Chunk("eXIf", Tiff(orientation, little: true)),
-            .. Chunk("IDAT", z.ToArray()), .. Chunk("IEND", [])];
+        byte[] png = [.. PngChunk.Signature, .. PngChunk.Of("IHDR", ihdr), .. PngChunk.Of("eXIf", Tiff(orientation, little: true)),
+            .. PngChunk.Of("IDAT", z.ToArray()), .. PngChunk.Of("IEND", [])];
 
         var (image, alpha) = ImageFile.DecodeWithAlpha(png);
         Assert.Equal((Wv, Hv), (image.Width, image.Height));

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using StbImageWriteSharp;
 using Stork.Imaging;
+using Stork.Tests.Shared;
 
 namespace Stork.Tests.Imaging;
 
@@ -37,32 +38,8 @@ public class ImageFileTests
         return file.ToArray();
     }
 
-    private static void Chunk(Stream s, string type, byte[] data)
-    {
-        var head = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(head, data.Length);
-        System.Text.Encoding.ASCII.GetBytes(type, head.AsSpan(4));
-        s.Write(head);
-        s.Write(data);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. head.AsSpan(4).ToArray(), .. data]));
-        s.Write(crc);
-    }
+    private static void Chunk(Stream s, string type, byte[] data) => s.Write(PngChunk.Of(type, data));
 
-    private static uint Crc32(byte[] bytes)
-    {
-        uint c = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            c ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            }
-        }
-
-        return ~c;
-    }
 
     /// <summary>Raw scanlines with filter byte 0.</summary>
     private static byte[] Rows(int height, int rowBytes, Func<int, int, byte> value)
