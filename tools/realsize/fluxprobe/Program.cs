@@ -143,26 +143,7 @@ for (int r = 0; r < runs; r++)
 
 foreach (var v in values) v.Dispose();
 
-if (save is not null)
-{
-    File.WriteAllBytes(save, MemoryMarshal.AsBytes(output.AsSpan()).ToArray());
-}
-
-string diff = "";
-if (reference is not null)
-{
-    var refValues = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(reference)).ToArray();
-    double num = 0, den = 0, max = 0;
-    for (int i = 0; i < output.Length; i++)
-    {
-        double d = output[i] - refValues[i];
-        num += d * d;
-        den += (double)refValues[i] * refValues[i];
-        max = Math.Max(max, Math.Abs(d));
-    }
-
-    diff = string.Create(CultureInfo.InvariantCulture, $", \"rel_l2\": {Math.Sqrt(num / den):E3}, \"max_abs\": {max:E3}, \"ref_rms\": {Math.Sqrt(den / output.Length):E3}");
-}
+string diff = ProbeOutput.SaveAndCompare(output, save, reference);
 
 string blocks = "";
 if (profile)
@@ -196,4 +177,4 @@ if (profile)
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"dir\": \"{dir}\", \"size\": {size}, \"image_tokens\": {tokens}, \"text_tokens\": {text}, \"bytes\": {bytes}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{string.Join(", ", times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}], \"cpu_s\": [{string.Join(", ", cpu.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}], \"spin\": {(spin ? "true" : "false")}{blocks}{diff}}}"));
+    $"{{\"dir\": \"{dir}\", \"size\": {size}, \"image_tokens\": {tokens}, \"text_tokens\": {text}, \"bytes\": {bytes}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{ProbeOutput.Seconds(times)}], \"cpu_s\": [{ProbeOutput.Seconds(cpu)}], \"spin\": {(spin ? "true" : "false")}{blocks}{diff}}}"));

@@ -114,7 +114,7 @@ if (inputs.Count == 1)
     }
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{{\"dir\": \"{dir}\", \"size\": {size}, \"bytes\": {bytes}, \"read_s\": {read:F2}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{string.Join(", ", vaeTimes.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}], \"arena\": {(arena ? "true" : "false")}}}"));
+        $"{{\"dir\": \"{dir}\", \"size\": {size}, \"bytes\": {bytes}, \"read_s\": {read:F2}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{ProbeOutput.Seconds(vaeTimes)}], \"arena\": {(arena ? "true" : "false")}}}"));
     return;
 }
 
@@ -140,26 +140,7 @@ for (int r = 0; r < runs; r++)
     output = outputs[0].GetTensorDataAsSpan<float>().ToArray();
 }
 
-if (save is not null)
-{
-    File.WriteAllBytes(save, MemoryMarshal.AsBytes(output.AsSpan()).ToArray());
-}
-
-string diff = "";
-if (reference is not null)
-{
-    var refValues = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(reference)).ToArray();
-    double num = 0, den = 0, max = 0;
-    for (int i = 0; i < output.Length; i++)
-    {
-        double d = output[i] - refValues[i];
-        num += d * d;
-        den += (double)refValues[i] * refValues[i];
-        max = Math.Max(max, Math.Abs(d));
-    }
-
-    diff = string.Create(CultureInfo.InvariantCulture, $", \"rel_l2\": {Math.Sqrt(num / den):E3}, \"max_abs\": {max:E3}, \"ref_rms\": {Math.Sqrt(den / output.Length):E3}");
-}
+string diff = ProbeOutput.SaveAndCompare(output, save, reference);
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"dir\": \"{dir}\", \"size\": {size}, \"bytes\": {bytes}, \"read_s\": {read:F2}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{string.Join(", ", times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}], \"arena\": {(arena ? "true" : "false")}, \"config\": \"{string.Join(';', config.Select(c => c.Item1 + "=" + c.Item2))}\"{diff}}}"));
+    $"{{\"dir\": \"{dir}\", \"size\": {size}, \"bytes\": {bytes}, \"read_s\": {read:F2}, \"load_s\": {loadS:F2}, \"rss_after_load\": {rssAfterLoad}, \"call_s\": [{ProbeOutput.Seconds(times)}], \"arena\": {(arena ? "true" : "false")}, \"config\": \"{string.Join(';', config.Select(c => c.Item1 + "=" + c.Item2))}\"{diff}}}"));
