@@ -19,18 +19,7 @@ public sealed class BrowserTests
         await using var s = await TestServer.StartAsync();
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
-        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1100, Height = 820 } });
-        // Generous waits: CI machines are shared; the assertions wait for the page, they do not time it.
-        page.SetDefaultTimeout(180_000);
-        Assertions.SetDefaultExpectTimeout(180_000);
-        var consoleErrors = new List<string>();
-        page.Console += (_, m) =>
-        {
-            if (m.Type == "error")
-            {
-                consoleErrors.Add(m.Text);
-            }
-        };
+        var (page, consoleErrors) = await OpenPage(browser);
 
         await page.GotoAsync(s.Server.Url.ToString());
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("ready");
@@ -92,17 +81,7 @@ public sealed class BrowserTests
         await using var s = await TestServer.StartAsync();
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
-        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1100, Height = 820 } });
-        page.SetDefaultTimeout(180_000);
-        Assertions.SetDefaultExpectTimeout(180_000);
-        var consoleErrors = new List<string>();
-        page.Console += (_, m) =>
-        {
-            if (m.Type == "error")
-            {
-                consoleErrors.Add(m.Text);
-            }
-        };
+        var (page, consoleErrors) = await OpenPage(browser);
 
         // A coat the model made, in the gallery when the page opens: the input image below.
         var (_, made) = await s.PostJson("/api/generate", """{"prompt": "a coat", "seed": 2, "steps": 12}""");
@@ -162,5 +141,22 @@ public sealed class BrowserTests
             await page.EvaluateAsync("window.scrollTo(0, 0)");
             await page.ScreenshotAsync(new() { Path = Path.Combine(dir, name), FullPage = true });
         }
+    }
+
+    /// <summary>A page with generous waits (CI machines are shared; the assertions wait for the page, they do not time it) and its console errors collected.</summary>
+    private static async Task<(IPage Page, List<string> ConsoleErrors)> OpenPage(IBrowser browser)
+    {
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1100, Height = 820 } });
+        page.SetDefaultTimeout(180_000);
+        Assertions.SetDefaultExpectTimeout(180_000);
+        var consoleErrors = new List<string>();
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error")
+            {
+                consoleErrors.Add(m.Text);
+            }
+        };
+        return (page, consoleErrors);
     }
 }
