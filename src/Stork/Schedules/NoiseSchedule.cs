@@ -100,4 +100,15 @@ public abstract class NoiseSchedule
         double a = AlphaDerivative(t) / Alpha(t);
         return (a, SigmaDerivative(t) - (Sigma(t) * a));
     }
+
+    /// <summary>
+    /// Coefficients of the same drift written over the data prediction, <c>dx/dt = C(t) x + D(t) x0</c>:
+    /// <c>C = sigma'/sigma</c>, <c>D = alpha' - alpha sigma'/sigma</c> (eps = (x - alpha x0) / sigma substituted; the form
+    /// DPM-Solver++ integrates exactly).
+    /// </summary>
+    public (double C, double D) DataDrift(double t)
+    {
+        double c = SigmaDerivative(t) / Sigma(t);
+        return (c, AlphaDerivative(t) - (Alpha(t) * c));
+    }
 }

@@ -17,6 +17,9 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
 {
     private readonly bool _upstream = options.Variant == StorkVariant.Upstream;
     private readonly bool _drift = model.Prediction != Prediction.FlowVelocity;
+
+    // predict-x0: the output kept and expanded is the data prediction, in the ODE dx/dt = (sigma'/sigma) x + (alpha' - alpha sigma'/sigma) x0.
+    private readonly bool _x0 = options.DataPrediction;
     private readonly List<double[]> _outputs = [];
     private readonly bool _lambda = options.Variant == StorkVariant.Corrected && model.Prediction != Prediction.FlowVelocity
         && options.TaylorVariable == TaylorVariable.LogSnr;
@@ -33,11 +36,19 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
             double t = times[i];
             double[] u = Evaluate(x, t);
             _outputs.Insert(0, u);
+            double[] seen = x;
             if (!_upstream && options.CorrectsAt(times.Length, !_drift) && i > 0)
             {
                 // Step i - 1 again from its start, with the polynomial through u and the outputs its predictor used.
                 int qc = Math.Min(options.DerivativeOrder, i - 1) + 1;
                 x = Integrate(previousSample!, times[i - 1], t - times[i - 1], u, ExactDerivatives(i, qc), t);
+            }
+
+            if (_x0 && i == times.Length - 1 && (_drift || terminal == 0.0))
+            {
+                // The data prediction of the (corrected) sample: x0 = cx x + cp out, and u is it at the sample the model saw.
+                double cx = PredictionConverter.Weights(model.Prediction, Prediction.Sample, model.Schedule, t).Cx;
+                return u.Select((v, k) => v + (cx * (x[k] - seen[k]))).ToArray();
             }
 
             if (_drift && i == times.Length - 1)
@@ -86,20 +97,25 @@ internal sealed class LiteralStork(IDenoiser model, StorkOptions options, double
         var input = x.Select(v => (float)v).ToArray();
         var output = new float[input.Length];
         model.Predict(input, t, output);
-        var target = _drift ? Prediction.Epsilon : Prediction.FlowVelocity;
+        var target = _x0 ? Prediction.Sample : _drift ? Prediction.Epsilon : Prediction.FlowVelocity;
         var (cx, cp) = PredictionConverter.Weights(model.Prediction, target, model.Schedule, t);
         return output.Select((v, k) => (cp * v) + (cx * x[k])).ToArray();
     }
 
     private double[] F(double c, double[] y, double[] u)
     {
+        double alpha = model.Schedule.Alpha(c), sigma = model.Schedule.Sigma(c);
+        double da = model.Schedule.AlphaDerivative(c), ds = model.Schedule.SigmaDerivative(c);
+        if (_x0)
+        {
+            return y.Select((v, k) => (ds / sigma * v) + ((da - (alpha * ds / sigma)) * u[k])).ToArray();
+        }
+
         if (!_drift)
         {
             return u;
         }
 
-        double alpha = model.Schedule.Alpha(c), sigma = model.Schedule.Sigma(c);
-        double da = model.Schedule.AlphaDerivative(c), ds = model.Schedule.SigmaDerivative(c);
         return y.Select((v, k) => (da / alpha * v) + ((ds - (sigma * da / alpha)) * u[k])).ToArray();
     }
 

@@ -35,7 +35,7 @@ public class SolverOptionTests
         // Every option set away from its default (the values each parser accepts), then read back from its own text: the
         // metadata's requested settings are these texts, so an option whose text does not round-trip breaks --from-metadata.
         string[] texts = ["substeps=7", "derivative-order=3", "stork-variant=upstream", "shift=3.5", "mu=0.25", "time-shift=linear",
-            "shift-terminal=0.02", "sigmas=karras", "stopping-eps=0.005", "corrector=on", "base-sigmas=training", "taylor=time", "lower-order-final=true",
+            "shift-terminal=0.02", "sigmas=karras", "stopping-eps=0.005", "corrector=on", "base-sigmas=training", "taylor=time", "lower-order-final=true", "predict-x0=true",
             "solver-order=3", "unipc-variant=bh1", "rtol=0.001", "atol=0.0001", "grid=karras", "tuned=false", "clip=false"];
         var defaults = new SolverSettings();
         foreach (var option in SolverOption.All.Where(o => o != SolverOption.GridFile))

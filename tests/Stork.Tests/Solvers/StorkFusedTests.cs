@@ -35,6 +35,13 @@ public class StorkFusedTests
         { "corrected+corrector", 4, 8, 2, 10, "eps" },
         { "corrected+corrector", 4, 8, 1, 10, "v" },
         { "corrected+corrector", 2, 10, 2, 10, "eps-cosine" },
+        { "corrected-x0", 4, 8, 2, 10, "eps" },
+        { "corrected-x0", 4, 8, 3, 10, "v" },
+        { "corrected-x0", 2, 10, 2, 10, "eps-cosine" },
+        { "corrected-x0", 4, 5, 1, 8, "flow" },
+        { "corrected-x0", 4, 12, 2, 9, "flow" },
+        { "corrected-x0+corrector", 4, 8, 2, 10, "eps" },
+        { "corrected-x0+corrector", 4, 12, 2, 9, "flow" },
     };
 
     internal static IDenoiser Model(string kind)
@@ -60,7 +67,8 @@ public class StorkFusedTests
             Variant = variant == "upstream" ? StorkVariant.Upstream : StorkVariant.Corrected,
             Substeps = substeps,
             DerivativeOrder = derivativeOrder,
-            Corrector = variant == "corrected+corrector" ? CorrectorMode.On : CorrectorMode.Off,
+            Corrector = variant.EndsWith("+corrector", StringComparison.Ordinal) ? CorrectorMode.On : CorrectorMode.Off,
+            DataPrediction = variant.StartsWith("corrected-x0", StringComparison.Ordinal),
         };
         if (variant == "corrected-t")
         {

@@ -203,6 +203,12 @@ public sealed class SolverOption
         + "diffusers' multistep solvers end (true or false; default false).", OptionModels.Flow,
         [(["true", "on"], true), (["false", "off"], false)], s => s.LowerOrderFinal, (s, v) => s with { LowerOrderFinal = v }, commandLine: false);
 
+    /// <summary>STORK: expand the data prediction instead of epsilon or the velocity.</summary>
+    public static readonly SolverOption PredictX0 = Choice("predict-x0", ["data-prediction"],
+        "STORK (corrected): the virtual evaluations expand the data prediction x0 instead of epsilon or the velocity, the ODE written "
+        + "over it (diffusers' predict_x0, DPM-Solver++'s choice; true or false; default false).", OptionModels.Any,
+        [(["true", "on"], true), (["false", "off"], false)], s => s.DataPrediction, (s, v) => s with { DataPrediction = v }, commandLine: false);
+
     /// <summary>STORK on noise models: the Taylor variable.</summary>
     public static readonly SolverOption Taylor = Choice("taylor", [],
         "STORK on noise models: the Taylor variable, time or logsnr (default: logsnr corrected, time upstream).", OptionModels.Any,
@@ -290,7 +296,7 @@ public sealed class SolverOption
     public static IReadOnlyList<SolverOption> All { get; } =
     [
         Substeps, DerivativeOrder, StorkVariant, Shift, Mu, TimeShift, ShiftTerminal, Sigmas, StoppingEps, Corrector, BaseSigmas, Taylor,
-        LowerOrderFinal, SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, GridFile, Tuned, Clip,
+        LowerOrderFinal, PredictX0, SolverOrder, UniPcVariant, RelativeTolerance, AbsoluteTolerance, Grid, GridFile, Tuned, Clip,
     ];
 
     /// <summary>The options of the flow sigma grid (<see cref="SolverSettings.FlowGrid"/>).</summary>

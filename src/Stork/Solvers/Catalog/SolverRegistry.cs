@@ -14,7 +14,7 @@ public static class SolverRegistry
     private static readonly SolverOption[] StorkReads =
         [.. SolverOption.FlowGrid, SolverOption.StorkVariant, SolverOption.Substeps, SolverOption.DerivativeOrder, SolverOption.StoppingEps,
             SolverOption.Grid, SolverOption.Corrector, SolverOption.BaseSigmas, SolverOption.Taylor, SolverOption.GridFile, SolverOption.Tuned,
-            SolverOption.LowerOrderFinal];
+            SolverOption.LowerOrderFinal, SolverOption.PredictX0];
 
     private static readonly SolverOption[] StandardReads = [.. SolverOption.FlowGrid, SolverOption.Grid, SolverOption.GridFile, SolverOption.Tuned];
 

@@ -35,6 +35,9 @@ public sealed record SolverSettings
     /// <summary>STORK on flow models: the last step first order, to the data prediction (null: the solver's default).</summary>
     public bool? LowerOrderFinal { get; init; }
 
+    /// <summary>STORK: expand the data prediction instead of epsilon or the velocity (null: the solver's default, as published).</summary>
+    public bool? DataPrediction { get; init; }
+
     /// <summary>STORK on flow models without pipeline sigmas: the base sigma grid (null: the variant's default).</summary>
     public FlowSigmaBase? FlowSigmas { get; init; }
 
@@ -104,6 +107,7 @@ public sealed record SolverSettings
         options = FlowSigmas is { } f ? options with { FlowSigmas = f } : options;
         options = TaylorVariable is { } tv ? options with { TaylorVariable = tv } : options;
         options = LowerOrderFinal is { } lof ? options with { LowerOrderFinal = lof } : options;
+        options = DataPrediction is { } x0 ? options with { DataPrediction = x0 } : options;
         return StoppingEps is { } eps ? options with { StoppingEps = eps } : options;
     }
 }

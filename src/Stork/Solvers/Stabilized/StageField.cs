@@ -6,21 +6,25 @@ namespace Stork.Solvers.Stabilized;
 /// The right-hand side of a STORK step in coefficient space. A stage value is a vector of weights over the step's basis
 /// tensors (index 0: the sample at the step start; then the stored model outputs u0 = current, u1, ...). The model output
 /// at stage time c is the virtual (Taylor) value <c>u0 + d D1 + d^2/2 D2 + d^3/6 D3</c>, d = c - t0.
-/// Velocity path (flow): f(c, Y) = that value. Drift path (noise): f(c, Y) = A(c) Y + B(c) eps(c).
+/// Velocity path (flow): f(c, Y) = that value. Drift path (noise): f(c, Y) = A(c) Y + B(c) eps(c), or with the data
+/// prediction expanded, f(c, Y) = C(c) Y + D(c) x0(c) (<see cref="NoiseSchedule.DataDrift"/>).
 /// </summary>
 internal sealed class StageField
 {
     private readonly NoiseSchedule? _schedule;
     private readonly NoiseSchedule? _lambda;
+    private readonly bool _dataPrediction;
     private double _centerVariable;
 
     /// <param name="capacity">Largest basis.</param>
     /// <param name="driftSchedule">Noise models: the schedule of the drift; null for flow (velocity) models.</param>
     /// <param name="logSnrSchedule">When set, the Taylor polynomial is in half log-SNR lambda(t) of this schedule instead of t.</param>
-    public StageField(int capacity, NoiseSchedule? driftSchedule, NoiseSchedule? logSnrSchedule = null)
+    /// <param name="dataPrediction">Drift path: the expanded output is the data prediction x0, not epsilon.</param>
+    public StageField(int capacity, NoiseSchedule? driftSchedule, NoiseSchedule? logSnrSchedule = null, bool dataPrediction = false)
     {
         _schedule = driftSchedule;
         _lambda = logSnrSchedule;
+        _dataPrediction = dataPrediction;
         D1 = new double[capacity];
         D2 = new double[capacity];
         D3 = new double[capacity];
@@ -79,7 +83,7 @@ internal sealed class StageField
             return;
         }
 
-        var (a, b) = _schedule.Drift(c);
+        var (a, b) = _dataPrediction ? _schedule.DataDrift(c) : _schedule.Drift(c);
         for (int k = 0; k < Size; k++)
         {
             dst[k] = (a * y[k]) + (b * tay[k]);

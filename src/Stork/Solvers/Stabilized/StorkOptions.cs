@@ -102,6 +102,15 @@ public sealed record StorkOptions
     /// </summary>
     public bool LowerOrderFinal { get; init; }
 
+    /// <summary>
+    /// Corrected variant: the virtual evaluations expand the data prediction x0 instead of epsilon (noise models) or the
+    /// velocity (flow models), and the stages integrate the ODE written over it,
+    /// <c>dx/dt = (sigma'/sigma) x + (alpha' - alpha sigma'/sigma) x0</c> (<see cref="Schedules.NoiseSchedule.DataDrift"/>;
+    /// on rectified flow <c>dx/dsigma = (x - x0) / sigma</c>): the DPM-Solver++ / UniPC choice of what to extrapolate.
+    /// A run that ends at the clean data returns the last evaluation's data prediction. Default false (as published).
+    /// </summary>
+    public bool DataPrediction { get; init; }
+
     /// <summary>The step count from which <see cref="CorrectorMode.Auto"/> turns the corrector on (measured; see the README).</summary>
     public const int AutoCorrectorSteps = 20;
 
@@ -165,6 +174,11 @@ public sealed record StorkOptions
         if (Corrector == CorrectorMode.On && Variant == StorkVariant.Upstream)
         {
             throw new OptionException("corrector", "belongs to the corrected variant: upstream STORK has none.");
+        }
+
+        if (DataPrediction && Variant == StorkVariant.Upstream)
+        {
+            throw new OptionException("predict-x0", "belongs to the corrected variant: upstream STORK expands epsilon.");
         }
 
         if (Corrector == CorrectorMode.On && DerivativeOrder > 2)

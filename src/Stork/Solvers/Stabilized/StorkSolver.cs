@@ -48,8 +48,9 @@ public abstract class StorkSolver : ISolver
         Options = options;
         _model = model;
         _driftPath = model.Prediction != Prediction.FlowVelocity;
-        _target = _driftPath ? Prediction.Epsilon : Prediction.FlowVelocity;
+        _target = options.DataPrediction ? Prediction.Sample : _driftPath ? Prediction.Epsilon : Prediction.FlowVelocity;
         bool upstream = options.Variant == StorkVariant.Upstream;
+
         if (_driftPath)
         {
             if (steps < 2)
@@ -115,7 +116,8 @@ public abstract class StorkSolver : ISolver
             }
         }
 
-        _finalToData = _driftPath || (options.LowerOrderFinal && _terminal == 0.0);
+        // The data-prediction drift is singular at sigma 0: a flow run that ends there returns the data prediction.
+        _finalToData = _driftPath || ((options.LowerOrderFinal || options.DataPrediction) && _terminal == 0.0);
         _correct = options.CorrectsAt(_times.Length, !_driftPath);
         _rock4 = options.Order == 4 ? Rock4Table.Default.Select(options.Substeps) : null;
         _plan = new double[_times.Length * MaxBasis];
@@ -125,8 +127,8 @@ public abstract class StorkSolver : ISolver
         _planCx = new double[_times.Length];
         _planCp = new double[_times.Length];
         _planned = new bool[_times.Length];
-        _field = new StageField(MaxBasis, _driftPath ? model.Schedule : null,
-            _driftPath && options.TaylorVariable == TaylorVariable.LogSnr ? model.Schedule : null);
+        _field = new StageField(MaxBasis, _driftPath || options.DataPrediction ? model.Schedule : null,
+            _driftPath && options.TaylorVariable == TaylorVariable.LogSnr ? model.Schedule : null, _target == Prediction.Sample);
     }
 
     /// <summary>Creates STORK-2 or STORK-4 as <paramref name="options"/> says.</summary>
@@ -253,10 +255,33 @@ public abstract class StorkSolver : ISolver
     /// <summary>
     /// Last evaluation, to the clean end: the data prediction there, x0 = (x - sigma eps) / alpha on the noise path
     /// (upstream omits the division by alpha), x0 = cx x + cp v on the flow path (<see cref="StorkOptions.LowerOrderFinal"/>:
-    /// the first-order step to sigma 0), with the correction of step i - 1 added to x first when the corrector runs.
+    /// the first-order step to sigma 0), with the correction of step i - 1 added to x first when the corrector runs; with
+    /// <see cref="StorkOptions.DataPrediction"/> the stored output is that prediction.
     /// </summary>
     private void PlanFinal(int i, double t)
     {
+        var plan = _plan.AsSpan(i * MaxBasis, MaxBasis);
+        plan.Clear();
+        if (_target == Prediction.Sample)
+        {
+            // The stored output is the data prediction from the sample the model saw; with the corrector, the data
+            // prediction of the corrected sample: x0 = cx x + cp out, so it moves by cx times the correction.
+            int corrected = 0;
+            if (_correct && i > BeginIndex)
+            {
+                corrected = Correction(i);
+                double cx = _model.Prediction == _target ? 0.0 : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t).Cx;
+                for (int k = 1; k <= corrected + 1; k++)
+                {
+                    plan[k] = cx * _correction[k];
+                }
+            }
+
+            plan[StageField.CurrentIndex] += 1.0;
+            Planned(i, t, corrected);
+            return;
+        }
+
         // Noise path: x0 = (x - sigma eps) / alpha, written as divisions (the bytes of the published runs).
         double alpha, cp;
         if (_driftPath)
@@ -270,8 +295,6 @@ public abstract class StorkSolver : ISolver
             alpha = 1.0 / cx;
         }
 
-        var plan = _plan.AsSpan(i * MaxBasis, MaxBasis);
-        plan.Clear();
         plan[0] = 1.0 / alpha;
         int depth = 0;
         if (_correct && i > BeginIndex)
