@@ -274,7 +274,9 @@ public sealed class SolverOption
         {
             try
             {
-                return s with { Times = Grids.TunedGrid.Load(path).Times };
+                // A pipeline-tuned grid records its dynamic shift: the run's mu setting, which a pipeline under another refuses.
+                var grid = Grids.TunedGrid.Load(path);
+                return s with { Times = grid.Times, FlowGrid = grid.Mu is { } mu ? s.FlowGrid with { Mu = mu } : s.FlowGrid };
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
