@@ -14,7 +14,10 @@ namespace Stork.Cli;
 /// <c>stork tune</c>: the evaluation times of one solver at one NFE tuned for one model (<see cref="GridTuner"/>) against
 /// the converged RK45 solution from the same noise on a calibration batch, checked on a held-out batch, written as a grid
 /// file any solver takes (<c>--grid-file</c>, spec key <c>grid-file=</c>) and a model card can list (<c>tuned_grids</c>).
-/// Resumable: the references and the search state are kept beside the output and a rerun continues from them.
+/// On a text-to-image model folder (<see cref="Stork.Pipelines.PipelineGridTuner"/>) the batches are (prompt, seed)
+/// pairs, the reference the pipeline's converged run (<c>--reference</c>), and a folder lists grids under
+/// <c>_stork_defaults.tuned_grids</c>. Resumable: the references and the search state are kept beside the output and a
+/// rerun continues from them.
 /// </summary>
 internal static class TuneCommand
 {
