@@ -269,7 +269,7 @@ public sealed class SolverOption
     /// <summary>A tuned time grid file (<c>stork tune</c>): the solver evaluates the model at its times.</summary>
     public static readonly SolverOption GridFile = new("grid-file", [],
         "A tuned grid file (stork tune): the solver evaluates the model at its times (one per step, so the step count must match) and ends at "
-        + "the clean data. Without it a model card's tuned grid for the solver and step count is the default.", OptionModels.Any, true, false, _ => null,
+        + "the clean data. Without it a model card's (or a model folder's) tuned grid for the solver and step count is the default.", OptionModels.Any, true, false, _ => null,
         (s, path) =>
         {
             try
