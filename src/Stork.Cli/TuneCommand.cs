@@ -48,6 +48,11 @@ internal static class TuneCommand
         {
             if (r.GetValue(models.Model) is { } m && Directory.Exists(ShippedModels.Resolve(m)))
             {
+                if (r.GetResult(referenceTol) is { Implicit: false })
+                {
+                    throw new CliException("--reference-tol sets the RK45 reference of cards; a model folder's reference is --reference SOLVER:STEPS.");
+                }
+
                 var folder = new FolderTune(ShippedModels.Resolve(m), r.GetValue(solver)!, r.GetValue(nfe), r.GetValue(calibration) ?? 2, r.GetValue(validation) ?? 2,
                     r.GetValue(seed), r.GetValue(budget), r.GetValue(output)!, r.GetValue(prompts), r.GetValue(classifier), r.GetValue(referenceRun)!)
                 {
@@ -57,9 +62,10 @@ internal static class TuneCommand
                 return Task.FromResult(TuneFolder(folder, stdout, stderr, ct));
             }
 
-            if (r.GetValue(prompts) is not null || r.GetValue(trueCfg) is not null || r.GetValue(guidance) is not null || r.GetValue(negative) is not null)
+            if (r.GetValue(prompts) is not null || r.GetValue(classifier) is not null || r.GetValue(trueCfg) is not null || r.GetValue(guidance) is not null
+                || r.GetValue(negative) is not null || r.GetResult(referenceRun) is { Implicit: false })
             {
-                throw new CliException("--prompt-file, --true-cfg, --guidance and --negative-prompt apply to text-to-image model folders (--model FOLDER).");
+                throw new CliException("--prompt-file, --classifier, --true-cfg, --guidance, --negative-prompt and --reference apply to text-to-image model folders (--model FOLDER); cards take --reference-tol.");
             }
 
             int n = r.GetValue(nfe), nc = r.GetValue(calibration) ?? 32, nv = r.GetValue(validation) ?? 32, evaluations = r.GetValue(budget);

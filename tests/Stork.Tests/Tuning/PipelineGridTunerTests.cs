@@ -96,6 +96,8 @@ public sealed class PipelineGridTunerTests
         AssertRefused(code, stderr, "--reference");
         (code, _, stderr) = h.Run([.. tune[..^4], "--prompt-file", h.PathOf("missing.txt"), "--out", other]);
         AssertRefused(code, stderr, "missing.txt");
+        (code, _, stderr) = h.Run([.. tune[..^2], "--reference-tol", "1e-5", "--out", other]);
+        AssertRefused(code, stderr, "--reference-tol");
         Assert.False(File.Exists(other));
     }
 
