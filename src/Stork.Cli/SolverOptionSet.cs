@@ -23,7 +23,7 @@ internal sealed class SolverOptionSet
         Pipelines = pipelines;
         string names = string.Join(", ", SolverRegistry.Names);
         Scheduler = pipelines
-            ? new("--scheduler") { Description = PipelineHelp.Scheduler }
+            ? new("--scheduler") { Description = PipelineHelp.Scheduler + " Options may follow in brackets, e.g. stork-4[grid-file=F] (a stork tune grid)." }
             : new("--scheduler") { Description = $"Solver: {names}.", DefaultValueFactory = _ => "stork-4" };
         SchedulerConfig = new("--scheduler-config")
         {
@@ -33,7 +33,8 @@ internal sealed class SolverOptionSet
                     + string.Join(", ", SchedulerConfigReader.ClassNames) + ". Unsupported options are errors; omitted ones take diffusers' "
                     + "defaults. It replaces --scheduler and the solver options; --steps, --mu and --stork-variant still apply.",
         };
-        _flags = SolverOption.All.Where(o => o.CommandLine && (!pipelines || o.Pipelines))
+        // Pipelines take the options they read, and on the command line a tuned grid file (not over HTTP: the server reads no paths).
+        _flags = SolverOption.All.Where(o => o.CommandLine && (!pipelines || o.Pipelines || o == SolverOption.GridFile))
             .Select(o => (new Option<string?>("--" + o.Key) { Description = pipelines ? PipelineHelp.SolverOption(o) : o.Description }, o)).ToList();
     }
 
@@ -133,6 +134,14 @@ internal sealed class SolverOptionSet
             }
 
             return variant is null ? null : new SchedulerChoice { Variant = variant };
+        }
+
+        if (name.Contains('[', StringComparison.Ordinal))
+        {
+            // A spec with options in brackets (as bench and tune take), on top of the flags: e.g. stork-4[grid-file=F].
+            var spec = Stork.Evaluation.SolverSpec.Parse(name, Read(r));
+            Check(r, [spec.Name], null);
+            return SchedulerChoice.Named(spec.Name, spec.Settings);
         }
 
         SolverRegistry.Require(name);

@@ -14,7 +14,10 @@ namespace Stork.Cli;
 /// <c>stork tune</c>: the evaluation times of one solver at one NFE tuned for one model (<see cref="GridTuner"/>) against
 /// the converged RK45 solution from the same noise on a calibration batch, checked on a held-out batch, written as a grid
 /// file any solver takes (<c>--grid-file</c>, spec key <c>grid-file=</c>) and a model card can list (<c>tuned_grids</c>).
-/// Resumable: the references and the search state are kept beside the output and a rerun continues from them.
+/// On a text-to-image model folder (<see cref="Stork.Pipelines.PipelineGridTuner"/>) the batches are (prompt, seed)
+/// pairs, the reference the pipeline's converged run (<c>--reference</c>), and a folder lists grids under
+/// <c>_stork_defaults.tuned_grids</c>. Resumable: the references and the search state are kept beside the output and a
+/// rerun continues from them.
 /// </summary>
 internal static class TuneCommand
 {
@@ -25,19 +28,47 @@ internal static class TuneCommand
         var runtime = new RuntimeOptionSet();
         var solver = new Option<string>("--solver") { Description = "The solver to tune, with options in brackets, e.g. stork-4 or unipc[order=3].", DefaultValueFactory = _ => "stork-4" };
         var nfe = new Option<int>("--nfe") { Description = "Model evaluations the grid is for.", DefaultValueFactory = _ => 10 };
-        var calibration = new Option<int>("--calibration") { Description = "Samples of the calibration batch (seed --seed).", DefaultValueFactory = _ => 32 };
-        var validation = new Option<int>("--validation") { Description = "Samples of the held-out batch (seed --seed + 1).", DefaultValueFactory = _ => 32 };
+        var calibration = new Option<int?>("--calibration") { Description = "Samples of the calibration batch (seed --seed; default 32). Model folders: images per prompt (default 2)." };
+        var validation = new Option<int?>("--validation") { Description = "Samples of the held-out batch (seed --seed + 1; default 32). Model folders: images per prompt, seeds after the calibration batch's (default 2)." };
+        var prompts = new Option<string?>("--prompt-file", "--prompts") { Description = "Model folders: the prompts of both batches, one per non-empty line (default: the class names of --classifier, as stork bench prompted)." };
+        var classifier = new Option<string?>("--classifier") { Description = "Model folders without --prompt-file: the classifier card whose class names are the prompts (default: the shipped models/fashion-classifier.json)." };
+        var trueCfg = new Option<double?>("--true-cfg") { Description = "Model folders: " + Stork.Pipelines.PipelineHelp.TrueCfg };
+        var guidance = new Option<double?>("--guidance") { Description = "Model folders: " + Stork.Pipelines.PipelineHelp.Guidance };
+        var negative = new Option<string?>("--negative-prompt") { Description = "Model folders: " + Stork.Pipelines.PipelineHelp.NegativePrompt };
+        var referenceRun = new Option<string>("--reference") { Description = "Model folders: the converged run, SOLVER:STEPS (as stork compare; the default is stork bench prompted's).", DefaultValueFactory = _ => "euler:200" };
         var seed = new Option<long>("--seed") { Description = "Seed of the calibration noise (the held-out batch uses seed + 1) and of the search order.", DefaultValueFactory = _ => 0 };
         var budget = new Option<int>("--budget") { Description = "Solver runs over the calibration batch the search may spend.", DefaultValueFactory = _ => 120 };
         var referenceTol = new Option<double>("--reference-tol") { Description = "rtol = atol of the RK45 reference solutions.", DefaultValueFactory = _ => 1e-6 };
         var output = new Option<string>("--out") { Description = "The grid file to write (JSON); FILE.state.json and FILE.reference.npy beside it make the run resumable.", Required = true };
 
-        var command = new Command("tune", "Tune a solver's time steps for a model at one NFE: minimise the RMSE to the converged ODE solution from the same noise on a calibration batch; write a grid file.");
-        command.AddOptions(models.All.Concat(runtime.All), [solver, nfe, calibration, validation, seed, budget, referenceTol, output]);
+        var command = new Command("tune", "Tune a solver's time steps for a model (card, mixture, or text-to-image folder with prompts) at one NFE: minimise the RMSE to the converged solution from the same noise on a calibration batch; write a grid file.");
+        command.AddOptions(models.All.Concat(runtime.All), [solver, nfe, calibration, validation, seed, budget, referenceTol, output, prompts, classifier, trueCfg, guidance, negative, referenceRun]);
 
         command.SetAction((r, ct) =>
         {
-            int n = r.GetValue(nfe), nc = r.GetValue(calibration), nv = r.GetValue(validation), evaluations = r.GetValue(budget);
+            if (r.GetValue(models.Model) is { } m && Directory.Exists(ShippedModels.Resolve(m)))
+            {
+                if (r.GetResult(referenceTol) is { Implicit: false })
+                {
+                    throw new CliException("--reference-tol sets the RK45 reference of cards; a model folder's reference is --reference SOLVER:STEPS.");
+                }
+
+                var folder = new FolderTune(ShippedModels.Resolve(m), r.GetValue(solver)!, r.GetValue(nfe), r.GetValue(calibration) ?? 2, r.GetValue(validation) ?? 2,
+                    r.GetValue(seed), r.GetValue(budget), r.GetValue(output)!, r.GetValue(prompts), r.GetValue(classifier), r.GetValue(referenceRun)!)
+                {
+                    Template = new Stork.Pipelines.GenerationRequest { Prompt = "", TrueCfgScale = r.GetValue(trueCfg), GuidanceScale = r.GetValue(guidance), NegativePrompt = r.GetValue(negative) },
+                    Command = "stork tune " + string.Join(' ', r.Tokens.Select(t => t.Value)),
+                };
+                return Task.FromResult(TuneFolder(folder, stdout, stderr, ct));
+            }
+
+            if (r.GetValue(prompts) is not null || r.GetValue(classifier) is not null || r.GetValue(trueCfg) is not null || r.GetValue(guidance) is not null
+                || r.GetValue(negative) is not null || r.GetResult(referenceRun) is { Implicit: false })
+            {
+                throw new CliException("--prompt-file, --classifier, --true-cfg, --guidance, --negative-prompt and --reference apply to text-to-image model folders (--model FOLDER); cards take --reference-tol.");
+            }
+
+            int n = r.GetValue(nfe), nc = r.GetValue(calibration) ?? 32, nv = r.GetValue(validation) ?? 32, evaluations = r.GetValue(budget);
             double tol = r.GetValue(referenceTol);
             SolverOptionSet.CheckSteps(n, "--nfe");
             if (nc < 1 || nv < 1 || evaluations < 1 || nc > 4096 || nv > 4096)
@@ -122,6 +153,125 @@ internal static class TuneCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    private sealed record FolderTune(string Folder, string Solver, int Steps, int Calibration, int Validation, long Seed, int Budget, string Out,
+        string? PromptFile, string? Classifier, string Reference)
+    {
+        public required Stork.Pipelines.GenerationRequest Template { get; init; }
+
+        public required string Command { get; init; }
+    }
+
+    // stork tune --model FOLDER: the pipeline's solver against its converged run (PipelineGridTuner), latents cached and the search resumable as on cards.
+    private static int TuneFolder(FolderTune t, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        SolverOptionSet.CheckSteps(t.Steps, "--nfe");
+        if (t.Calibration is < 1 or > 256 || t.Validation is < 1 or > 256 || t.Budget < 1)
+        {
+            throw new CliException($"model folders take 1 to 256 images per prompt in --calibration and --validation and --budget >= 1 (got {t.Calibration}, {t.Validation}, {t.Budget}).");
+        }
+
+        if (!t.Out.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CliException($"--out must end in .json (got '{t.Out}').");
+        }
+
+        var (referenceName, referenceSteps) = Stork.Pipelines.SchedulerComparison.ParseReference(t.Reference);
+        var spec = BenchOdeCommand(t.Solver);
+        if (spec.IsAdaptive)
+        {
+            throw new CliException($"--solver: {spec.Name} chooses its own steps; pipelines take fixed-step solvers.");
+        }
+
+        IReadOnlyList<string> promptList;
+        if (t.PromptFile is { } pf)
+        {
+            if (t.Classifier is not null)
+            {
+                throw new CliException("give --prompt-file or --classifier (whose class names are the prompts), not both.");
+            }
+
+            promptList = Stork.Pipelines.BatchFile.Prompts(InputFile.ReadAllText(pf, "prompt file", 1L << 20), $"prompt file '{pf}'");
+        }
+        else
+        {
+            string card = t.Classifier ?? ShippedModels.Find("fashion-classifier.json")
+                ?? throw new CliException("no --prompt-file given and the shipped models/fashion-classifier.json (whose class names are the default prompts) was not found.");
+            promptList = Stork.Pipelines.PromptedBench.ClassPrompts(ModelCard.Load(card));
+        }
+
+        var files = new OutputFiles();
+        files.Output(t.Out, "--out");
+        using var pipeline = Stork.Pipelines.TextToImage.Load(t.Folder, new Stork.Pipelines.PipelineOptions { KeepLoaded = true });
+        var tuner = new Stork.Pipelines.PipelineGridTuner(pipeline, spec, t.Steps, t.Template, referenceName, referenceSteps);
+        var calibrationBatch = new Stork.Pipelines.PromptBatch(promptList, t.Calibration, t.Seed);
+        var validationBatch = new Stork.Pipelines.PromptBatch(promptList, t.Validation, calibrationBatch.NextSeed);
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(t.Folder));
+        var g = tuner.Settings;
+        string conditions = string.Create(CultureInfo.InvariantCulture,
+            $"{name}|{g.Height}x{g.Width}|{g.MaxSequenceLength}|cfg {g.TrueCfgScale:R}|g {g.GuidanceScale:R}|neg {g.NegativePrompt}|mu {tuner.Mu:R}|{string.Join('\n', promptList)}");
+        string referenceKey = string.Create(CultureInfo.InvariantCulture, $"{conditions}|{t.Calibration}|{t.Validation}|{t.Seed}|{referenceName}:{referenceSteps}");
+        string key = string.Create(CultureInfo.InvariantCulture, $"{referenceKey}|{spec.Label}|{t.Steps}");
+        string referencePath = t.Out + ".reference.npy", statePath = t.Out + ".state.json";
+        int[] cShape = tuner.LatentShape(calibrationBatch), vShape = tuner.LatentShape(validationBatch);
+        int[] shape = [cShape[0] + vShape[0], .. cShape[1..]];
+        var reference = ReferenceCache.GetOrCompute(referencePath, referenceKey, shape, () =>
+        {
+            stderr.WriteLine($"computing the reference ({referenceName}, {referenceSteps} steps) of {calibrationBatch.Count} + {validationBatch.Count} images...");
+            return [.. tuner.Reference(calibrationBatch, null, ct), .. tuner.Reference(validationBatch, null, ct)];
+        }, w => stderr.WriteLine($"warning: {w}"), ct);
+        int split = calibrationBatch.Count * cShape[1..].Aggregate(1, (a, b) => a * b);
+        var calibrationReference = reference.AsSpan(0, split).ToArray();
+        var validationReference = reference.AsSpan(split).ToArray();
+        var search = tuner.Search(calibrationBatch, calibrationReference);
+        var options = new TuneOptions { Budget = t.Budget, Seed = t.Seed };
+        var state = TuneStateFile.Load(statePath, key, tuner.Steps, out string? problem);
+        if (state is not null || problem is not null)
+        {
+            stderr.WriteLine(state is not null ? $"resuming from '{statePath}' ({state.Evaluations} solver runs done)." : $"warning: '{statePath}' {problem}; starting afresh.");
+        }
+
+        state ??= search.Start(options, ct);
+        ProgressDisplay.Run(stderr, $"tune {spec.Label} at {t.Steps} steps on {name}", t.Budget, progress =>
+        {
+            var sink = progress is null ? null : new Progress(progress);
+            state = search.Search(options, state, s => AtomicFile.WriteAllText(statePath, TuneStateFile.ToJson(key, s)), sink, ct);
+        });
+
+        var grid = tuner.Grid(state);
+        double defaultValidation = tuner.Error(null, validationBatch, validationReference, ct);
+        double tunedValidation = tuner.Error(grid.Times, validationBatch, validationReference, ct);
+        var details = new Dictionary<string, object?>
+        {
+            ["model"] = name,
+            ["settings"] = spec.Label,
+            ["method"] = "coordinate search (seeded order, +/- step, step halved after a sweep without improvement) over the softmax logits of the grid's increments "
+                + "in the pipeline's time (flow: sigma, absolute, under the recorded mu), from the solver's own pipeline grid; objective: RMSE of the final latents "
+                + $"to {referenceName} at {referenceSteps} steps from the same noise, prompt and guidance",
+            ["height"] = g.Height,
+            ["width"] = g.Width,
+            ["true_cfg_scale"] = g.TrueCfgScale,
+            ["guidance_scale"] = g.GuidanceScale,
+            ["negative_prompt"] = g.NegativePrompt,
+            ["prompts"] = promptList,
+            ["seed"] = t.Seed,
+            ["calibration_per_prompt"] = t.Calibration,
+            ["validation_per_prompt"] = t.Validation,
+            ["reference"] = $"{referenceName}:{referenceSteps}",
+            ["objective_evaluations"] = state.Evaluations,
+            ["calibration_rmse_default"] = state.DefaultLoss,
+            ["calibration_rmse_tuned"] = state.Loss,
+            ["validation_rmse_default"] = defaultValidation,
+            ["validation_rmse_tuned"] = tunedValidation,
+            ["default_times"] = tuner.DefaultTimes,
+            ["command"] = t.Command,
+        };
+        files.SetText(t.Out, grid.ToJson(details));
+        files.Commit(ct);
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {t.Out}: {spec.Label} at {t.Steps} steps on {name}{(tuner.Mu is { } mu ? $" (mu {mu:0.####})" : "")}, latent RMSE to {referenceName} x {referenceSteps}: calibration {state.DefaultLoss:0.000e+0} -> {state.Loss:0.000e+0}, held-out {defaultValidation:0.000e+0} -> {tunedValidation:0.000e+0} ({state.Evaluations} solver runs)."));
+        return 0;
     }
 
     private static SolverSpec BenchOdeCommand(string text)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Stork.Grids;
 using Stork.IO;
 using Stork.Predictions;
@@ -69,7 +70,13 @@ internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec 
     /// <param name="steps">num_inference_steps.</param>
     /// <param name="kind">How the family drives its scheduler.</param>
     /// <param name="imageTokens">Image tokens, for the dynamic shift of flow families.</param>
-    public static PipelineScheduler Resolve(string folderConfigPath, SchedulerChoice? choice, int steps, SchedulerKind kind, int imageTokens)
+    /// <param name="folderGrids">
+    /// The folder's tuned grids (<c>_stork_defaults.tuned_grids</c>, <see cref="FolderDefaults"/>): a solver on its native
+    /// grid at a step count the folder has a grid for walks it, as a model card's <c>tuned_grids</c>, when the grid was
+    /// tuned under this run's dynamic shift (<see cref="TunedGrid.Mu"/>).
+    /// </param>
+    public static PipelineScheduler Resolve(string folderConfigPath, SchedulerChoice? choice, int steps, SchedulerKind kind, int imageTokens,
+        IReadOnlyList<TunedGrid>? folderGrids = null)
     {
         if (choice is { Name: not null, ConfigPath: not null })
         {
@@ -89,12 +96,15 @@ internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec 
                 $"an adaptive solver ({n}) chooses its own evaluation times and is not supported in text-to-image pipelines; choose a fixed-step solver.", nameof(choice));
         }
 
-        var resolved = kind == SchedulerKind.DiscreteVp ? Discrete(text, configPath, choice, steps) : FlowMatching(text, configPath, choice, steps, kind, imageTokens);
+        var resolved = kind == SchedulerKind.DiscreteVp
+            ? Discrete(text, configPath, choice, steps, folderGrids ?? [])
+            : FlowMatching(text, configPath, choice, steps, kind, imageTokens, folderGrids ?? []);
         string label = choice?.ConfigPath is { } p ? $"{resolved.Name} ({Path.GetFileName(p)})" : choice?.Name is null ? $"{resolved.Name} (model scheduler_config.json)" : resolved.Name;
         return resolved with { Name = label };
     }
 
-    private static PipelineScheduler FlowMatching(string text, string configPath, SchedulerChoice? choice, int steps, SchedulerKind kind, int imageTokens)
+    private static PipelineScheduler FlowMatching(string text, string configPath, SchedulerChoice? choice, int steps, SchedulerKind kind, int imageTokens,
+        IReadOnlyList<TunedGrid> folderGrids)
     {
         var json = JsonConfig.Parse(text, configPath);
         double? mu = null;
@@ -117,7 +127,15 @@ internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec 
         if (choice?.Name is { } n)
         {
             name = n;
-            settings = SolverRegistry.WithPipelineDefaults(n, (choice.Settings ?? new SolverSettings()) with { FlowGrid = config.Settings.FlowGrid }, flow: true);
+            var own = choice.Settings ?? new SolverSettings();
+            // A given grid's sigmas are absolute: one tuned under another dynamic shift (another image size) does not fit.
+            if (own.Times is not null && own.FlowGrid.Mu is { } tunedMu && !SameMu(tunedMu, mu))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"the given grid was tuned under mu = {tunedMu:0.####}; this run's dynamic shift is {(mu is { } m ? $"mu = {m:0.####} ({imageTokens} image tokens)" : "none")}: tune a grid for this image size."));
+            }
+
+            settings = SolverRegistry.WithPipelineDefaults(n, own with { FlowGrid = config.Settings.FlowGrid }, flow: true);
         }
         else
         {
@@ -130,11 +148,15 @@ internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec 
             settings = settings with { FlowGrid = settings.FlowGrid with { BaseSigmas = TimeGrid.PipelineSigmas(steps) } };
         }
 
+        settings = SolverRegistry.WithModelGrid(name, Flow with { TunedGrids = [.. folderGrids.Where(g => g.Mu is null ? mu is null : SameMu(g.Mu.Value, mu))] }, steps, settings);
         var solver = SolverRegistry.Create(name, Flow, steps, settings);
         return new PipelineScheduler(solver, name, Flow, kind == SchedulerKind.FlowOwnGrid ? 1000.0 : 1.0, 1.0, mu, name, settings);
     }
 
-    private static PipelineScheduler Discrete(string text, string configPath, SchedulerChoice? choice, int steps)
+    // Dynamic shifts equal to the precision a grid file records them with.
+    private static bool SameMu(double tuned, double? run) => run is { } m && Math.Abs(tuned - m) <= 1e-9 * Math.Max(1, Math.Abs(m));
+
+    private static PipelineScheduler Discrete(string text, string configPath, SchedulerChoice? choice, int steps, IReadOnlyList<TunedGrid> folderGrids)
     {
         string name;
         SolverSettings settings;
@@ -175,6 +197,7 @@ internal sealed record PipelineScheduler(ISolver Solver, string Name, ModelSpec 
             ? VpLinearSchedule.FromDiscreteBetas(betas[0], betas[^1], config.TrainSteps)
             : new VpDiscreteSchedule(betas);
         var model = new ModelSpec(config.Prediction, schedule);
+        settings = upstream ? settings : SolverRegistry.WithModelGrid(name, model with { TunedGrids = [.. folderGrids.Where(g => g.Mu is null)] }, steps, settings);
         var solver = SolverRegistry.Create(name, model, steps, settings);
         // diffusers' Euler and Heun discrete schedulers start from noise of scale init_noise_sigma.
         double initial = solver is EulerSolver or HeunSolver ? StandardGrids.VeInitialNoiseScale(((StandardSolver)solver).Grid, settings.Diffusers) : 1.0;

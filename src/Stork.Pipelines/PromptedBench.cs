@@ -23,17 +23,24 @@ public sealed class PromptedBench
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentOutOfRangeException.ThrowIfLessThan(perClass, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(referenceSteps, 1);
-        Prompts = classifier.Card.ClassNames.Select(c => c.ToLowerInvariant().Replace("/", " or ", StringComparison.Ordinal)).ToArray();
-        if (Prompts.Count == 0)
-        {
-            throw new InvalidDataException($"classifier card '{classifier.Card.CardPath}' names no classes.");
-        }
+        Prompts = ClassPrompts(classifier.Card);
 
         Pipeline = pipeline;
         Classifier = classifier;
         PerClass = perClass;
         ReferenceSteps = referenceSteps;
         Seed = seed;
+    }
+
+    /// <summary>
+    /// The prompts of a class-conditional model scored by the classifier <paramref name="card"/>: its class names in
+    /// lower case ("/" read as "or"), one per class (also <c>stork tune</c>'s default prompts on a model folder).
+    /// </summary>
+    public static IReadOnlyList<string> ClassPrompts(ModelCard card)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        string[] prompts = card.ClassNames.Select(c => c.ToLowerInvariant().Replace("/", " or ", StringComparison.Ordinal)).ToArray();
+        return prompts.Length > 0 ? prompts : throw new InvalidDataException($"classifier card '{card.CardPath}' names no classes.");
     }
 
     /// <summary>The model.</summary>

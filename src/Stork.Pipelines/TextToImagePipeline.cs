@@ -20,6 +20,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
     {
         _family = family;
         Defaults = FolderDefaults.Apply(family.Defaults, family.Folder.Index, family);
+        TunedGrids = FolderDefaults.TunedGrids(family.Folder.Index, family.Folder.Root);
         _modelHashes = new(() => ModelHashes.Of(family.Folder.Root));
     }
 
@@ -36,6 +37,9 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
 
     /// <summary>The family's defaults, then the folder's own <c>_stork_defaults</c> (<see cref="FolderDefaults"/>).</summary>
     public GenerationDefaults Defaults { get; }
+
+    /// <summary>The folder's tuned grids (<c>_stork_defaults.tuned_grids</c>, <see cref="FolderDefaults.TunedGrids"/>).</summary>
+    internal IReadOnlyList<Grids.TunedGrid> TunedGrids { get; }
 
     /// <summary>The family (tests and the worked example in CONTRIBUTING read its data).</summary>
     internal Family Family => _family;
@@ -66,10 +70,22 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Prompt, nameof(request.Prompt));
+        return Resolve(request).Settings;
+    }
+
+    /// <summary>One image's final latent shape at <paramref name="r"/>'s size (<see cref="GenerationResult.FinalLatentsShape"/> without the count).</summary>
+    internal int[] LatentShape(ResolvedGeneration r)
+    {
+        int h = r.Height / _family.VaeScale, w = r.Width / _family.VaeScale;
+        return _family.Layout != LatentLayout.Unpacked ? [h / 2 * (w / 2), _family.LatentChannels * 4] : [_family.LatentChannels, h, w];
+    }
+
+    /// <summary>The request's settings, checked as <see cref="Generate"/> checks them, and the solver it would run (the grid tuner reads it).</summary>
+    internal (ResolvedGeneration Settings, PipelineScheduler Scheduler) Resolve(GenerationRequest request)
+    {
         var (r, _) = CheckInputs(request, []);
         int imageTokens = r.Height / _family.VaeScale / _family.PatchSize * (r.Width / _family.VaeScale / _family.PatchSize);
-        PipelineScheduler.Resolve(Folder.SchedulerConfigPath, request.Scheduler, r.Steps, _family.Scheduler, imageTokens);
-        return r;
+        return (r, PipelineScheduler.Resolve(Folder.SchedulerConfigPath, request.Scheduler, r.Steps, _family.Scheduler, imageTokens, TunedGrids));
     }
 
     /// <summary>
@@ -164,7 +180,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
 
         // 3. Prepare timesteps: the solver on the family's grid.
         int imageTokens = h / family.PatchSize * (w / family.PatchSize);
-        var scheduler = PipelineScheduler.Resolve(Folder.SchedulerConfigPath, request.Scheduler, r.Steps, family.Scheduler, imageTokens);
+        var scheduler = PipelineScheduler.Resolve(Folder.SchedulerConfigPath, request.Scheduler, r.Steps, family.Scheduler, imageTokens, TunedGrids);
         var solver = scheduler.Solver;
 
         // 4. Prepare latents: given, or the noise of seed + k for image k, times the scheduler's initial noise scale. With
@@ -235,7 +251,7 @@ internal sealed class TextToImagePipeline : ITextToImagePipeline
         {
             Images = images,
             FinalLatents = x,
-            FinalLatentsShape = packed ? [r.Count, h / 2 * (w / 2), channels * 4] : [r.Count, channels, h, w],
+            FinalLatentsShape = [r.Count, .. LatentShape(r)],
             Settings = r with
             {
                 Scheduler = scheduler.Name,

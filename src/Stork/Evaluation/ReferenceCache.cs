@@ -23,6 +23,20 @@ public static class ReferenceCache
         ArgumentNullException.ThrowIfNull(denoiser);
         ArgumentNullException.ThrowIfNull(noise);
         int[] shape = [noise.Length / Sampler.SampleSize(denoiser), .. denoiser.SampleShape];
+        return GetOrCompute(path, key, shape, () => OdeError.ReferenceSolution(denoiser, noise, tolerance, settings, chunk, cancellationToken), warning, cancellationToken);
+    }
+
+    /// <summary>
+    /// The cached reference at <paramref name="path"/> of shape <paramref name="shape"/> when it is whole (shape, finite
+    /// values) and, with <paramref name="key"/>, its key matches; else <paramref name="compute"/>'s, written there. Any
+    /// converged solution (RK45 on a model, a pipeline's many-step run) is cached this way.
+    /// </summary>
+    public static float[] GetOrCompute(string path, string? key, int[] shape, Func<float[]> compute, Action<string>? warning = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(compute);
         if (Directory.Exists(path))
         {
             throw new IOException($"'{path}' is a folder; remove it so that the reference can be cached there.");
@@ -39,8 +53,14 @@ public static class ReferenceCache
             warning?.Invoke($"the cached reference '{path}' is damaged; computing it again.");
         }
 
-        float[] x = OdeError.ReferenceSolution(denoiser, noise, tolerance, settings, chunk, cancellationToken);
+        float[] x = compute();
         cancellationToken.ThrowIfCancellationRequested();
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        if (x.Length != count)
+        {
+            throw new ArgumentException($"the reference has {x.Length} values; its shape [{string.Join(", ", shape)}] holds {count}.");
+        }
+
         NpyFile.Write(path, shape, x);
         if (key is not null)
         {

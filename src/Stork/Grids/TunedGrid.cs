@@ -14,6 +14,13 @@ namespace Stork.Grids;
 /// </summary>
 public sealed record TunedGrid(string Solver, int Nfe, IReadOnlyList<double> Times)
 {
+    /// <summary>
+    /// The dynamic shift <c>mu</c> of the flow pipeline the grid was tuned under (FLUX.1: from the image size), in the
+    /// file as <c>mu</c>; null when none (a model card, a pipeline without dynamic shifting). The times are absolute
+    /// sigmas, so a pipeline run under another <c>mu</c> refuses the grid (and a folder's grid is not its default there).
+    /// </summary>
+    public double? Mu { get; init; }
+
     /// <summary>The <c>format</c> value of a grid file.</summary>
     public const string Format = "stork-grid/1";
 
@@ -49,7 +56,13 @@ public sealed record TunedGrid(string Solver, int Nfe, IReadOnlyList<double> Tim
                 }
             }
 
-            return new TunedGrid(solver, nfe, times);
+            double? mu = root["mu"] is { } m ? (double)m : null;
+            if (mu is { } value && !double.IsFinite(value))
+            {
+                throw new InvalidDataException("mu must be a finite number");
+            }
+
+            return new TunedGrid(solver, nfe, times) { Mu = mu };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
@@ -75,6 +88,11 @@ public sealed record TunedGrid(string Solver, int Nfe, IReadOnlyList<double> Tim
     public string ToJson(IReadOnlyDictionary<string, object?>? details = null)
     {
         var root = new JsonObject { ["format"] = Format, ["solver"] = Solver, ["nfe"] = Nfe };
+        if (Mu is { } mu)
+        {
+            root["mu"] = mu;
+        }
+
         foreach (var (key, value) in details ?? new Dictionary<string, object?>())
         {
             root[key] = JsonSerializer.SerializeToNode(value);

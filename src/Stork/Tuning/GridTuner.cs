@@ -122,64 +122,19 @@ public sealed class GridTuner
     public TuneState Start(ReadOnlySpan<float> noise, ReadOnlySpan<float> reference, TuneOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        double loss = Error(null, noise, reference, options.Chunk, cancellationToken);
-        return new TuneState(Parametrisation.Logits(DefaultTimes), loss, options.InitialStep, 0, 0, false, 1, loss);
+        return Searcher(noise, reference, options).Start(options, cancellationToken);
     }
 
     /// <summary>
-    /// Runs the coordinate search from <paramref name="state"/> until the budget is spent or the step falls below the
-    /// minimum; <paramref name="checkpoint"/> receives the state after every objective evaluation (to save for resuming).
-    /// Returns the final state; its logits give the tuned grid (<see cref="Grid"/>).
+    /// Runs the coordinate search (<see cref="GridSearch"/>) from <paramref name="state"/> until the budget is spent or the
+    /// step falls below the minimum; <paramref name="checkpoint"/> receives the state after every objective evaluation (to
+    /// save for resuming). Returns the final state; its logits give the tuned grid (<see cref="Grid"/>).
     /// </summary>
     public TuneState Search(ReadOnlySpan<float> noise, ReadOnlySpan<float> reference, TuneOptions options, TuneState state,
         Action<TuneState>? checkpoint = null, IProgress<TuneProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(state);
-        if (state.Logits.Length != Steps)
-        {
-            throw new ArgumentException($"the state has {state.Logits.Length} logits; this search has {Steps} steps.");
-        }
-
-        var s = state with { Logits = (double[])state.Logits.Clone() };
-        while (s.Evaluations < options.Budget && s.Step >= options.MinStep)
-        {
-            int[] order = Order(options.Seed, s.Sweep);
-            for (int p = s.Position; p < Steps && s.Evaluations < options.Budget; p++)
-            {
-                int k = order[p];
-                foreach (double sign in (ReadOnlySpan<double>)[1.0, -1.0])
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var trial = (double[])s.Logits.Clone();
-                    trial[k] += sign * s.Step;
-                    double loss = Error(Parametrisation.Times(trial), noise, reference, options.Chunk, cancellationToken);
-                    s = s with { Evaluations = s.Evaluations + 1 };
-                    bool better = loss < s.Loss;
-                    if (better)
-                    {
-                        s = s with { Logits = trial, Loss = loss, Improved = true };
-                    }
-
-                    bool last = better || sign < 0 || s.Evaluations >= options.Budget;
-                    s = last ? s with { Position = p + 1 } : s;
-                    checkpoint?.Invoke(s);
-                    progress?.Report(new TuneProgress(s.Evaluations, options.Budget, s.Loss));
-                    if (last)
-                    {
-                        break;
-                    }
-                }
-            }
-
-            if (s.Position >= Steps)
-            {
-                s = s with { Sweep = s.Sweep + 1, Position = 0, Step = s.Improved ? s.Step : s.Step / 2, Improved = false };
-                checkpoint?.Invoke(s);
-            }
-        }
-
-        return s;
+        return Searcher(noise, reference, options).Search(options, state, checkpoint, progress, cancellationToken);
     }
 
     /// <summary>The grid of a state.</summary>
@@ -189,18 +144,9 @@ public sealed class GridTuner
         return new TunedGrid(_spec.Name, Nfe, Parametrisation.Times(state.Logits));
     }
 
-    // A seeded permutation per sweep (SplitMix64 keys, sorted): the same seed and sweep give the same order everywhere.
-    private int[] Order(long seed, int sweep)
+    private GridSearch Searcher(ReadOnlySpan<float> noise, ReadOnlySpan<float> reference, TuneOptions options)
     {
-        var keys = new ulong[Steps];
-        for (int k = 0; k < Steps; k++)
-        {
-            ulong z = unchecked((ulong)seed + (0x9E3779B97F4A7C15UL * (ulong)((sweep * 1000003L) + k + 1)));
-            z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
-            z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-            keys[k] = z ^ (z >> 31);
-        }
-
-        return Enumerable.Range(0, Steps).OrderBy(k => keys[k]).ToArray();
+        float[] x = noise.ToArray(), y = reference.ToArray();
+        return new GridSearch(Parametrisation, DefaultTimes, (times, ct) => Error(times, x, y, options.Chunk, ct));
     }
 }

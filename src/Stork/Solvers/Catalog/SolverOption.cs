@@ -275,12 +275,14 @@ public sealed class SolverOption
     /// <summary>A tuned time grid file (<c>stork tune</c>): the solver evaluates the model at its times.</summary>
     public static readonly SolverOption GridFile = new("grid-file", [],
         "A tuned grid file (stork tune): the solver evaluates the model at its times (one per step, so the step count must match) and ends at "
-        + "the clean data. Without it a model card's tuned grid for the solver and step count is the default.", OptionModels.Any, true, false, _ => null,
+        + "the clean data. Without it a model card's (or a model folder's) tuned grid for the solver and step count is the default.", OptionModels.Any, true, false, _ => null,
         (s, path) =>
         {
             try
             {
-                return s with { Times = Grids.TunedGrid.Load(path).Times };
+                // A pipeline-tuned grid records its dynamic shift: the run's mu setting, which a pipeline under another refuses.
+                var grid = Grids.TunedGrid.Load(path);
+                return s with { Times = grid.Times, FlowGrid = grid.Mu is { } mu ? s.FlowGrid with { Mu = mu } : s.FlowGrid };
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {

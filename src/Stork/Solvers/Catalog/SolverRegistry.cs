@@ -110,10 +110,13 @@ public static class SolverRegistry
 
     /// <summary>
     /// The settings with the model's tuned grid for <paramref name="name"/> at <paramref name="steps"/> steps as their
-    /// <see cref="SolverSettings.Times"/>, when the settings ask for the solver's native grid and take model grids.
+    /// <see cref="SolverSettings.Times"/>, when the settings ask for the solver's native grid and take model grids
+    /// (and the model's solver options, <see cref="WithModelOptions"/>).
     /// </summary>
-    private static SolverSettings WithModelGrid(string name, ModelSpec model, int steps, SolverSettings settings)
+    public static SolverSettings WithModelGrid(string name, ModelSpec model, int steps, SolverSettings settings)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(settings);
         settings = WithModelOptions(name, model, settings);
         if (settings.Times is not null || !settings.UseModelGrids || settings.Grid != GridKind.Native)
         {
