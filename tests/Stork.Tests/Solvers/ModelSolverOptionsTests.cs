@@ -44,14 +44,21 @@ public class ModelSolverOptionsTests
     }
 
     [Fact]
-    public void TheShippedEpsilonCardStopsStorkAtFiveHundredthsExceptWhereItsTunedGridRules()
+    public void TheShippedEpsilonCardRunsStorkOnTheDataPredictionAndStopsItAtFiveHundredths()
     {
         var card = ModelCard.Load(TestData.Shipped("fashion-eps-unet.json"));
         var model = new ModelSpec(Prediction.Epsilon, card.NoiseSchedule) { SolverOptions = card.SolverOptions, TunedGrids = card.TunedGrids };
-        Assert.Equal(0.05, SolverRegistry.Create("stork-4", model, 20, new SolverSettings()).Times[^1], 12);
-        Assert.Equal(1e-3, SolverRegistry.Create("stork-4", model, 20, new SolverSettings { UseModelGrids = false }).Times[^1], 12);
-        var tuned = card.TunedGrids.Single(g => g.Solver == "stork-4" && g.Times.Count == 10);
-        Assert.Equal(tuned.Times, SolverRegistry.Create("stork-4", model, 10, new SolverSettings()).Times);
+        foreach (int steps in new[] { 5, 10, 20 })
+        {
+            var stork = (StorkSolver)SolverRegistry.Create("stork-4", model, steps, new SolverSettings());
+            Assert.Equal(0.05, stork.Times[^1], 12);
+            Assert.True(stork.Options.DataPrediction);
+        }
+
+        var untuned = (StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings { UseModelGrids = false });
+        Assert.Equal(1e-3, untuned.Times[^1], 12);
+        Assert.False(untuned.Options.DataPrediction);
+        Assert.DoesNotContain(card.TunedGrids, g => g.Solver == "stork-4");
     }
 
     [Theory]
