@@ -57,7 +57,7 @@ internal static class TuneCommand
                     r.GetValue(seed), r.GetValue(budget), r.GetValue(output)!, r.GetValue(prompts), r.GetValue(classifier), r.GetValue(referenceRun)!)
                 {
                     Template = new Stork.Pipelines.GenerationRequest { Prompt = "", TrueCfgScale = r.GetValue(trueCfg), GuidanceScale = r.GetValue(guidance), NegativePrompt = r.GetValue(negative) },
-                    Command = "stork tune " + string.Join(' ', r.Tokens.Select(t => t.Value)),
+                    Command = CommandLine(r),
                 };
                 return Task.FromResult(TuneFolder(folder, stdout, stderr, ct));
             }
@@ -111,18 +111,8 @@ internal static class TuneCommand
             var calibrationReference = reference.AsSpan(0, nc * size).ToArray();
             var validationReference = reference.AsSpan(nc * size).ToArray();
             var options = new TuneOptions { Budget = evaluations, Seed = r.GetValue(seed) };
-            var state = TuneStateFile.Load(statePath, key, tuner.Steps, out string? problem);
-            if (state is not null || problem is not null)
-            {
-                stderr.WriteLine(state is not null ? $"resuming from '{statePath}' ({state.Evaluations} solver runs done)." : $"warning: '{statePath}' {problem}; starting afresh.");
-            }
-
-            state ??= tuner.Start(calibrationNoise, calibrationReference, options, ct);
-            ProgressDisplay.Run(stderr, $"tune {spec.Label} at NFE {n} on {DenoiserImages.Name(denoiser)}", evaluations, progress =>
-            {
-                var sink = progress is null ? null : new Progress(progress);
-                state = tuner.Search(calibrationNoise, calibrationReference, options, state, s => AtomicFile.WriteAllText(statePath, TuneStateFile.ToJson(key, s)), sink, ct);
-            });
+            var state = RunSearch(tuner.Search(calibrationNoise, calibrationReference, options.Chunk), options, statePath, key,
+                $"tune {spec.Label} at NFE {n} on {DenoiserImages.Name(denoiser)}", stderr, ct);
 
             var grid = tuner.Grid(state);
             double defaultValidation = tuner.Error(null, validationNoise, validationReference, cancellationToken: ct);
@@ -138,16 +128,8 @@ internal static class TuneCommand
                 ["validation_samples"] = nv,
                 ["reference_tol"] = tol,
                 ["reference_end"] = denoiser.Schedule.IsFlowMatching ? null : end,
-                ["objective_evaluations"] = state.Evaluations,
-                ["calibration_rmse_default"] = state.DefaultLoss,
-                ["calibration_rmse_tuned"] = state.Loss,
-                ["validation_rmse_default"] = defaultValidation,
-                ["validation_rmse_tuned"] = tunedValidation,
-                ["default_times"] = tuner.DefaultTimes,
-                ["command"] = "stork tune " + string.Join(' ', r.Tokens.Select(t => t.Value)),
             };
-            files.SetText(outPath, grid.ToJson(details));
-            files.Commit(ct);
+            WriteGrid(files, outPath, grid, details, state, defaultValidation, tunedValidation, tuner.DefaultTimes, CommandLine(r), ct);
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {outPath}: {spec.Label} at NFE {n} ({tuner.Steps} steps), RMSE to RK45: calibration {state.DefaultLoss:0.000e+0} -> {state.Loss:0.000e+0}, held-out {defaultValidation:0.000e+0} -> {tunedValidation:0.000e+0} ({state.Evaluations} solver runs)."));
             return Task.FromResult(0);
@@ -224,20 +206,8 @@ internal static class TuneCommand
         int split = calibrationBatch.Count * cShape[1..].Aggregate(1, (a, b) => a * b);
         var calibrationReference = reference.AsSpan(0, split).ToArray();
         var validationReference = reference.AsSpan(split).ToArray();
-        var search = tuner.Search(calibrationBatch, calibrationReference);
         var options = new TuneOptions { Budget = t.Budget, Seed = t.Seed };
-        var state = TuneStateFile.Load(statePath, key, tuner.Steps, out string? problem);
-        if (state is not null || problem is not null)
-        {
-            stderr.WriteLine(state is not null ? $"resuming from '{statePath}' ({state.Evaluations} solver runs done)." : $"warning: '{statePath}' {problem}; starting afresh.");
-        }
-
-        state ??= search.Start(options, ct);
-        ProgressDisplay.Run(stderr, $"tune {spec.Label} at {t.Steps} steps on {name}", t.Budget, progress =>
-        {
-            var sink = progress is null ? null : new Progress(progress);
-            state = search.Search(options, state, s => AtomicFile.WriteAllText(statePath, TuneStateFile.ToJson(key, s)), sink, ct);
-        });
+        var state = RunSearch(tuner.Search(calibrationBatch, calibrationReference), options, statePath, key, $"tune {spec.Label} at {t.Steps} steps on {name}", stderr, ct);
 
         var grid = tuner.Grid(state);
         double defaultValidation = tuner.Error(null, validationBatch, validationReference, ct);
@@ -259,19 +229,48 @@ internal static class TuneCommand
             ["calibration_per_prompt"] = t.Calibration,
             ["validation_per_prompt"] = t.Validation,
             ["reference"] = $"{referenceName}:{referenceSteps}",
-            ["objective_evaluations"] = state.Evaluations,
-            ["calibration_rmse_default"] = state.DefaultLoss,
-            ["calibration_rmse_tuned"] = state.Loss,
-            ["validation_rmse_default"] = defaultValidation,
-            ["validation_rmse_tuned"] = tunedValidation,
-            ["default_times"] = tuner.DefaultTimes,
-            ["command"] = t.Command,
         };
-        files.SetText(t.Out, grid.ToJson(details));
-        files.Commit(ct);
+        WriteGrid(files, t.Out, grid, details, state, defaultValidation, tunedValidation, tuner.DefaultTimes, t.Command, ct);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {t.Out}: {spec.Label} at {t.Steps} steps on {name}{(tuner.Mu is { } mu ? $" (mu {mu:0.####})" : "")}, latent RMSE to {referenceName} x {referenceSteps}: calibration {state.DefaultLoss:0.000e+0} -> {state.Loss:0.000e+0}, held-out {defaultValidation:0.000e+0} -> {tunedValidation:0.000e+0} ({state.Evaluations} solver runs)."));
         return 0;
+    }
+
+    // The command as typed (its tokens start with the command's own name).
+    private static string CommandLine(ParseResult r) => "stork " + string.Join(' ', r.Tokens.Select(t => t.Value));
+
+    // The search from the state file when it belongs to this run (same key), else from the default grid; the state is saved
+    // after every objective evaluation, so a rerun resumes.
+    private static TuneState RunSearch(GridSearch search, TuneOptions options, string statePath, string key, string title, TextWriter stderr, CancellationToken ct)
+    {
+        var state = TuneStateFile.Load(statePath, key, search.Steps, out string? problem);
+        if (state is not null || problem is not null)
+        {
+            stderr.WriteLine(state is not null ? $"resuming from '{statePath}' ({state.Evaluations} solver runs done)." : $"warning: '{statePath}' {problem}; starting afresh.");
+        }
+
+        state ??= search.Start(options, ct);
+        ProgressDisplay.Run(stderr, title, options.Budget, progress =>
+        {
+            var sink = progress is null ? null : new Progress(progress);
+            state = search.Search(options, state, s => AtomicFile.WriteAllText(statePath, TuneStateFile.ToJson(key, s)), sink, ct);
+        });
+        return state;
+    }
+
+    // The grid file: how it was tuned (details) and the errors before and after, written with the run's other outputs.
+    private static void WriteGrid(OutputFiles files, string path, TunedGrid grid, Dictionary<string, object?> details, TuneState state, double defaultValidation,
+        double tunedValidation, IReadOnlyList<double> defaultTimes, string command, CancellationToken ct)
+    {
+        details["objective_evaluations"] = state.Evaluations;
+        details["calibration_rmse_default"] = state.DefaultLoss;
+        details["calibration_rmse_tuned"] = state.Loss;
+        details["validation_rmse_default"] = defaultValidation;
+        details["validation_rmse_tuned"] = tunedValidation;
+        details["default_times"] = defaultTimes;
+        details["command"] = command;
+        files.SetText(path, grid.ToJson(details));
+        files.Commit(ct);
     }
 
     private static SolverSpec BenchOdeCommand(string text)

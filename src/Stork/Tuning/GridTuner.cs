@@ -122,7 +122,7 @@ public sealed class GridTuner
     public TuneState Start(ReadOnlySpan<float> noise, ReadOnlySpan<float> reference, TuneOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Searcher(noise, reference, options).Start(options, cancellationToken);
+        return Search(noise, reference, options.Chunk).Start(options, cancellationToken);
     }
 
     /// <summary>
@@ -134,7 +134,7 @@ public sealed class GridTuner
         Action<TuneState>? checkpoint = null, IProgress<TuneProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Searcher(noise, reference, options).Search(options, state, checkpoint, progress, cancellationToken);
+        return Search(noise, reference, options.Chunk).Search(options, state, checkpoint, progress, cancellationToken);
     }
 
     /// <summary>The grid of a state.</summary>
@@ -144,9 +144,10 @@ public sealed class GridTuner
         return new TunedGrid(_spec.Name, Nfe, Parametrisation.Times(state.Logits));
     }
 
-    private GridSearch Searcher(ReadOnlySpan<float> noise, ReadOnlySpan<float> reference, TuneOptions options)
+    /// <summary>The search over the calibration <paramref name="noise"/> against its <paramref name="reference"/> solutions (solved in chunks of <paramref name="chunk"/>).</summary>
+    public GridSearch Search(ReadOnlySpan<float> noise, ReadOnlySpan<float> reference, int chunk)
     {
         float[] x = noise.ToArray(), y = reference.ToArray();
-        return new GridSearch(Parametrisation, DefaultTimes, (times, ct) => Error(times, x, y, options.Chunk, ct));
+        return new GridSearch(Parametrisation, DefaultTimes, (times, ct) => Error(times, x, y, chunk, ct));
     }
 }

@@ -71,6 +71,7 @@ public sealed class PipelineGridTunerTests
         var json = JsonNode.Parse(File.ReadAllText(grid))!;
         Assert.True((double)json["calibration_rmse_tuned"]! <= (double)json["calibration_rmse_default"]!);
         Assert.Equal(4.0, (double)json["true_cfg_scale"]!);
+        Assert.StartsWith("stork tune --model ", (string)json["command"]!, StringComparison.Ordinal);
         string first = File.ReadAllText(grid);
 
         // A rerun resumes from the state file and the cached reference: the same file.
