@@ -270,7 +270,7 @@ public abstract class StorkSolver : ISolver
             if (_correct && i > BeginIndex)
             {
                 corrected = Correction(i);
-                double cx = _model.Prediction == _target ? 0.0 : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t).Cx;
+                double cx = Conversion(t).Cx;
                 for (int k = 1; k <= corrected + 1; k++)
                 {
                     plan[k] = cx * _correction[k];
@@ -313,10 +313,14 @@ public abstract class StorkSolver : ISolver
     /// <summary>Records step <paramref name="i"/>'s output conversion at t and how many stored outputs its weights use.</summary>
     private void Planned(int i, double t, int depth)
     {
-        (_planCx[i], _planCp[i]) = _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
+        (_planCx[i], _planCp[i]) = Conversion(t);
         _planDepth[i] = depth;
         _planned[i] = true;
     }
+
+    /// <summary>The model output converted to the prediction STORK stores, at t: <c>cx x + cp out</c>.</summary>
+    private (double Cx, double Cp) Conversion(double t) =>
+        _model.Prediction == _target ? (0.0, 1.0) : PredictionConverter.Weights(_model.Prediction, _target, _model.Schedule, t);
 
     /// <summary>
     /// The corrector (UniC-style, Adams-Moulton in spirit): step i - 1 integrated again with the polynomial through the
