@@ -50,6 +50,39 @@ class Classifier(nn.Module):
         return features, logits
 
 
+class PooledClassifier(nn.Module):
+    """A second, differently built feature extractor for cross-checking Frechet distances: residual stages
+    32/64/128 with strided downsampling and the features taken Inception-style, as the global average pool of
+    the last stage after its ReLU (128-d), not a trained linear layer."""
+
+    def __init__(self, width=32):
+        super().__init__()
+
+        def conv(cin, cout, stride=1):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout))
+
+        class Res(nn.Module):
+            def __init__(self, cin, cout, stride):
+                super().__init__()
+                self.a = conv(cin, cout, stride)
+                self.b = conv(cout, cout)
+                self.skip = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+                             if stride != 1 or cin != cout else nn.Identity())
+
+            def forward(self, x):
+                return F.relu(self.b(F.relu(self.a(x))) + self.skip(x))
+
+        w = width
+        self.stem = nn.Sequential(conv(1, w), nn.ReLU())
+        self.body = nn.Sequential(Res(w, w, 1), Res(w, 2 * w, 2), Res(2 * w, 4 * w, 2))  # 28 -> 14 -> 7
+        self.feature_dim = 4 * w
+        self.head = nn.Linear(4 * w, 10)
+
+    def forward(self, x):
+        features = self.body(self.stem(x)).mean(dim=(2, 3))
+        return features, self.head(features)
+
+
 @torch.no_grad()
 def evaluate(model, x, y, batch=500):
     model.eval()
@@ -70,6 +103,9 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--models-dir", default=MODELS_DIR)
     p.add_argument("--name", default=NAME)
+    p.add_argument("--arch", choices=["cnn", "pooled"], default="cnn",
+                   help="cnn: the shipped classifier; pooled: residual stages with global-average-pooled features")
+    p.add_argument("--flip", type=int, default=1, help="random horizontal flips in training (1) or none (0)")
     p.add_argument("--max-iters", type=int, default=0, help="smoke test only: stop after this many iterations")
     args = p.parse_args()
 
@@ -84,7 +120,8 @@ def main():
     yte = torch.from_numpy(te_lb.astype(np.int64))
     gen = torch.Generator().manual_seed(args.seed + 1)
 
-    model = Classifier()
+    model = Classifier() if args.arch == "cnn" else PooledClassifier()
+    feature_dim = 128 if args.arch == "cnn" else model.feature_dim
     nparams = sum(q.numel() for q in model.parameters())
     print(f"[{args.name}] parameters: {nparams}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -101,7 +138,7 @@ def main():
             idx = perm[b * args.batch:(b + 1) * args.batch]
             xb = xtr[idx]
             # light augmentation: random horizontal flip
-            flip = torch.rand(xb.shape[0], generator=gen) < 0.5
+            flip = (torch.rand(xb.shape[0], generator=gen) < 0.5) & bool(args.flip)
             xb = torch.where(flip[:, None, None, None], xb.flip(3), xb)
             lr = args.lr * 0.5 * (1 + math.cos(math.pi * it / total))
             for g in opt.param_groups:
@@ -166,7 +203,7 @@ def main():
         "onnx": f"{args.name}.onnx",
         "inputs": {"image": "x"},
         "outputs": {"features": "features", "logits": "logits"},
-        "feature_dim": 128,
+        "feature_dim": feature_dim,
         "num_classes": 10,
         "classes": CLASSES,
         "layout": "NCHW",
@@ -174,17 +211,24 @@ def main():
         "dtype": "float32",
         "data_range": [-1.0, 1.0],
         "opset": OPSET,
-        "architecture": "CNN: conv32-BN-ReLU, maxpool, conv64-BN-ReLU, conv64-BN-ReLU, maxpool, conv128-BN-ReLU, "
-                        "flatten(6272) -> linear 128 = features (pre-ReLU), ReLU, dropout 0.3, linear 10 = logits",
+        "architecture": ("CNN: conv32-BN-ReLU, maxpool, conv64-BN-ReLU, conv64-BN-ReLU, maxpool, conv128-BN-ReLU, "
+                         "flatten(6272) -> linear 128 = features (pre-ReLU), ReLU, dropout 0.3, linear 10 = logits")
+        if args.arch == "cnn" else
+        (f"ResNet-style: conv{model.feature_dim // 4}-BN-ReLU stem, residual blocks {model.feature_dim // 4}/"
+         f"{model.feature_dim // 2} (stride 2)/{model.feature_dim} (stride 2), global average pool after ReLU = "
+         f"features ({model.feature_dim}-d), linear 10 = logits"),
         "parameters": nparams,
         "test_accuracy": round(acc, 4),
         "data": "Fashion-MNIST training set (60,000 images), Debian package dataset-fashion-mnist; "
                 "test statistics from the 10,000-image test set",
         "training": {"epochs": args.epochs, "iterations": it, "batch": args.batch,
-                     "optimizer": "AdamW(weight_decay=1e-4), cosine lr decay to 0, random horizontal flips",
+                     "optimizer": "AdamW(weight_decay=1e-4), cosine lr decay to 0" + (", random horizontal flips" if args.flip else ""),
                      "lr": args.lr, "seed": args.seed, "final_loss": round(float(np.mean(losses[-100:])), 6),
                      "wall_minutes": round(wall / 60.0, 2), "threads": args.threads},
-        "command": "python3 tools/train_classifier.py" + (f" --threads {args.threads}" if args.threads != 2 else ""),
+        "command": "python3 tools/train_classifier.py" + (f" --threads {args.threads}" if args.threads != 2 else "")
+        + ("" if args.arch == "cnn" else f" --arch {args.arch}") + (f" --name {args.name}" if args.name != NAME else "")
+        + (f" --seed {args.seed}" if args.seed != 0 else "") + (f" --epochs {args.epochs}" if args.epochs != 2 else "")
+        + ("" if args.flip else " --flip 0"),
         "fixture": fx,
         "fixture_labels": te_lb[:2].tolist(),
         "test_stats": {"mean": f"{args.name}.test-mean.npy", "cov": f"{args.name}.test-cov.npy",

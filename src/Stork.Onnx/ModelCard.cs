@@ -90,7 +90,8 @@ public sealed class ModelCard
 
     /// <summary>
     /// Denoisers: solver options per solver name (<c>solver_options</c>, spec text such as <c>stopping-eps=0.05</c>), each
-    /// solver's default on this model where its settings leave the option unset.
+    /// solver's default on this model where its settings leave the option unset; a key <c>name@steps</c>
+    /// (<c>stork-4@20</c>) holds the defaults at that step count only, ahead of the solver's entry for every count.
     /// </summary>
     public IReadOnlyDictionary<string, string> SolverOptions { get; private init; } = new Dictionary<string, string>();
 
@@ -290,8 +291,9 @@ public sealed class ModelCard
     }
 
     /// <summary>
-    /// The card's <c>solver_options</c>: an object from solver name to spec options (<c>key=value,...</c>); an unknown
-    /// solver, an unknown option or one that does not apply to the model is a card error.
+    /// The card's <c>solver_options</c>: an object from solver name (or <c>name@steps</c> for one step count) to spec
+    /// options (<c>key=value,...</c>); an unknown solver, a bad step count, an unknown option or one that does not apply
+    /// to the model is a card error.
     /// </summary>
     private static Dictionary<string, string> ReadSolverOptions(JsonConfig json, CardSchedule schedule)
     {
@@ -307,7 +309,8 @@ public sealed class ModelCard
         {
             try
             {
-                var spec = Stork.Evaluation.SolverSpec.Parse($"{solver}[{text}]", new Stork.Solvers.Catalog.SolverSettings());
+                string name = Stork.Solvers.Catalog.SolverRegistry.SplitOptionsKey(solver).Solver;
+                var spec = Stork.Evaluation.SolverSpec.Parse($"{name}[{text}]", new Stork.Solvers.Catalog.SolverSettings());
                 var empty = new Stork.Solvers.Catalog.SolverSettings();
                 foreach (var option in Stork.Solvers.Catalog.SolverRegistry.Reads(spec.Name))
                 {

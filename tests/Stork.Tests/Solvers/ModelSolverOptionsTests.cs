@@ -35,6 +35,36 @@ public class ModelSolverOptionsTests
     }
 
     [Fact]
+    public void AnEntryForAStepCountComesFirstAtThatCountAndTheSolversEntryFillsTheRest()
+    {
+        var model = Eps(new() { ["stork-4"] = "stopping-eps=0.05,predict-x0=true", ["stork-4@20"] = "stopping-eps=0.03,corrector=on" });
+        var at10 = (StorkSolver)SolverRegistry.Create("stork-4", model, 10, new SolverSettings());
+        Assert.Equal(0.05, at10.Times[^1], 12);
+        Assert.True(at10.Options.DataPrediction);
+        Assert.Equal(CorrectorMode.Auto, at10.Options.Corrector);
+        var at20 = (StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings());
+        Assert.Equal(0.03, at20.Times[^1], 12);
+        Assert.True(at20.Options.DataPrediction);
+        Assert.Equal(CorrectorMode.On, at20.Options.Corrector);
+        var explicitly = (StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings { StoppingEps = 0.02 });
+        Assert.Equal(0.02, explicitly.Times[^1], 12);
+        Assert.Equal(CorrectorMode.On, explicitly.Options.Corrector);
+        var untuned = (StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings { UseModelGrids = false });
+        Assert.Equal(1e-3, untuned.Times[^1], 12);
+        Assert.Equal(CorrectorMode.Auto, untuned.Options.Corrector);
+        var alone = Eps(new() { ["STORK-4@20"] = "stopping-eps=0.03" });
+        Assert.Equal(0.03, ((StorkSolver)SolverRegistry.Create("stork-4", alone, 20, new SolverSettings())).Times[^1], 12);
+        Assert.Equal(1e-2, ((StorkSolver)SolverRegistry.Create("stork-4", alone, 19, new SolverSettings())).Times[^1], 12);
+    }
+
+    [Theory]
+    [InlineData("stork-4", "stork-4", null)]
+    [InlineData("stork-4@20", "stork-4", 20)]
+    [InlineData("dpm++2m@1", "dpm++2m", 1)]
+    public void AKeyNamesTheSolverAndOptionallyAStepCount(string key, string solver, int? steps) =>
+        Assert.Equal((solver, steps), SolverRegistry.SplitOptionsKey(key));
+
+    [Fact]
     public void TheShippedFlowCardCarriesLowerOrderFinalForStork()
     {
         var card = ModelCard.Load(TestData.Shipped("fashion-flow-unet.json"));
@@ -67,6 +97,11 @@ public class ModelSolverOptionsTests
     [InlineData("{\"stork-4\": \"stopping-eps=0.05\"}", "flow")]
     [InlineData("{\"stork-4\": \"substeps=7\"}", "substeps")]
     [InlineData("{\"stork-4\": 3}", "solver_options")]
+    [InlineData("{\"stork-4@0\": \"lower-order-final=true\"}", "step count")]
+    [InlineData("{\"stork-4@ten\": \"lower-order-final=true\"}", "step count")]
+    [InlineData("{\"stork-4@+2\": \"lower-order-final=true\"}", "step count")]
+    [InlineData("{\"nosuch@20\": \"s=3\"}", "nosuch")]
+    [InlineData("{\"stork-4@20\": \"stopping-eps=0.05\"}", "flow")]
     public void ABadEntryIsACardError(string options, string expected)
     {
         using var h = new Cli.CliHarness();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Stork.Solvers.Stabilized;
 using Stork.Solvers.Standard;
 
@@ -11,6 +12,9 @@ namespace Stork.Solvers.Catalog;
 /// </summary>
 public static class SolverRegistry
 {
+    /// <summary>Separates a solver's name from a step count in a <see cref="ModelSpec.SolverOptions"/> key (<c>stork-4@20</c>).</summary>
+    public const char StepCountSeparator = '@';
+
     private static readonly SolverOption[] StorkReads =
         [.. SolverOption.FlowGrid, SolverOption.StorkVariant, SolverOption.Substeps, SolverOption.DerivativeOrder, SolverOption.StoppingEps,
             SolverOption.Grid, SolverOption.Corrector, SolverOption.BaseSigmas, SolverOption.Taylor, SolverOption.GridFile, SolverOption.Tuned,
@@ -117,7 +121,7 @@ public static class SolverRegistry
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
-        settings = WithModelOptions(name, model, settings);
+        settings = WithModelOptions(name, model, steps, settings);
         if (settings.Times is not null || !settings.UseModelGrids || settings.Grid != GridKind.Native)
         {
             return settings;
@@ -130,8 +134,10 @@ public static class SolverRegistry
     /// <summary>
     /// The settings with the options the model carries for <paramref name="name"/> (<see cref="ModelSpec.SolverOptions"/>)
     /// where the settings leave them unset, when the settings take model defaults (<see cref="SolverSettings.UseModelGrids"/>).
+    /// An entry for the step count (<c>name@steps</c>, e.g. <c>stork-4@20</c>) comes first; the solver's entry for every
+    /// step count (<c>name</c>) fills what it leaves unset.
     /// </summary>
-    public static SolverSettings WithModelOptions(string name, ModelSpec model, SolverSettings settings)
+    public static SolverSettings WithModelOptions(string name, ModelSpec model, int steps, SolverSettings settings)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
@@ -140,23 +146,46 @@ public static class SolverRegistry
             return settings;
         }
 
-        var text = model.SolverOptions.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
-        if (text is null)
+        foreach (string key in new[] { $"{name}{StepCountSeparator}{steps.ToString(CultureInfo.InvariantCulture)}", name })
         {
-            return settings;
-        }
-
-        var empty = new SolverSettings();
-        var carried = SolverOption.ApplyAll(name, text, empty, $"{name}[{text}]");
-        foreach (var option in Reads(name))
-        {
-            if (option.Format(carried) is { } value && option.Format(empty) is null && option.Format(settings) is null)
+            var text = model.SolverOptions.FirstOrDefault(kv => string.Equals(kv.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
+            if (text is null)
             {
-                settings = option.Apply(settings, value);
+                continue;
+            }
+
+            var empty = new SolverSettings();
+            var carried = SolverOption.ApplyAll(name, text, empty, $"{key}[{text}]");
+            foreach (var option in Reads(name))
+            {
+                if (option.Format(carried) is { } value && option.Format(empty) is null && option.Format(settings) is null)
+                {
+                    settings = option.Apply(settings, value);
+                }
             }
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// Splits a <see cref="ModelSpec.SolverOptions"/> key into the solver's name and the step count it is for
+    /// (<c>stork-4@20</c>: 20; <c>stork-4</c>: every step count, null). A step count that is not a whole number of at
+    /// least 1 raises <see cref="ArgumentException"/>.
+    /// </summary>
+    public static (string Solver, int? Steps) SplitOptionsKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        int at = key.IndexOf(StepCountSeparator, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return (key, null);
+        }
+
+        string count = key[(at + 1)..];
+        return int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int steps) && steps >= 1
+            ? (key[..at], steps)
+            : throw new ArgumentException($"'{count}' after '{StepCountSeparator}' is not a step count (a whole number of at least 1, as in stork-4{StepCountSeparator}20).");
     }
 
     /// <summary>Builds an adaptive integrator (<see cref="IsAdaptive"/>); other names raise <see cref="ArgumentException"/>.</summary>
