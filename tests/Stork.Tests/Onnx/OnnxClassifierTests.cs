@@ -35,10 +35,12 @@ public class OnnxClassifierTests
         }
     }
 
-    [Fact]
-    public void ShippedClassifierRecognisesTheTrainingImages()
+    [Theory]
+    [InlineData("fashion-classifier.json")]
+    [InlineData("fashion-classifier-pooled.json")]
+    public void ShippedClassifiersRecogniseTheTrainingImages(string card)
     {
-        using var c = OnnxClassifier.Load(TestData.Shipped("fashion-classifier.json"));
+        using var c = OnnxClassifier.Load(TestData.Shipped(card));
         Assert.Equal(128, c.FeatureDim);
         Assert.Equal(10, c.Classes);
         Assert.Equal(10, c.Card.ClassNames.Count);
