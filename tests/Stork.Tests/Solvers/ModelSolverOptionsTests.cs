@@ -6,6 +6,7 @@ using Stork.Schedules;
 using Stork.Solvers;
 using Stork.Solvers.Catalog;
 using Stork.Solvers.Stabilized;
+using Stork.Solvers.Standard;
 
 namespace Stork.Tests.Solvers;
 
@@ -55,6 +56,20 @@ public class ModelSolverOptionsTests
         var alone = Eps(new() { ["STORK-4@20"] = "stopping-eps=0.03" });
         Assert.Equal(0.03, ((StorkSolver)SolverRegistry.Create("stork-4", alone, 20, new SolverSettings())).Times[^1], 12);
         Assert.Equal(1e-2, ((StorkSolver)SolverRegistry.Create("stork-4", alone, 19, new SolverSettings())).Times[^1], 12);
+    }
+
+    [Fact]
+    public void ACarriedGridHoldsWhereTheSettingsLeaveTheSolversOwn()
+    {
+        var model = Eps(new() { ["stork-4@20"] = "grid=uniform-time,d=1" });
+        var carried = (StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings());
+        Assert.Equal(NoiseGrid.UniformTime, carried.Options.NoiseGrid);
+        Assert.Equal(1, carried.Options.DerivativeOrder);
+        double step = carried.Times[0] - carried.Times[1];
+        Assert.All(Enumerable.Range(1, carried.Times.Count - 1), i => Assert.Equal(step, carried.Times[i - 1] - carried.Times[i], 9));
+        var explicitly = (StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings { Grid = GridKind.LogSnr });
+        Assert.Equal(NoiseGrid.LogSnr, explicitly.Options.NoiseGrid);
+        Assert.Equal(NoiseGrid.LogSnr, ((StorkSolver)SolverRegistry.Create("stork-4", model, 10, new SolverSettings())).Options.NoiseGrid);
     }
 
     [Theory]

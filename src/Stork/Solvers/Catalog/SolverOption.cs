@@ -242,7 +242,7 @@ public sealed class SolverOption
         + "(flow) or 0 (discrete VP) or 1e-3 T (continuous VP), then the clean end).", OptionModels.Any,
         [(["native"], GridKind.Native), (["flow"], GridKind.Flow), (["uniform-time", "uniform"], GridKind.UniformTime),
             (["logsnr", "log-snr"], GridKind.LogSnr), (["karras"], GridKind.Karras)],
-        s => s.Grid, (s, v) => s with { Grid = v });
+        s => s.Grid == GridKind.Native ? null : s.Grid, (s, v) => s with { Grid = v }); // native: the solver's own, i.e. unset (a model card's grid may then hold)
 
     /// <summary>Flow models: static sigma shift.</summary>
     public static readonly SolverOption Shift = Number("shift", [], "Flow models: static sigma shift (diffusers shift / flow_shift; default 1).",
