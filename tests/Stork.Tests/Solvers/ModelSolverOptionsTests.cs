@@ -80,16 +80,22 @@ public class ModelSolverOptionsTests
         Assert.Equal((solver, steps), SolverRegistry.SplitOptionsKey(key));
 
     [Fact]
-    public void TheShippedFlowCardCarriesLowerOrderFinalForStork()
+    public void TheShippedFlowCardCarriesLowerOrderFinalForStorkAndItsChoiceAtTwentySteps()
     {
         var card = ModelCard.Load(TestData.Shipped("fashion-flow-unet.json"));
         var model = new ModelSpec(Prediction.FlowVelocity, card.NoiseSchedule) { SolverOptions = card.SolverOptions };
         Assert.True(((StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings())).Options.LowerOrderFinal);
         Assert.False(((StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings { UseModelGrids = false })).Options.LowerOrderFinal);
+
+        // At 20 steps (README, round five): derivative order 1 and no corrector; other step counts keep the library's.
+        var at20 = (StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings());
+        Assert.Equal((1, CorrectorMode.Off), (at20.Options.DerivativeOrder, at20.Options.Corrector));
+        var at10 = (StorkSolver)SolverRegistry.Create("stork-4", model, 10, new SolverSettings());
+        Assert.Equal((2, CorrectorMode.Auto), (at10.Options.DerivativeOrder, at10.Options.Corrector));
     }
 
     [Fact]
-    public void TheShippedEpsilonCardRunsStorkOnTheDataPredictionAndStopsItAtFiveHundredths()
+    public void TheShippedEpsilonCardRunsStorkOnTheDataPredictionStopsItAtFiveHundredthsAndStepsUniformlyAtTwenty()
     {
         var card = ModelCard.Load(TestData.Shipped("fashion-eps-unet.json"));
         var model = new ModelSpec(Prediction.Epsilon, card.NoiseSchedule) { SolverOptions = card.SolverOptions, TunedGrids = card.TunedGrids };
@@ -100,9 +106,16 @@ public class ModelSolverOptionsTests
             Assert.True(stork.Options.DataPrediction);
         }
 
+        // At 20 steps (README, round five): uniform in time and derivative order 1; other step counts keep log-SNR and 2.
+        var at20 = (StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings());
+        Assert.Equal((NoiseGrid.UniformTime, 1), (at20.Options.NoiseGrid, at20.Options.DerivativeOrder));
+        var at10 = (StorkSolver)SolverRegistry.Create("stork-4", model, 10, new SolverSettings());
+        Assert.Equal((NoiseGrid.LogSnr, 2), (at10.Options.NoiseGrid, at10.Options.DerivativeOrder));
+
         var untuned = (StorkSolver)SolverRegistry.Create("stork-4", model, 20, new SolverSettings { UseModelGrids = false });
         Assert.Equal(1e-3, untuned.Times[^1], 12);
         Assert.False(untuned.Options.DataPrediction);
+        Assert.Equal(NoiseGrid.LogSnr, untuned.Options.NoiseGrid);
         Assert.DoesNotContain(card.TunedGrids, g => g.Solver == "stork-4");
     }
 
