@@ -128,6 +128,7 @@ public class ModelSolverOptionsTests
     [InlineData("{\"stork-4@0\": \"lower-order-final=true\"}", "step count")]
     [InlineData("{\"stork-4@ten\": \"lower-order-final=true\"}", "step count")]
     [InlineData("{\"stork-4@+2\": \"lower-order-final=true\"}", "step count")]
+    [InlineData("{\"stork-4@020\": \"lower-order-final=true\"}", "step count")]
     [InlineData("{\"nosuch@20\": \"s=3\"}", "nosuch")]
     [InlineData("{\"stork-4@20\": \"stopping-eps=0.05\"}", "flow")]
     public void ABadEntryIsACardError(string options, string expected)

@@ -183,7 +183,9 @@ public static class SolverRegistry
         }
 
         string count = key[(at + 1)..];
+        // Written as the lookup writes it (no sign, no leading zero), so a key that parses is a key that is found.
         return int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int steps) && steps >= 1
+            && count == steps.ToString(CultureInfo.InvariantCulture)
             ? (key[..at], steps)
             : throw new ArgumentException($"'{count}' after '{StepCountSeparator}' is not a step count (a whole number of at least 1, as in stork-4{StepCountSeparator}20).");
     }
