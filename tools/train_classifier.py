@@ -30,6 +30,7 @@ CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
 class Classifier(nn.Module):
     def __init__(self, feature_dim=128):
         super().__init__()
+        self.feature_dim = feature_dim
 
         def block(cin, cout):
             return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
@@ -121,7 +122,6 @@ def main():
     gen = torch.Generator().manual_seed(args.seed + 1)
 
     model = Classifier() if args.arch == "cnn" else PooledClassifier()
-    feature_dim = 128 if args.arch == "cnn" else model.feature_dim
     nparams = sum(q.numel() for q in model.parameters())
     print(f"[{args.name}] parameters: {nparams}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -203,7 +203,7 @@ def main():
         "onnx": f"{args.name}.onnx",
         "inputs": {"image": "x"},
         "outputs": {"features": "features", "logits": "logits"},
-        "feature_dim": feature_dim,
+        "feature_dim": model.feature_dim,
         "num_classes": 10,
         "classes": CLASSES,
         "layout": "NCHW",

@@ -1,8 +1,9 @@
 using Stork.Onnx;
+using Xunit.Abstractions;
 
 namespace Stork.Tests.Onnx;
 
-public class OnnxClassifierTests
+public class OnnxClassifierTests(ITestOutputHelper output)
 {
     internal static void CheckFixture(OnnxClassifier classifier, double tolerance)
     {
@@ -54,6 +55,32 @@ public class OnnxClassifierTests
         double accuracy = predicted.Where((p, i) => p == (int)labels.Data[i]).Count() / (double)n;
         Assert.True(accuracy > 0.85, $"accuracy {accuracy:P1}");
     }
+
+    /// <summary>
+    /// The Frechet-distance floor of each shipped classifier (README, round five): the 1,000 shipped training images
+    /// against the card's test statistics, what a perfect sampler scores at that sample size; the same images with
+    /// noise (sigma 0.2 in [-1, 1]) must score worse, or the features and statistics measure nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("fashion-classifier.json")]
+    [InlineData("fashion-classifier-pooled.json")]
+    public void RealImagesSetTheFloorAndNoisyOnesScoreAbove(string card)
+    {
+        using var c = OnnxClassifier.Load(TestData.Shipped(card));
+        var (mean, cov) = ClassifierFeatures.TestStatistics(c.Card);
+        var images = Stork.IO.NpyFile.Read(TestData.Shipped("fashion-mnist-train1000.npy"));
+        var (lo, hi) = c.Card.DataRange;
+        float[] x = images.Data.Select(v => (float)(lo + (v / 255.0 * (hi - lo)))).ToArray();
+        int n = x.Length / c.Card.SampleSize;
+        double floor = ClassifierFeatures.FrechetDistance(c, x, n, 250, mean, cov);
+        var rng = new Random(0);
+        float[] noisy = x.Select(v => v + (float)(0.2 * NormalSample(rng))).ToArray();
+        double worse = ClassifierFeatures.FrechetDistance(c, noisy, n, 250, mean, cov);
+        output.WriteLine($"{card}: {n} training images {floor:F3}, with noise 0.2 {worse:F3}");
+        Assert.True(floor >= 0 && worse > 2 * floor, $"{floor} vs {worse}");
+    }
+
+    private static double NormalSample(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
     [Fact]
     public void TinyClassifierMatchesItsFixture()

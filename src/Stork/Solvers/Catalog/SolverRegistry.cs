@@ -146,7 +146,8 @@ public static class SolverRegistry
             return settings;
         }
 
-        foreach (string key in new[] { $"{name}{StepCountSeparator}{steps.ToString(CultureInfo.InvariantCulture)}", name })
+        var empty = new SolverSettings();
+        foreach (string key in new[] { OptionsKey(name, steps), name })
         {
             var text = model.SolverOptions.FirstOrDefault(kv => string.Equals(kv.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
             if (text is null)
@@ -154,7 +155,6 @@ public static class SolverRegistry
                 continue;
             }
 
-            var empty = new SolverSettings();
             var carried = SolverOption.ApplyAll(name, text, empty, $"{key}[{text}]");
             foreach (var option in Reads(name))
             {
@@ -182,13 +182,14 @@ public static class SolverRegistry
             return (key, null);
         }
 
-        string count = key[(at + 1)..];
+        string solver = key[..at], count = key[(at + 1)..];
         // Written as the lookup writes it (no sign, no leading zero), so a key that parses is a key that is found.
-        return int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int steps) && steps >= 1
-            && count == steps.ToString(CultureInfo.InvariantCulture)
-            ? (key[..at], steps)
+        return int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int steps) && steps >= 1 && key == OptionsKey(solver, steps)
+            ? (solver, steps)
             : throw new ArgumentException($"'{count}' after '{StepCountSeparator}' is not a step count (a whole number of at least 1, as in stork-4{StepCountSeparator}20).");
     }
+
+    private static string OptionsKey(string solver, int steps) => $"{solver}{StepCountSeparator}{steps.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>Builds an adaptive integrator (<see cref="IsAdaptive"/>); other names raise <see cref="ArgumentException"/>.</summary>
     public static IAdaptiveIntegrator CreateIntegrator(string name, ModelSpec model, SolverSettings settings)

@@ -50,7 +50,6 @@ public abstract class StorkSolver : ISolver
         _driftPath = model.Prediction != Prediction.FlowVelocity;
         _target = options.DataPrediction ? Prediction.Sample : _driftPath ? Prediction.Epsilon : Prediction.FlowVelocity;
         bool upstream = options.Variant == StorkVariant.Upstream;
-
         if (_driftPath)
         {
             if (steps < 2)
